@@ -1,0 +1,41 @@
+//! Runtime settings: where to listen and where the files are. What the site
+//! says lives in `content/site.toml` instead, where staff can edit it.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Settings for `serve`. Each one can also come from an environment
+/// variable, for hosts that configure programs that way.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on, as HOST:PORT (use 0.0.0.0:PORT to accept
+    /// connections from other machines).
+    #[arg(long, env = "CLINIC_ADDR", value_name = "HOST:PORT")]
+    pub addr: Option<SocketAddr>,
+
+    /// Port to listen on at 127.0.0.1 when --addr is not given.
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    pub port: u16,
+
+    /// Folder with site.toml and the article folders.
+    #[arg(long, env = "CLINIC_CONTENT", default_value = "content", value_name = "DIR")]
+    pub content: PathBuf,
+
+    /// Folder of stylesheets, scripts and images served under /static/.
+    #[arg(long = "static", env = "CLINIC_STATIC", default_value = "static", value_name = "DIR")]
+    pub static_dir: PathBuf,
+}
+
+impl Config {
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.addr.unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, self.port)))
+    }
+
+    /// Settings for tests: the repository's own folders and any free port.
+    pub fn for_test() -> Config {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        Config { addr: Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))), port: 0, content: root.join("content"), static_dir: root.join("static") }
+    }
+}

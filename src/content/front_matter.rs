@@ -1,0 +1,378 @@
+//! The TOML block between `+++` lines at the top of every page.
+//!
+//! Parsing is strict (`deny_unknown_fields`) so a misspelt key is reported
+//! instead of silently doing nothing, and every error is translated from
+//! serde's wording into a sentence with the file's own line number.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer};
+
+use super::{ContentError, line_col};
+
+/// The settings at the top of a page. Each field is documented for staff in
+/// README.md; keep the two in step.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrontMatter {
+    /// The page's heading, browser tab title and link preview title.
+    pub title: String,
+    /// One plain sentence for search results and link previews.
+    pub description: String,
+    /// Position among the article's sections: lower comes first.
+    #[serde(default)]
+    pub weight: i64,
+    /// The last part of the page's web address; defaults to the file name.
+    pub slug: Option<String>,
+    /// When a clinician last checked the page.
+    pub last_reviewed: Date,
+    /// When the page is next due for a check; a year after `last_reviewed`
+    /// unless given.
+    pub next_review: Option<Date>,
+    /// Who checked the page clinically, shown beside the review dates.
+    pub reviewed_by: Option<String>,
+    /// References listed under "Sources" at the end of the page.
+    #[serde(default)]
+    pub sources: Vec<Source>,
+    /// A draft is not published.
+    #[serde(default)]
+    pub draft: bool,
+}
+
+impl FrontMatter {
+    pub fn next_review(&self) -> Date {
+        self.next_review.unwrap_or_else(|| self.last_reviewed.add_years(1))
+    }
+}
+
+/// A reference shown in the page's "Sources" list.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub title: String,
+    pub url: String,
+}
+
+/// The keys a page may set, each with an example line used in hints.
+pub const PAGE_KEYS: &[(&str, &str)] = &[
+    ("title", "title = \"Is Dry Needling Safe?\""),
+    ("description", "description = \"One plain sentence about what this page covers.\""),
+    ("weight", "weight = 2"),
+    ("slug", "slug = \"side-effects\""),
+    ("last_reviewed", "last_reviewed = 2026-01-15"),
+    ("next_review", "next_review = 2027-01-15"),
+    ("reviewed_by", "reviewed_by = \"Jane Smith, DPT\""),
+    ("sources", "sources = [{ title = \"Name of the source\", url = \"https://...\" }]"),
+    ("draft", "draft = true"),
+];
+
+/// A page's front matter and where its markdown starts.
+pub struct Parsed {
+    pub front: FrontMatter,
+    pub body_start: usize,
+}
+
+const FENCE: &str = "+++";
+
+/// Splits the `+++` block off the top of `source` and parses it.
+pub fn parse(path: &Path, source: &str) -> Result<Parsed, Vec<ContentError>> {
+    let text = source.strip_prefix('\u{feff}').unwrap_or(source);
+    let bom = source.len() - text.len();
+    let first_line = text.lines().next().unwrap_or("");
+    if first_line.trim_end() != FENCE {
+        return Err(vec![ContentError::new(path, 1, "front matter missing: the file must start with a line of three plus signs (+++)")
+            .hint("put the page's settings at the very top between two +++ lines, like:\n  +++\n  title = \"Page title\"\n  description = \"One plain sentence about the page.\"\n  last_reviewed = 2026-01-15\n  +++")]);
+    }
+    let toml_start = bom + first_line.len() + 1;
+    let mut offset = toml_start;
+    let mut close = None;
+    for line in source[toml_start.min(source.len())..].split_inclusive('\n') {
+        if line.trim_end() == FENCE {
+            close = Some((offset, offset + line.len()));
+            break;
+        }
+        offset += line.len();
+    }
+    let Some((toml_end, body_start)) = close else {
+        return Err(vec![ContentError::new(path, 1, "front matter is not closed: there is no second +++ line")
+            .hint("add a line with just +++ after the last setting, before the page's text")]);
+    };
+    let toml_src = &source[toml_start..toml_end];
+    let first_toml_line = line_col(source, toml_start).0;
+    let front: FrontMatter = toml::from_str(toml_src).map_err(|err| {
+        let (message, hint) = explain_toml_error(&err, toml_src, PAGE_KEYS);
+        let (line, column) = match err.span() {
+            Some(span) if !message.contains("missing required key") => {
+                let (l, c) = line_col(toml_src, span.start);
+                (first_toml_line + l - 1, Some(c))
+            }
+            // A missing key has no place of its own: point at the closing
+            // +++, which is where it should be added.
+            _ => (line_col(source, toml_end).0, None),
+        };
+        let error = ContentError::new(path, line, format!("front matter: {message}")).hint(hint);
+        vec![match column {
+            Some(c) => error.column(c),
+            None => error,
+        }]
+    })?;
+    Ok(Parsed { front, body_start })
+}
+
+/// Turns a TOML or serde error into a message and a hint for staff.
+/// serde's wording ("unknown field `x`, expected one of ...") is stable, so
+/// matching on it is safe, and anything unrecognised is shown as it is.
+pub fn explain_toml_error(err: &toml::de::Error, src: &str, keys: &[(&str, &str)]) -> (String, String) {
+    let raw = err.message().trim();
+    let quoted = |s: &str| s.split('`').nth(1).unwrap_or("").to_string();
+    if let Some(rest) = raw.strip_prefix("unknown field") {
+        let key = quoted(rest);
+        let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+        let hint = match closest(&key, &names) {
+            Some(best) => format!("did you mean \"{best}\"? The keys allowed here are: {}", names.join(", ")),
+            None => format!("remove it, or use one of: {}", names.join(", ")),
+        };
+        return (format!("unknown key \"{key}\""), hint);
+    }
+    if let Some(rest) = raw.strip_prefix("missing field") {
+        let key = quoted(rest);
+        let example = example_for(&key, keys);
+        return (format!("missing required key \"{key}\""), format!("add a line such as {example}"));
+    }
+    // The key whose value is wrong is the one written on the error's line.
+    let key = err
+        .span()
+        .and_then(|span| {
+            let line_start = src[..span.start.min(src.len())].rfind('\n').map_or(0, |i| i + 1);
+            src[line_start..].lines().next()?.split_once('=').map(|(k, _)| k.trim().trim_matches('"').to_string())
+        })
+        .filter(|k| keys.iter().any(|(name, _)| name == k));
+    match key {
+        Some(key) if raw.starts_with("invalid type") || raw.contains("expected a date") || raw.starts_with("invalid value") => {
+            let detail = raw.split(", expected").next().unwrap_or(raw).trim_start_matches("invalid type: ");
+            let what = if raw.contains("expected a date") { raw.to_string() } else { format!("\"{key}\" has the wrong kind of value ({detail})") };
+            (what, format!("write it like {}", example_for(&key, keys)))
+        }
+        _ => (
+            format!("this is not valid TOML: {raw}"),
+            "each setting goes on its own line as key = value; text goes in \"double quotes\", dates look like 2026-01-15".to_string(),
+        ),
+    }
+}
+
+fn example_for(key: &str, keys: &[(&str, &str)]) -> String {
+    keys.iter().find(|(k, _)| *k == key).map_or_else(|| format!("{key} = ..."), |(_, e)| (*e).to_string())
+}
+
+/// The allowed name nearest to a misspelt one, if it is near enough to be a
+/// typo rather than a different idea.
+pub fn closest<'a>(typed: &str, names: &[&'a str]) -> Option<&'a str> {
+    names
+        .iter()
+        .map(|name| (edit_distance(typed, name), *name))
+        .filter(|(d, name)| *d <= 2.max(name.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, name)| name)
+}
+
+/// Levenshtein distance; inputs are short key names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// A calendar date as written in front matter (`2026-01-15`). Review dates
+/// need no time of day or time zone, so none is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    pub year: i32,
+    pub month: u8,
+    pub day: u8,
+}
+
+const MONTHS: [&str; 12] =
+    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+
+impl Date {
+    pub fn new(year: i32, month: u8, day: u8) -> Option<Date> {
+        (1..=12).contains(&month).then_some(())?;
+        (day >= 1 && day <= days_in_month(year, month)).then_some(Date { year, month, day })
+    }
+
+    /// The same day `years` later; 29 February becomes 28 February.
+    pub fn add_years(self, years: i32) -> Date {
+        let year = self.year + years;
+        Date { year, month: self.month, day: self.day.min(days_in_month(year, self.month)) }
+    }
+
+    /// Today in UTC: review dates are whole days, so the time zone only
+    /// matters for a few hours around midnight.
+    pub fn today() -> Date {
+        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        Date::from_days_since_epoch((secs / 86_400) as i64)
+    }
+
+    /// Howard Hinnant's `civil_from_days`.
+    fn from_days_since_epoch(days: i64) -> Date {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+        Date { year, month, day }
+    }
+
+    /// "20 November 2026": unambiguous for readers on both sides of the Atlantic.
+    pub fn long(&self) -> String {
+        format!("{} {} {}", self.day, MONTHS[usize::from(self.month - 1)], self.year)
+    }
+
+    /// `2026-11-20`, for `<time datetime>` and machine-readable formats.
+    pub fn iso(&self) -> String {
+        self.to_string()
+    }
+}
+
+fn days_in_month(year: i32, month: u8) -> u8 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl FromStr for Date {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Date, String> {
+        let bad = || format!("\"{s}\" is not a date: expected a date like 2026-01-15 (year-month-day)");
+        let mut parts = s.trim().splitn(3, '-');
+        let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
+        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+            return Err(bad());
+        }
+        let (Ok(year), Ok(month), Ok(day)) = (y.parse(), m.parse(), d.parse()) else { return Err(bad()) };
+        Date::new(year, month, day).ok_or_else(|| format!("\"{s}\" is not a real calendar date: expected a date like 2026-01-15 (year-month-day)"))
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    /// Accepts a bare TOML date (`2026-01-15`) or the same in quotes, since
+    /// both look right to a person editing the file.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Date, D::Error> {
+        use serde::de::Error;
+        let text = match toml::Value::deserialize(deserializer)? {
+            toml::Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt.to_string(),
+            toml::Value::Datetime(dt) => return Err(D::Error::custom(format!("{dt} has a time of day: expected a date like 2026-01-15 (year-month-day)"))),
+            toml::Value::String(s) => s,
+            other => return Err(D::Error::custom(format!("{other} is not a date: expected a date like 2026-01-15 (year-month-day)"))),
+        };
+        text.parse().map_err(D::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_for(front: &str) -> String {
+        let src = format!("+++\n{front}+++\nSome text.\n");
+        parse(Path::new("content/a/page.md"), &src).err().expect("front matter should be refused")[0].to_string()
+    }
+
+    const GOOD: &str = "title = \"T\"\ndescription = \"D\"\nlast_reviewed = 2026-01-15\n";
+
+    #[test]
+    fn valid_front_matter_parses_with_defaults() {
+        let src = format!("+++\n{GOOD}+++\nBody\n");
+        let parsed = parse(Path::new("p.md"), &src).unwrap();
+        assert_eq!(parsed.front.title, "T");
+        assert_eq!(parsed.front.weight, 0);
+        assert!(!parsed.front.draft);
+        assert_eq!(parsed.front.next_review(), Date::new(2027, 1, 15).unwrap());
+        assert_eq!(&src[parsed.body_start..], "Body\n");
+    }
+
+    #[test]
+    fn missing_required_key_points_at_the_closing_fence() {
+        let message = error_for("title = \"T\"\nlast_reviewed = 2026-01-15\n");
+        assert!(message.starts_with("content/a/page.md:4: error: front matter: missing required key \"description\""), "{message}");
+        assert!(message.contains("hint: add a line such as description = "), "{message}");
+    }
+
+    #[test]
+    fn unknown_key_is_rejected_with_the_nearest_valid_key() {
+        let message = error_for("titel = \"T\"\ndescription = \"D\"\nlast_reviewed = 2026-01-15\n");
+        assert!(message.starts_with("content/a/page.md:2:1: error: front matter: unknown key \"titel\""), "{message}");
+        assert!(message.contains("did you mean \"title\"?"), "{message}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_key_and_shows_an_example() {
+        let message = error_for(&format!("{GOOD}weight = \"two\"\n"));
+        assert!(message.starts_with("content/a/page.md:5:10: error: front matter: \"weight\" has the wrong kind of value"), "{message}");
+        assert!(message.contains("write it like weight = 2"), "{message}");
+    }
+
+    #[test]
+    fn impossible_date_is_explained() {
+        let message = error_for("title = \"T\"\ndescription = \"D\"\nlast_reviewed = \"2026-02-30\"\n");
+        assert!(message.starts_with("content/a/page.md:4:"), "{message}");
+        assert!(message.contains("not a real calendar date"), "{message}");
+    }
+
+    #[test]
+    fn toml_syntax_error_gives_its_line() {
+        let message = error_for("title = \"T\ndescription = \"D\"\nlast_reviewed = 2026-01-15\n");
+        assert!(message.starts_with("content/a/page.md:2:"), "{message}");
+        assert!(message.contains("not valid TOML"), "{message}");
+    }
+
+    #[test]
+    fn missing_and_unclosed_front_matter_are_told_apart() {
+        let missing = parse(Path::new("p.md"), "# Just text\n").err().unwrap();
+        assert!(missing[0].message.contains("front matter missing"));
+        let unclosed = parse(Path::new("p.md"), "+++\ntitle = \"T\"\n\nText\n").err().unwrap();
+        assert!(unclosed[0].message.contains("not closed"));
+    }
+
+    #[test]
+    fn dates_round_trip_and_add_years() {
+        assert_eq!("2024-02-29".parse::<Date>().unwrap().add_years(1), Date::new(2025, 2, 28).unwrap());
+        assert_eq!(Date::new(2026, 11, 20).unwrap().long(), "20 November 2026");
+        assert!("2026-1-5".parse::<Date>().is_err());
+        assert_eq!(Date::from_days_since_epoch(0), Date::new(1970, 1, 1).unwrap());
+        assert_eq!(Date::from_days_since_epoch(20_781), Date::new(2026, 11, 24).unwrap());
+    }
+
+    #[test]
+    fn closest_key_only_for_near_misses() {
+        let names = ["title", "description", "weight"];
+        assert_eq!(closest("titel", &names), Some("title"));
+        assert_eq!(closest("descripton", &names), Some("description"));
+        assert_eq!(closest("colour", &names), None);
+    }
+}

@@ -1,0 +1,465 @@
+//! What clinic staff write in `content/`, read into typed values.
+//!
+//! The folder holds `site.toml` (site-wide settings) and one folder per
+//! article: `index.md` is the article's front page and every other `.md` file
+//! is one of its sections. This module reads files and parses them; turning
+//! markdown into HTML is `render`'s job and checks that span pages are in
+//! `validate`.
+
+pub mod front_matter;
+pub mod validate;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use front_matter::{Date, FrontMatter, Source};
+
+/// Everything under the content folder, parsed but not yet rendered.
+#[derive(Debug, Clone)]
+pub struct Content {
+    pub settings: Settings,
+    /// Articles in folder-name order (the home page lists them so).
+    pub articles: Vec<Article>,
+}
+
+/// One article: a front page and its sections in reading order.
+#[derive(Debug, Clone)]
+pub struct Article {
+    /// The article's URL segment: `/dry-needling/`.
+    pub slug: String,
+    pub index: Page,
+    /// Sorted by `weight`, then slug, so the order never depends on the disk.
+    pub sections: Vec<Page>,
+}
+
+/// One markdown file: its front matter and the markdown after it.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The path as staff would type it, e.g. `content/dry-needling/safety.md`;
+    /// every message about this page starts with it.
+    pub path: PathBuf,
+    pub front: FrontMatter,
+    /// URL segment: `slug` from the front matter, or the file name.
+    pub slug: String,
+    /// The whole file, so byte offsets in the body can be turned into lines.
+    pub source: String,
+    /// Byte offset in `source` where the markdown body starts.
+    pub body_start: usize,
+}
+
+impl Page {
+    /// Parses one file's text; kept apart from disk so tests can use literals.
+    pub fn parse(path: &Path, source: String) -> Result<Page, Vec<ContentError>> {
+        let parsed = front_matter::parse(path, &source)?;
+        let slug = match &parsed.front.slug {
+            Some(slug) => slug.clone(),
+            None => file_slug(path),
+        };
+        let page = Page { path: path.to_path_buf(), front: parsed.front, slug, source, body_start: parsed.body_start };
+        let mut errors = Vec::new();
+        if !is_valid_slug(&page.slug) {
+            let (line, hint) = match page.front.slug {
+                Some(_) => (page.line_of_key("slug"), "use only lowercase letters, numbers and hyphens, like slug = \"side-effects\"".to_string()),
+                None => (1, format!("rename the file using only lowercase letters, numbers and hyphens, like {}.md, or set slug = \"...\" in the front matter", slugify(&page.slug))),
+            };
+            errors.push(ContentError::new(path, line, format!("the web address part \"{}\" is not allowed", page.slug)).hint(hint));
+        }
+        if page.body().trim().is_empty() {
+            errors.push(
+                ContentError::new(path, page.line_at(page.body_start), "this page has no text after its front matter")
+                    .hint("write the page's text below the closing +++ line, or delete the file"),
+            );
+        }
+        if errors.is_empty() { Ok(page) } else { Err(errors) }
+    }
+
+    /// Reads and parses a file from disk.
+    pub fn from_file(path: &Path) -> Result<Page, Vec<ContentError>> {
+        let source = read_text(path)?;
+        Page::parse(path, source)
+    }
+
+    pub fn body(&self) -> &str {
+        &self.source[self.body_start..]
+    }
+
+    /// The 1-based line of a byte offset into the whole file.
+    pub fn line_at(&self, offset: usize) -> usize {
+        line_of(&self.source, offset)
+    }
+
+    /// The line a front matter key is set on, for messages about its value;
+    /// the first line when the key is not written out.
+    pub fn line_of_key(&self, key: &str) -> usize {
+        self.source[..self.body_start]
+            .lines()
+            .position(|line| line.split('=').next().is_some_and(|k| k.trim() == key))
+            .map_or(1, |i| i + 1)
+    }
+
+    pub fn is_draft(&self) -> bool {
+        self.front.draft
+    }
+}
+
+/// Site-wide settings from `content/site.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Shown in the header, footer, page titles and link previews.
+    pub clinic_name: String,
+    /// Public address of the site without a trailing slash; canonical links
+    /// are built from it, so they stay right behind any proxy.
+    pub base_url: String,
+    /// Language tag for `<html lang>`, e.g. `en-US`.
+    pub language: String,
+    /// Short "not medical advice" text in every page's footer.
+    pub disclaimer: String,
+    pub contact: Contact,
+}
+
+/// How patients reach the clinic; shown in every footer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Shown as written; the `tel:` link keeps only digits and a leading +.
+    pub phone: String,
+    /// Where patients book an appointment online, if the clinic has one.
+    pub booking_url: Option<String>,
+}
+
+impl Contact {
+    /// The phone number as a `tel:` link target.
+    pub fn phone_href(&self) -> String {
+        let digits: String = self.phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+        format!("tel:{digits}")
+    }
+}
+
+impl Settings {
+    pub fn parse(path: &Path, source: &str) -> Result<Settings, ContentError> {
+        let mut settings: Settings = toml::from_str(source).map_err(|err| {
+            let (line, column) = err.span().map_or((1, 1), |span| line_col(source, span.start));
+            let (message, hint) = front_matter::explain_toml_error(&err, source, SETTINGS_KEYS);
+            ContentError::new(path, line, message).column(column).hint(hint)
+        })?;
+        let trimmed = settings.base_url.trim_end_matches('/');
+        if !(trimmed.starts_with("https://") || trimmed.starts_with("http://")) || trimmed.contains(char::is_whitespace) {
+            let line = source.lines().position(|l| l.trim_start().starts_with("base_url")).map_or(1, |i| i + 1);
+            return Err(ContentError::new(path, line, format!("base_url \"{}\" is not a web address", settings.base_url))
+                .hint("write the site's public address with https://, like base_url = \"https://www.example-clinic.com\""));
+        }
+        settings.base_url = trimmed.to_string();
+        Ok(settings)
+    }
+}
+
+/// Keys `site.toml` may hold, with an example line for each.
+const SETTINGS_KEYS: &[(&str, &str)] = &[
+    ("clinic_name", "clinic_name = \"Riverside Physical Therapy\""),
+    ("base_url", "base_url = \"https://www.example-clinic.com\""),
+    ("language", "language = \"en-US\""),
+    ("disclaimer", "disclaimer = \"This article is general information, not medical advice.\""),
+    ("contact", "[contact] with phone = \"(555) 010-0142\" below it"),
+    ("phone", "phone = \"(555) 010-0142\""),
+    ("booking_url", "booking_url = \"https://www.example-clinic.com/book\""),
+];
+
+/// Which pages to load.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Keep pages marked `draft = true` (only for previewing).
+    pub include_drafts: bool,
+}
+
+/// Reads the whole content folder. Every problem found is returned, not just
+/// the first, so staff can fix them all in one go.
+pub fn load(dir: &Path, options: LoadOptions) -> Result<Content, ContentErrors> {
+    let mut errors = Vec::new();
+    let settings_path = dir.join("site.toml");
+    let settings = match read_text(&settings_path) {
+        Ok(source) => Settings::parse(&settings_path, &source).map_err(|e| errors.push(e)).ok(),
+        Err(mut e) => {
+            errors.append(&mut e);
+            None
+        }
+    };
+
+    let mut articles = Vec::new();
+    match sorted_entries(dir) {
+        Ok(entries) => {
+            for entry in entries {
+                if entry.is_dir() {
+                    match load_article(&entry, options) {
+                        Ok(Some(article)) => articles.push(article),
+                        Ok(None) => {}
+                        Err(mut e) => errors.append(&mut e),
+                    }
+                } else if is_markdown(&entry) && !is_readme(&entry) {
+                    errors.push(
+                        ContentError::new(&entry, 1, "pages must be inside an article folder")
+                            .hint(format!("move this file into a folder such as {}", dir.join("dry-needling").display())),
+                    );
+                }
+            }
+        }
+        Err(e) => errors.push(e),
+    }
+    if errors.is_empty() && articles.is_empty() {
+        errors.push(
+            ContentError::new(dir, 0, "there are no articles to show")
+                .hint("an article is a folder with an index.md file in it, like content/dry-needling/index.md"),
+        );
+    }
+    match settings {
+        Some(settings) if errors.is_empty() => Ok(Content { settings, articles }),
+        _ => Err(ContentErrors(errors)),
+    }
+}
+
+/// Loads one article folder; `None` when its front page is a draft that is
+/// not being shown.
+fn load_article(dir: &Path, options: LoadOptions) -> Result<Option<Article>, Vec<ContentError>> {
+    let index_path = dir.join("index.md");
+    if !index_path.is_file() {
+        return Err(vec![ContentError::new(dir, 0, "this article folder has no index.md")
+            .hint("add an index.md with the article's title and introduction, or move the files out of this folder")]);
+    }
+    let mut errors = Vec::new();
+    let index = Page::from_file(&index_path).map_err(|mut e| errors.append(&mut e)).ok();
+    let mut sections = Vec::new();
+    for path in sorted_entries(dir).map_err(|e| vec![e])? {
+        if is_markdown(&path) && path != index_path && !is_readme(&path) {
+            match Page::from_file(&path) {
+                Ok(page) if page.is_draft() && !options.include_drafts => {}
+                Ok(page) => sections.push(page),
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+    }
+    let Some(index) = index.filter(|_| errors.is_empty()) else { return Err(errors) };
+    if index.is_draft() && !options.include_drafts {
+        return Ok(None);
+    }
+    sections.sort_by(|a, b| (a.front.weight, &a.slug).cmp(&(b.front.weight, &b.slug)));
+    let slug = match &index.front.slug {
+        Some(slug) => slug.clone(),
+        None => dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+    };
+    if !is_valid_slug(&slug) {
+        return Err(vec![ContentError::new(&index_path, 1, format!("the article's web address part \"{slug}\" is not allowed"))
+            .hint(format!("rename the folder using only lowercase letters, numbers and hyphens, like {}", slugify(&slug)))]);
+    }
+    Ok(Some(Article { slug, index, sections }))
+}
+
+/// Directory entries sorted by name, skipping hidden files and editor
+/// leftovers (`.swp`, `~`), which appear and vanish while staff type.
+fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, ContentError> {
+    let read = std::fs::read_dir(dir).map_err(|e| {
+        ContentError::new(dir, 0, format!("cannot open this folder: {e}")).hint("check that the folder exists and can be read")
+    })?;
+    let mut paths: Vec<PathBuf> = read
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| !is_temporary(p))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+/// Files editors create while saving; never content.
+pub fn is_temporary(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    name.starts_with('.') || name.starts_with('#') || name.ends_with('~') || name.ends_with(".swp") || name.ends_with(".tmp")
+}
+
+fn is_markdown(path: &Path) -> bool {
+    path.is_file() && path.extension().is_some_and(|e| e == "md")
+}
+
+/// A README.md in the content folder is the staff guide, not a page.
+fn is_readme(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n.eq_ignore_ascii_case("README.md"))
+}
+
+fn read_text(path: &Path) -> Result<String, Vec<ContentError>> {
+    std::fs::read_to_string(path).map_err(|e| {
+        let hint = match e.kind() {
+            std::io::ErrorKind::NotFound => "create the file, or check the folder name given with --content",
+            std::io::ErrorKind::InvalidData => "save the file as UTF-8 text (most editors offer this under \"Save as\" or \"Encoding\")",
+            _ => "check that the file exists and can be read",
+        };
+        vec![ContentError::new(path, 0, format!("cannot read this file: {e}")).hint(hint)]
+    })
+}
+
+fn file_slug(path: &Path) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Slugs become URLs people share, so they are kept plain: lowercase ASCII
+/// letters, digits and single hyphens.
+pub fn is_valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+        && !slug.contains("--")
+}
+
+/// Turns any text into a URL-safe slug: "Step 1: Assessment" -> "step-1-assessment".
+pub fn slugify(text: &str) -> String {
+    let mut slug = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') && (c.is_whitespace() || c == '-' || c == '_' || c == '/' || c == ':') {
+            slug.push('-');
+        }
+    }
+    while slug.ends_with('-') {
+        slug.pop();
+    }
+    slug
+}
+
+/// 1-based line of a byte offset.
+pub fn line_of(source: &str, offset: usize) -> usize {
+    line_col(source, offset).0
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let before = &source[..source.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Errors stop a new version of the site from going live; warnings do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// A problem in a content file, written for the member of staff who must fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentError {
+    pub severity: Severity,
+    pub path: PathBuf,
+    /// 1-based; 0 when the problem is with the file or folder as a whole.
+    pub line: usize,
+    pub column: Option<usize>,
+    pub message: String,
+    /// What to do about it, in plain words.
+    pub hint: Option<String>,
+}
+
+impl ContentError {
+    pub fn new(path: &Path, line: usize, message: impl Into<String>) -> Self {
+        ContentError { severity: Severity::Error, path: path.to_path_buf(), line, column: None, message: message.into(), hint: None }
+    }
+
+    /// The same problem, but one that does not stop publishing.
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn column(mut self, column: usize) -> Self {
+        self.column = Some(column);
+        self
+    }
+}
+
+impl fmt::Display for ContentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, ": {severity}: {}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// All the problems found in one pass over the content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentErrors(pub Vec<ContentError>);
+
+impl fmt::Display for ContentErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for error in &self.0 {
+            writeln!(f, "{error}")?;
+        }
+        let n = self.0.len();
+        write!(f, "{n} problem{} found in the content; the site was not updated", if n == 1 { "" } else { "s" })
+    }
+}
+
+impl std::error::Error for ContentErrors {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugify_keeps_words_and_drops_punctuation() {
+        assert_eq!(slugify("Step 1: Assessment"), "step-1-assessment");
+        assert_eq!(slugify("Is Dry Needling Safe?"), "is-dry-needling-safe");
+        assert_eq!(slugify("  Fatigue -- or dizziness (rare) "), "fatigue-or-dizziness-rare");
+        assert_eq!(slugify("???"), "");
+    }
+
+    #[test]
+    fn slugs_must_be_plain() {
+        assert!(is_valid_slug("side-effects-2"));
+        for bad in ["", "Side", "a b", "-a", "a-", "a--b", "é", "a/b"] {
+            assert!(!is_valid_slug(bad), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn line_col_counts_from_one() {
+        let text = "ab\ncdé\nf";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 3), (2, 1));
+        assert_eq!(line_col(text, 7), (2, 4));
+        assert_eq!(line_col(text, 8), (3, 1));
+    }
+
+    #[test]
+    fn empty_body_is_an_error_on_the_line_after_the_front_matter() {
+        let src = "+++\ntitle = \"T\"\ndescription = \"D\"\nlast_reviewed = 2026-01-01\n+++\n\n";
+        let errors = Page::parse(Path::new("content/a/x.md"), src.into()).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].to_string().lines().next().unwrap(), "content/a/x.md:6: error: this page has no text after its front matter");
+    }
+
+    #[test]
+    fn bad_file_name_is_reported_with_a_suggestion() {
+        let src = "+++\ntitle = \"T\"\ndescription = \"D\"\nlast_reviewed = 2026-01-01\n+++\nText.\n";
+        let errors = Page::parse(Path::new("content/a/Side Effects.md"), src.into()).unwrap_err();
+        assert!(errors[0].message.contains("\"Side Effects\" is not allowed"), "{}", errors[0]);
+        assert!(errors[0].hint.as_deref().unwrap().contains("side-effects.md"));
+    }
+}

@@ -1,0 +1,11 @@
+//! clinic-site: a patient-facing health article site.
+//!
+//! Data flows one way: `content` reads the markdown folder, `render` turns
+//! each page into HTML, `site` puts every page through the templates into one
+//! immutable snapshot, and `http` serves that snapshot.
+
+pub mod config;
+pub mod content;
+pub mod http;
+pub mod render;
+pub mod site;

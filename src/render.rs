@@ -1,0 +1,416 @@
+//! Markdown to HTML for one page.
+//!
+//! Steps, in the order [`render`] runs them over pulldown-cmark's events:
+//! 1. Parse with the extensions staff may use ([`parser`]).
+//! 2. Turn raw HTML typed into the markdown into plain text: page text is not
+//!    trusted to be safe, so nothing typed in a page can run in a browser.
+//! 3. Drop links and images whose address could run script (`javascript:`,
+//!    `data:`, ...), keeping their text.
+//! 4. Give every heading a unique id and a visible anchor link, and collect
+//!    the headings for the "On this page" list.
+//! 5. Turn `> [!URGENT] Title` blockquotes into care-card style callouts.
+//! 6. Write HTML, and return the links so they can be checked once every
+//!    page has rendered (a link may point at a heading on another page).
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use crate::content::slugify;
+
+/// One page's markdown, rendered.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub html: String,
+    /// Every heading in order, with its final id.
+    pub headings: Vec<Heading>,
+    /// Every link and image address, for checking after all pages render.
+    pub links: Vec<Link>,
+    /// Words of running text, for reading time.
+    pub words: usize,
+    /// Things staff should hear about; the page still renders.
+    pub notes: Vec<Note>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    /// 2 to 6: the page title is the only h1.
+    pub level: u8,
+    pub id: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub dest: String,
+    pub is_image: bool,
+    /// Byte offset in the markdown, for the line number in messages.
+    pub offset: usize,
+}
+
+/// Something in the markdown that was changed or left out while rendering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub offset: usize,
+    pub kind: NoteKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoteKind {
+    /// Raw HTML was shown as text.
+    RawHtml,
+    /// A link or image address with a scheme that could run script was dropped.
+    UnsafeAddress(String),
+    /// `# Heading` in the body was shown as an h2: the title is the page's h1.
+    TitleLevelHeading,
+    /// `> [!WORD]` with a word that is not a callout type.
+    UnknownCallout(String),
+}
+
+/// The kinds of callout staff can type, modelled on the NHS care cards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Callout {
+    Info,
+    NonUrgent,
+    Urgent,
+    Emergency,
+}
+
+impl Callout {
+    pub const ALL: [Callout; 4] = [Callout::Info, Callout::NonUrgent, Callout::Urgent, Callout::Emergency];
+
+    /// What staff type after `> [!`.
+    pub fn marker(self) -> &'static str {
+        match self {
+            Callout::Info => "INFO",
+            Callout::NonUrgent => "NON-URGENT",
+            Callout::Urgent => "URGENT",
+            Callout::Emergency => "EMERGENCY",
+        }
+    }
+
+    /// Read out before the heading, so the level is not told by colour alone.
+    fn label(self) -> &'static str {
+        match self {
+            Callout::Info => "Information",
+            Callout::NonUrgent => "Non-urgent advice",
+            Callout::Urgent => "Urgent advice",
+            Callout::Emergency => "Immediate action required",
+        }
+    }
+
+    /// Heading used when staff write no title after the marker.
+    fn default_title(self) -> &'static str {
+        match self {
+            Callout::Info => "Good to know",
+            Callout::NonUrgent => "Contact your physical therapist if",
+            Callout::Urgent => "Get medical help straight away if",
+            Callout::Emergency => "Call your local emergency number if",
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            Callout::Info => "callout-info",
+            Callout::NonUrgent => "callout-non-urgent",
+            Callout::Urgent => "callout-urgent",
+            Callout::Emergency => "callout-emergency",
+        }
+    }
+
+    fn from_marker(marker: &str) -> Option<Callout> {
+        Callout::ALL.into_iter().find(|c| c.marker().eq_ignore_ascii_case(marker))
+    }
+}
+
+/// Ids the page templates use themselves; a heading never takes one.
+const RESERVED_IDS: &[&str] = &["main-content", "on-this-page", "in-this-article", "page-title", "sources", "share"];
+
+/// The one place that decides which markdown extensions pages get.
+pub fn parser(markdown: &str) -> Parser<'_> {
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_SMART_PUNCTUATION
+        | Options::ENABLE_HEADING_ATTRIBUTES;
+    Parser::new_ext(markdown, options)
+}
+
+/// Renders one page's markdown body.
+pub fn render(markdown: &str) -> Rendered {
+    let events: Vec<(Event<'_>, Range<usize>)> = parser(markdown).into_offset_iter().collect();
+    let mut writer = Writer::default();
+    writer.run(events);
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, writer.out.into_iter());
+    Rendered { html, headings: writer.headings, links: writer.links, words: writer.words, notes: writer.notes }
+}
+
+#[derive(Default)]
+struct Writer<'a> {
+    out: Vec<Event<'a>>,
+    headings: Vec<Heading>,
+    ids: HashSet<String>,
+    links: Vec<Link>,
+    notes: Vec<Note>,
+    words: usize,
+    /// Whether each open blockquote became a callout, to close it right.
+    quotes: Vec<bool>,
+    /// Inside a link whose address was dropped: skip its end tag.
+    dropped_link: bool,
+    /// The deepest heading level so far; callout headings nest under it.
+    last_level: u8,
+}
+
+impl<'a> Writer<'a> {
+    fn run(&mut self, events: Vec<(Event<'a>, Range<usize>)>) {
+        self.last_level = 1;
+        let mut events = events.into_iter().peekable();
+        while let Some((event, range)) = events.next() {
+            match event {
+                Event::Start(Tag::Heading { level, id, .. }) => {
+                    let mut inner = Vec::new();
+                    for (event, range) in events.by_ref() {
+                        if matches!(event, Event::End(TagEnd::Heading(_))) {
+                            break;
+                        }
+                        inner.push((event, range));
+                    }
+                    self.heading(level, id, inner, range.start);
+                }
+                Event::Start(Tag::BlockQuote(_)) => {
+                    let callout = self.open_quote(&mut events, range.start);
+                    self.quotes.push(callout);
+                }
+                Event::End(TagEnd::BlockQuote(_)) => {
+                    if self.quotes.pop().unwrap_or(false) {
+                        self.out.push(Event::Html("</div>\n".into()));
+                    } else {
+                        self.out.push(Event::End(TagEnd::BlockQuote(None)));
+                    }
+                }
+                other => self.inline(other, range),
+            }
+        }
+    }
+
+    /// Everything that is not a heading or blockquote boundary.
+    fn inline(&mut self, event: Event<'a>, range: Range<usize>) {
+        match event {
+            Event::Html(html) | Event::InlineHtml(html) => {
+                self.notes.push(Note { offset: range.start, kind: NoteKind::RawHtml });
+                self.count_words(&html);
+                self.out.push(Event::Text(html));
+            }
+            // Raw HTML blocks become paragraphs of visible text.
+            Event::Start(Tag::HtmlBlock) => self.out.push(Event::Start(Tag::Paragraph)),
+            Event::End(TagEnd::HtmlBlock) => self.out.push(Event::End(TagEnd::Paragraph)),
+            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                if let Some(scheme) = unsafe_scheme(&dest_url) {
+                    self.notes.push(Note { offset: range.start, kind: NoteKind::UnsafeAddress(scheme) });
+                    self.dropped_link = true;
+                } else {
+                    self.links.push(Link { dest: dest_url.to_string(), is_image: false, offset: range.start });
+                    self.out.push(Event::Start(Tag::Link { link_type, dest_url, title, id }));
+                }
+            }
+            Event::End(TagEnd::Link) if self.dropped_link => self.dropped_link = false,
+            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+                if let Some(scheme) = unsafe_scheme(&dest_url) {
+                    self.notes.push(Note { offset: range.start, kind: NoteKind::UnsafeAddress(scheme) });
+                    // Keep the image's place with a harmless empty source so
+                    // its alt text still shows.
+                    self.out.push(Event::Start(Tag::Image { link_type, dest_url: "".into(), title, id }));
+                } else {
+                    self.links.push(Link { dest: dest_url.to_string(), is_image: true, offset: range.start });
+                    self.out.push(Event::Start(Tag::Image { link_type, dest_url, title, id }));
+                }
+            }
+            Event::Text(ref text) | Event::Code(ref text) => {
+                self.count_words(text);
+                self.out.push(event);
+            }
+            other => self.out.push(other),
+        }
+    }
+
+    fn count_words(&mut self, text: &str) {
+        self.words += text.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count();
+    }
+
+    fn heading(&mut self, level: HeadingLevel, id: Option<CowStr<'a>>, inner: Vec<(Event<'a>, Range<usize>)>, offset: usize) {
+        let mut level = level as u8;
+        if level == 1 {
+            self.notes.push(Note { offset, kind: NoteKind::TitleLevelHeading });
+            level = 2;
+        }
+        let text = plain_text(inner.iter().map(|(e, _)| e));
+        let id = self.unique_id(id.as_deref().map(slugify).filter(|s| !s.is_empty()).unwrap_or_else(|| slugify(&text)));
+        self.out.push(Event::Html(format!("<div class=\"heading\"><h{level} id=\"{id}\">").into()));
+        for (event, range) in inner {
+            self.inline(event, range);
+        }
+        self.out.push(Event::Html(heading_close(level, &id, &text).into()));
+        self.last_level = level;
+        self.headings.push(Heading { level, id, text });
+    }
+
+    /// Opens a blockquote. If it starts with `[!MARKER] Optional title`, it
+    /// becomes a callout: the marker line is consumed and turned into the
+    /// callout's heading, and `true` is returned.
+    fn open_quote<I>(&mut self, events: &mut std::iter::Peekable<I>, offset: usize) -> bool
+    where
+        I: Iterator<Item = (Event<'a>, Range<usize>)>,
+    {
+        if !matches!(events.peek(), Some((Event::Start(Tag::Paragraph), _))) {
+            self.out.push(Event::Start(Tag::BlockQuote(None)));
+            return false;
+        }
+        // pulldown-cmark splits text at brackets, so gather the first line's
+        // text events before looking for the marker.
+        let mut lookahead = vec![events.next().expect("peeked above")];
+        let mut line = String::new();
+        while let Some((Event::Text(text), _)) = events.peek() {
+            line.push_str(text);
+            lookahead.push(events.next().expect("peeked above"));
+        }
+        let marker = line.strip_prefix("[!").and_then(|rest| rest.split_once(']'));
+        let callout = marker.and_then(|(word, _)| Callout::from_marker(word.trim()));
+        let Some(callout) = callout else {
+            if let Some((word, _)) = marker.filter(|(w, _)| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic() || c == '-')) {
+                self.notes.push(Note { offset, kind: NoteKind::UnknownCallout(word.to_string()) });
+            }
+            self.out.push(Event::Start(Tag::BlockQuote(None)));
+            for (event, range) in lookahead {
+                self.inline(event, range);
+            }
+            return false;
+        };
+        let title = marker.map(|(_, rest)| rest.trim()).filter(|t| !t.is_empty()).unwrap_or(callout.default_title()).to_string();
+        let level = (self.last_level + 1).clamp(2, 4);
+        let id = self.unique_id(slugify(&title));
+        self.out.push(Event::Html(
+            format!(
+                "<div class=\"callout {}\">\n<div class=\"heading\"><h{level} id=\"{id}\" class=\"callout-heading\"><span class=\"callout-label\">{}<span class=\"visually-hidden\">:</span></span> {}</h{level}>",
+                callout.class(),
+                callout.label(),
+                escape(&title)
+            )
+            .into(),
+        ));
+        self.out.push(Event::Html(heading_anchor(&id, &title).into()));
+        self.headings.push(Heading { level, id, text: title });
+        // The marker line is the heading; what follows it on the next lines
+        // of the same paragraph is the callout's first paragraph.
+        match events.peek() {
+            Some((Event::End(TagEnd::Paragraph), _)) => {
+                events.next();
+            }
+            Some((Event::SoftBreak | Event::HardBreak, _)) => {
+                events.next();
+                self.out.push(Event::Start(Tag::Paragraph));
+            }
+            _ => self.out.push(Event::Start(Tag::Paragraph)),
+        }
+        true
+    }
+
+    /// Makes an id unique on the page with -1, -2, ... and keeps clear of
+    /// the ids the templates use.
+    fn unique_id(&mut self, base: String) -> String {
+        let base = if base.is_empty() { "section".to_string() } else { base };
+        let mut id = base.clone();
+        let mut n = 1;
+        while self.ids.contains(&id) || RESERVED_IDS.contains(&id.as_str()) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        self.ids.insert(id.clone());
+        id
+    }
+}
+
+fn heading_close(level: u8, id: &str, text: &str) -> String {
+    format!("</h{level}>{}", heading_anchor(id, text))
+}
+
+/// The visible `#` link beside a heading, closing the heading's wrapper. It
+/// sits outside the `<h*>` so the heading's accessible name stays its text.
+fn heading_anchor(id: &str, text: &str) -> String {
+    format!(
+        "<a class=\"heading-anchor\" href=\"#{id}\"><span aria-hidden=\"true\">#</span><span class=\"visually-hidden\">Link to this part: {}</span></a></div>\n",
+        escape(text)
+    )
+}
+
+fn plain_text<'e>(events: impl Iterator<Item = &'e Event<'e>>) -> String {
+    let mut text = String::new();
+    for event in events {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => text.push_str(t),
+            Event::SoftBreak | Event::HardBreak => text.push(' '),
+            _ => {}
+        }
+    }
+    text.trim().to_string()
+}
+
+/// The scheme of an address that must not be a link, if it has one.
+/// Browsers ignore tabs, newlines and control characters inside a scheme
+/// (`java\tscript:`), so those are removed before looking.
+fn unsafe_scheme(dest: &str) -> Option<String> {
+    let cleaned: String = dest.chars().filter(|c| !c.is_ascii_whitespace() && !c.is_control()).collect();
+    let end = cleaned.find([':', '/', '?', '#'])?;
+    if !cleaned[end..].starts_with(':') || end == 0 {
+        return None;
+    }
+    let scheme = cleaned[..end].to_ascii_lowercase();
+    let is_scheme = scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    (is_scheme && !matches!(scheme.as_str(), "http" | "https" | "mailto" | "tel")).then_some(scheme)
+}
+
+/// Escapes text for HTML element content and double-quoted attributes.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An "On this page" entry: an h2 with the h3s under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TocEntry {
+    pub id: String,
+    pub text: String,
+    pub children: Vec<TocEntry>,
+}
+
+/// Nests h2 and h3 headings into a two-level list; deeper headings are left
+/// out to keep the list short. An h3 before any h2 stands at the top level.
+pub fn table_of_contents(headings: &[Heading]) -> Vec<TocEntry> {
+    let mut toc: Vec<TocEntry> = Vec::new();
+    for heading in headings.iter().filter(|h| h.level <= 3) {
+        let entry = TocEntry { id: heading.id.clone(), text: heading.text.clone(), children: Vec::new() };
+        match toc.last_mut() {
+            Some(parent) if heading.level == 3 && parent_is_h2(headings, &parent.id) => parent.children.push(entry),
+            _ => toc.push(entry),
+        }
+    }
+    toc
+}
+
+fn parent_is_h2(headings: &[Heading], id: &str) -> bool {
+    headings.iter().any(|h| h.id == id && h.level == 2)
+}
+
+#[cfg(test)]
+mod tests;

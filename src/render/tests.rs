@@ -1,0 +1,112 @@
+use super::*;
+
+fn html(markdown: &str) -> String {
+    render(markdown).html
+}
+
+#[test]
+fn raw_script_block_is_shown_as_text_not_run() {
+    let out = render("Before\n\n<script>alert(1)</script>\n\nAfter\n");
+    assert!(!out.html.contains("<script"), "{}", out.html);
+    assert!(out.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{}", out.html);
+    assert_eq!(out.notes, vec![Note { offset: 8, kind: NoteKind::RawHtml }]);
+}
+
+#[test]
+fn inline_html_and_event_handlers_are_escaped() {
+    let out = html("Hello <img src=x onerror=alert(1)> and <b onclick=\"x()\">bold</b>\n");
+    assert!(!out.contains("<img"), "{out}");
+    assert!(!out.contains("<b "), "{out}");
+    assert!(out.contains("&lt;img src=x onerror=alert(1)&gt;"), "{out}");
+}
+
+#[test]
+fn script_links_are_dropped_but_their_text_kept() {
+    for dest in ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html;base64,PHNjcmlwdD4=", "vbscript:x"] {
+        let out = render(&format!("[click me](<{dest}>) now\n"));
+        assert!(!out.html.contains("<a"), "{dest}: {}", out.html);
+        assert!(out.html.contains("click me now"), "{dest}: {}", out.html);
+    }
+    let tabbed = render("[x](java\tscript:alert(1))\n");
+    assert!(!tabbed.html.contains("href=\"java"), "{}", tabbed.html);
+}
+
+#[test]
+fn ordinary_links_are_kept_and_collected() {
+    let out = render("[a](https://example.org) [b](/dry-needling/safety/#possible-side-effects) [c](mailto:x@y.z) [d](tel:+15550100)\n");
+    assert_eq!(out.html.matches("<a href").count(), 4, "{}", out.html);
+    let dests: Vec<&str> = out.links.iter().map(|l| l.dest.as_str()).collect();
+    assert_eq!(dests, ["https://example.org", "/dry-needling/safety/#possible-side-effects", "mailto:x@y.z", "tel:+15550100"]);
+}
+
+#[test]
+fn heading_ids_are_slugs_unique_on_the_page_and_explicit_ids_win() {
+    let out = render("## Side effects\n\n## Side effects\n\n### Side effects\n\n## Anything {#custom}\n\n## ???\n\n## Sources\n");
+    let ids: Vec<&str> = out.headings.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids, ["side-effects", "side-effects-1", "side-effects-2", "custom", "section", "sources-1"]);
+    assert!(out.html.contains("<h2 id=\"side-effects\">Side effects</h2><a class=\"heading-anchor\" href=\"#side-effects\">"), "{}", out.html);
+}
+
+#[test]
+fn a_title_level_heading_in_the_body_becomes_h2() {
+    let out = render("# Big\n");
+    assert!(out.html.contains("<h2 id=\"big\">"), "{}", out.html);
+    assert_eq!(out.notes[0].kind, NoteKind::TitleLevelHeading);
+}
+
+#[test]
+fn callouts_get_a_labelled_heading_and_their_level_class() {
+    let out = render("## Safety\n\n> [!URGENT] When to get medical help\n> Call us if you feel faint.\n>\n> - chest pain\n");
+    let h = &out.html;
+    assert!(h.contains("<div class=\"callout callout-urgent\">"), "{h}");
+    assert!(h.contains("<h3 id=\"when-to-get-medical-help\" class=\"callout-heading\"><span class=\"callout-label\">Urgent advice"), "{h}");
+    assert!(h.contains("<p>Call us if you feel faint.</p>"), "{h}");
+    assert!(h.contains("<li>chest pain</li>"), "{h}");
+    assert!(!h.contains("[!URGENT]") && !h.contains("<blockquote"), "{h}");
+    assert_eq!(out.headings[1], Heading { level: 3, id: "when-to-get-medical-help".into(), text: "When to get medical help".into() });
+}
+
+#[test]
+fn callout_without_title_uses_its_default_and_every_marker_works() {
+    for callout in Callout::ALL {
+        let out = html(&format!("> [!{}]\n> Text.\n", callout.marker().to_lowercase()));
+        assert!(out.contains(callout.class()), "{out}");
+        assert!(out.contains(callout.default_title()), "{out}");
+    }
+}
+
+#[test]
+fn unknown_callout_stays_a_quote_and_is_reported() {
+    let out = render("> [!URGNET] Typo\n> text\n");
+    assert!(out.html.contains("<blockquote>"), "{}", out.html);
+    assert!(out.html.contains("[!URGNET] Typo"), "{}", out.html);
+    assert_eq!(out.notes[0].kind, NoteKind::UnknownCallout("URGNET".into()));
+    let plain = render("> Just a quote [with brackets]\n");
+    assert!(plain.notes.is_empty());
+    assert!(plain.html.contains("<blockquote>\n<p>Just a quote [with brackets]</p>"), "{}", plain.html);
+}
+
+#[test]
+fn extensions_tables_footnotes_strikethrough_and_smart_quotes_are_on() {
+    let out = html("| a | b |\n|---|---|\n| 1 | 2 |\n\nSee note[^1]. ~~old~~ \"quoted\" it's\n\n[^1]: The note.\n");
+    assert!(out.contains("<table>"), "{out}");
+    assert!(out.contains("footnote"), "{out}");
+    assert!(out.contains("<del>old</del>"), "{out}");
+    assert!(out.contains("“quoted” it’s"), "{out}");
+}
+
+#[test]
+fn words_are_counted_from_text() {
+    assert_eq!(render("## Two words\n\nThree more words — here.\n").words, 6);
+}
+
+#[test]
+fn table_of_contents_nests_h3_under_h2() {
+    let h = |level, id: &str| Heading { level, id: id.into(), text: id.to_uppercase() };
+    let toc = table_of_contents(&[h(3, "early"), h(2, "a"), h(3, "a1"), h(4, "deep"), h(3, "a2"), h(2, "b")]);
+    let shape: Vec<(String, Vec<String>)> = toc.iter().map(|e| (e.id.clone(), e.children.iter().map(|c| c.id.clone()).collect())).collect();
+    assert_eq!(
+        shape,
+        vec![("early".into(), vec![]), ("a".into(), vec!["a1".into(), "a2".into()]), ("b".into(), vec![])]
+    );
+}

@@ -1,0 +1,75 @@
+//! Broken content gives staff a message naming the file and line, and the
+//! server refuses to start rather than serve half a site.
+
+use std::process::Command;
+
+use clinic_site::content::{self, LoadOptions};
+use clinic_site::http::AppState;
+
+use crate::helpers::fixture_config;
+
+/// Every message produced for a fixture folder, as staff would read them.
+fn messages(case: &str) -> String {
+    match AppState::load(fixture_config(&format!("invalid/{case}"))) {
+        Ok(_) => panic!("invalid/{case} should be refused"),
+        Err(err) => err.to_string(),
+    }
+}
+
+#[test]
+fn missing_required_key_names_file_line_and_fix() {
+    let text = messages("missing-description");
+    assert!(
+        text.contains("tests/fixtures/invalid/missing-description/guide/index.md:4: error: front matter: missing required key \"description\""),
+        "{text}"
+    );
+    assert!(text.contains("hint: add a line such as description = "), "{text}");
+}
+
+#[test]
+fn unknown_key_is_an_error_with_a_suggestion() {
+    let text = messages("unknown-key");
+    assert!(text.contains("tests/fixtures/invalid/unknown-key/guide/index.md:2:1: error: front matter: unknown key \"titel\""), "{text}");
+    assert!(text.contains("did you mean \"title\"?"), "{text}");
+}
+
+#[test]
+fn links_to_missing_pages_and_headings_are_errors() {
+    let text = messages("broken-link");
+    assert!(text.contains("tests/fixtures/invalid/broken-link/guide/index.md:9: error: link to /guide/safety/ matches no page"), "{text}");
+    assert!(text.contains("tests/fixtures/invalid/broken-link/guide/index.md:9: error: link to #nowhere matches no heading on /guide/"), "{text}");
+    assert!(text.ends_with("2 problems found in the content; the site was not updated"), "{text}");
+}
+
+#[test]
+fn the_real_content_has_no_problems_at_all() {
+    let content = content::load(std::path::Path::new("content"), LoadOptions::default()).expect("content loads");
+    let site = clinic_site::site::Site::build(&content).expect("content renders");
+    assert!(site.warnings.is_empty(), "{:?}", site.warnings);
+}
+
+#[test]
+fn server_refuses_to_start_on_bad_content_with_a_plain_message() {
+    let output = Command::new(env!("CARGO_BIN_EXE_clinic-site"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--content", "tests/fixtures/invalid/missing-description"])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("tests/fixtures/invalid/missing-description/guide/index.md:4: error: front matter: missing required key \"description\""),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace") && !stderr.contains("Error {"), "{stderr}");
+}
+
+#[test]
+fn missing_content_folder_is_explained() {
+    let output = Command::new(env!("CARGO_BIN_EXE_clinic-site"))
+        .args(["--addr", "127.0.0.1:0", "--content", "tests/fixtures/no-such-folder"])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("tests/fixtures/no-such-folder/site.toml: error: cannot read this file"), "{stderr}");
+}

@@ -1,0 +1,234 @@
+//! The pages a reader sees: titles, navigation, headings, review dates.
+
+use std::collections::HashSet;
+
+use axum::http::{Method, StatusCode};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn every_article_page_is_served_with_its_title() {
+    let app = real_app();
+    for (path, title) in ARTICLE {
+        let response = get(&app, path).await;
+        assert_eq!(response.status, StatusCode::OK, "{path}");
+        assert_eq!(response.header("content-type"), "text/html; charset=utf-8", "{path}");
+        let html = response.html();
+        assert_eq!(text_of(&html, "h1"), *title, "{path}");
+        assert_eq!(text_of(&html, "title"), format!("{title} – Riverside Physical Therapy"), "{path}");
+        assert_eq!(select(&html, "h1").len(), 1, "{path}: exactly one h1");
+        assert_eq!(select(&html, "html[lang='en-US']").len(), 1, "{path}: language set");
+    }
+}
+
+#[tokio::test]
+async fn home_lists_the_article() {
+    let home = get(&real_app(), "/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    let html = home.html();
+    let links = select(&html, "main .card a");
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].value().attr("href"), Some("/dry-needling/"));
+    assert_eq!(collapse(&links[0].text().collect::<String>()), ARTICLE[0].1);
+}
+
+#[tokio::test]
+async fn contents_marks_the_current_page_and_lists_every_part_in_order() {
+    let app = real_app();
+    let expected: Vec<&str> = ARTICLE.iter().map(|(path, _)| *path).collect();
+    for (path, _) in ARTICLE {
+        let html = get(&app, path).await.html();
+        let links: Vec<&str> = select(&html, "nav.contents a").iter().filter_map(|a| a.value().attr("href")).collect();
+        assert_eq!(links, expected, "{path}");
+        let current = select(&html, "nav.contents a[aria-current='page']");
+        assert_eq!(current.len(), 1, "{path}");
+        assert_eq!(current[0].value().attr("href"), Some(*path));
+    }
+}
+
+#[tokio::test]
+async fn previous_and_next_links_follow_the_article_order() {
+    let app = real_app();
+    let mut visited = vec![ARTICLE[0].0.to_string()];
+    let mut path = ARTICLE[0].0.to_string();
+    loop {
+        let html = get(&app, &path).await.html();
+        let prev: Vec<String> = select(&html, "a[rel='prev']").iter().filter_map(|a| a.value().attr("href").map(String::from)).collect();
+        if visited.len() > 1 {
+            assert_eq!(prev, vec![visited[visited.len() - 2].clone()], "previous of {path}");
+        } else {
+            assert!(prev.is_empty(), "the front page has no previous part");
+        }
+        let next = select(&html, "a[rel='next']");
+        let Some(next) = next.first() else { break };
+        path = next.value().attr("href").expect("next has href").to_string();
+        visited.push(path.clone());
+        assert!(visited.len() <= ARTICLE.len(), "next links loop: {visited:?}");
+    }
+    let expected: Vec<String> = ARTICLE.iter().map(|(p, _)| p.to_string()).collect();
+    assert_eq!(visited, expected);
+}
+
+#[tokio::test]
+async fn every_internal_link_on_every_page_resolves() {
+    let app = real_app();
+    let mut pages: Vec<String> = vec!["/".into()];
+    pages.extend(ARTICLE.iter().map(|(p, _)| p.to_string()));
+    for page in &pages {
+        let html = get(&app, page).await.html();
+        for a in select(&html, "a[href], link[href]") {
+            let href = a.value().attr("href").expect("selected by href");
+            if href.starts_with("http") || href.starts_with("tel:") || href.starts_with("mailto:") {
+                continue;
+            }
+            let (target, fragment) = href.split_once('#').unwrap_or((href, ""));
+            let target = if target.is_empty() { page.as_str() } else { target };
+            let response = get(&app, target).await;
+            assert_eq!(response.status, StatusCode::OK, "{page} links to {href}");
+            if !fragment.is_empty() {
+                let ids = response.html();
+                assert_eq!(select(&ids, &format!("[id='{fragment}']")).len(), 1, "{page} links to {href}: no such id");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn headings_have_unique_ids_and_anchor_links() {
+    let app = real_app();
+    for (path, _) in ARTICLE {
+        let html = get(&app, path).await.html();
+        let ids: Vec<&str> = select(&html, "[id]").iter().filter_map(|e| e.value().attr("id")).collect();
+        let unique: HashSet<&str> = ids.iter().copied().collect();
+        assert_eq!(ids.len(), unique.len(), "{path}: duplicate ids in {ids:?}");
+        for heading in select(&html, ".prose h2, .prose h3") {
+            let id = heading.value().attr("id").unwrap_or_else(|| panic!("{path}: heading without id"));
+            assert!(!id.is_empty());
+            assert_eq!(select(&html, &format!(".heading a.heading-anchor[href='#{id}']")).len(), 1, "{path}: #{id} has no anchor link");
+        }
+    }
+}
+
+#[tokio::test]
+async fn section_pages_have_an_on_this_page_list_of_their_headings() {
+    let html = get(&real_app(), "/dry-needling/migraines/").await.html();
+    let entries: Vec<String> = select(&html, "nav.on-this-page a").iter().map(|a| collapse(&a.text().collect::<String>())).collect();
+    assert_eq!(entries, ["1. Reduces Muscle Tension", "2. Improves Blood Flow", "3. Breaks the Pain Cycle"]);
+}
+
+#[tokio::test]
+async fn session_steps_are_an_ordered_list() {
+    let html = get(&real_app(), "/dry-needling/what-to-expect/").await.html();
+    let steps: Vec<String> = select(&html, ".prose ol > li h2").iter().map(|h| collapse(&h.text().collect::<String>())).collect();
+    assert_eq!(steps, ["Step 1: Assessment", "Step 2: Needle Insertion", "Step 3: Muscle Response", "Step 4: Post-Treatment Sensations"]);
+}
+
+#[tokio::test]
+async fn safety_page_has_an_urgent_when_to_get_medical_help_callout() {
+    let html = get(&real_app(), "/dry-needling/safety/").await.html();
+    let heading = text_of(&html, ".callout-urgent h3");
+    assert_eq!(heading, "Urgent advice: When to get medical help");
+    let body = text_of(&html, ".callout-urgent");
+    assert!(body.contains("chest pain or shortness of breath"), "{body}");
+}
+
+#[tokio::test]
+async fn every_page_shows_review_dates_reading_time_disclaimer_and_contact() {
+    let app = real_app();
+    for (path, _) in ARTICLE {
+        let html = get(&app, path).await.html();
+        let review = text_of(&html, ".review");
+        assert!(review.contains("Page last reviewed: 20 November 2026"), "{path}: {review}");
+        assert!(review.contains("Next review due: 20 November 2027"), "{path}: {review}");
+        assert!(text_of(&html, ".page-meta").ends_with("minute read"), "{path}");
+        let footer = text_of(&html, "footer");
+        assert!(footer.contains("not medical advice"), "{path}: {footer}");
+        assert_eq!(select(&html, "footer a[href='tel:5550100142']").len(), 1, "{path}");
+        assert_eq!(select(&html, "a.skip-link[href='#main-content']").len(), 1, "{path}");
+        assert_eq!(select(&html, "main#main-content").len(), 1, "{path}");
+        assert_eq!(text_of(&html, "nav[aria-label='Breadcrumb'] li"), "Home", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn reviewer_sources_and_explicit_next_review_are_shown_when_given() {
+    let html = get(&fixture_app("valid"), "/guide/").await.html();
+    let review = text_of(&html, ".review");
+    assert!(review.contains("Next review due: 15 July 2026"), "{review}");
+    assert!(review.contains("Reviewed by: Jane Smith, DPT"), "{review}");
+    let sources = select(&html, "section.sources a");
+    assert_eq!(sources.len(), 1);
+    assert_eq!(sources[0].value().attr("href"), Some("https://example.org/source"));
+    assert_eq!(collapse(&sources[0].text().collect::<String>()), "A source about \"quotes\" & ampersands");
+}
+
+#[tokio::test]
+async fn sections_are_ordered_by_weight_and_drafts_are_not_published() {
+    let app = fixture_app("valid");
+    let html = get(&app, "/guide/").await.html();
+    let links: Vec<&str> = select(&html, "nav.contents a").iter().filter_map(|a| a.value().attr("href")).collect();
+    assert_eq!(links, ["/guide/", "/guide/first/", "/guide/second/"]);
+    assert_eq!(get(&app, "/guide/hidden/").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn unknown_paths_get_a_helpful_404_page() {
+    let app = real_app();
+    for path in ["/nope", "/dry-needling/nope/", "/static/nope.css", "/dry-needling/migraines/extra/"] {
+        let response = get(&app, path).await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(response.header("cache-control"), "no-store", "{path}");
+        let html = response.html();
+        assert_eq!(text_of(&html, "h1"), "Page not found", "{path}");
+        assert_eq!(select(&html, "main a[href='/']").len(), 1, "{path}: link home");
+        assert_eq!(select(&html, "main a[href='/dry-needling/']").len(), 1, "{path}: link to the article");
+        assert_eq!(select(&html, "meta[name='robots'][content='noindex']").len(), 1, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn address_variants_redirect_permanently_to_the_canonical_form() {
+    let app = real_app();
+    for (from, to) in [
+        ("/dry-needling", "/dry-needling/"),
+        ("/dry-needling/migraines", "/dry-needling/migraines/"),
+        ("/Dry-Needling/Migraines/", "/dry-needling/migraines/"),
+        ("/DRY-NEEDLING/SAFETY", "/dry-needling/safety/"),
+        ("/dry-needling/safety?utm_source=whatsapp", "/dry-needling/safety/?utm_source=whatsapp"),
+    ] {
+        let response = get(&app, from).await;
+        assert_eq!(response.status, StatusCode::PERMANENT_REDIRECT, "{from}");
+        assert_eq!(response.header("location"), to, "{from}");
+    }
+}
+
+#[tokio::test]
+async fn query_strings_do_not_change_the_page() {
+    let app = real_app();
+    let plain = get(&app, "/dry-needling/safety/").await;
+    let tracked = get(&app, "/dry-needling/safety/?utm_source=whatsapp&fbclid=abc").await;
+    assert_eq!(tracked.status, StatusCode::OK);
+    assert_eq!(plain.body, tracked.body);
+}
+
+#[tokio::test]
+async fn pages_only_accept_reading() {
+    let response = send(&real_app(), Method::POST, "/dry-needling/").await;
+    assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.header("allow"), "GET, HEAD");
+}
+
+#[tokio::test]
+async fn health_check_answers_ok() {
+    let response = get(&real_app(), "/healthz").await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.body, "ok\n");
+}
+
+#[tokio::test]
+async fn the_stylesheet_is_served() {
+    let response = get(&real_app(), "/static/site.css").await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert!(response.header("content-type").starts_with("text/css"));
+    assert!(response.body.contains("prefers-color-scheme: dark"));
+}

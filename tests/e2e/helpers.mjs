@@ -1,0 +1,245 @@
+// Shared pieces for the browser tests: the clinic-site server, Chromium,
+// the two viewports, page-problem watching and the axe-core runner.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import AxeBuilder from '@axe-core/playwright';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The repository root (tests/e2e/ is two levels down). */
+export const REPO_ROOT = path.resolve(here, '..', '..');
+
+/** Where full-page screenshots go; git-ignored, for people to look at. */
+export const SCREENSHOT_DIR = path.join(here, 'screenshots');
+
+// ---------------------------------------------------------------------------
+// Server
+
+const SERVER_START_TIMEOUT_MS = 20_000;
+const READY_LINE = /serving the site at (http:\/\/\S+\/)/;
+// Keep only the end of the server's log: it logs every request, and the
+// tail is what helps when something goes wrong.
+const LOG_TAIL_CHARS = 20_000;
+
+/**
+ * Starts clinic-site on a free port and resolves once it says where it is
+ * serving. The binary is target/debug/clinic-site unless CLINIC_BIN says
+ * otherwise; it is not built here, so run `cargo build` first.
+ *
+ * @returns {Promise<{ url: string, stop: () => Promise<void>, log: () => string }>}
+ */
+export async function startServer() {
+  const bin = process.env.CLINIC_BIN || path.join(REPO_ROOT, 'target', 'debug', 'clinic-site');
+  if (!existsSync(bin)) {
+    throw new Error(`clinic-site binary not found at ${bin}: run \`cargo build\` in ${REPO_ROOT} or set CLINIC_BIN`);
+  }
+  const args = ['--addr', '127.0.0.1:0', '--content', path.join(REPO_ROOT, 'content'), '--static', path.join(REPO_ROOT, 'static')];
+  const child = spawn(bin, args, {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Plain log lines, whatever the caller's RUST_LOG says.
+    env: { ...process.env, RUST_LOG: 'info', NO_COLOR: '1' },
+  });
+
+  let output = '';
+  const append = (chunk) => {
+    output = (output + chunk.toString()).slice(-LOG_TAIL_CHARS);
+  };
+  // Both pipes are drained for the server's whole life: an unread pipe
+  // fills up and would block the server's logging, and so its responses.
+  child.stdout.on('data', append);
+  child.stderr.on('data', append);
+
+  // If this test process dies without running `after`, do not leave the
+  // server behind.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      child.kill('SIGKILL');
+      reject(new Error(`clinic-site did not report its address within ${SERVER_START_TIMEOUT_MS / 1000} s.\n$ ${bin} ${args.join(' ')}\n${output}`));
+    }, SERVER_START_TIMEOUT_MS);
+    const onData = () => {
+      const match = output.match(READY_LINE);
+      if (match) {
+        cleanup();
+        resolve(match[1]);
+      }
+    };
+    const onExit = (code, signal) => {
+      cleanup();
+      reject(new Error(`clinic-site exited (code ${code}, signal ${signal}) before serving.\n$ ${bin} ${args.join(' ')}\n${output}`));
+    };
+    const onError = (err) => {
+      cleanup();
+      reject(new Error(`cannot start ${bin}: ${err.message}`));
+    };
+    function cleanup() {
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      child.stderr.off('data', onData);
+      child.off('exit', onExit);
+      child.off('error', onError);
+    }
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', onExit);
+    child.once('error', onError);
+  });
+
+  async function stop() {
+    process.off('exit', killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM'); // the server shuts down gracefully on SIGTERM
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  return { url, stop, log: () => output };
+}
+
+// ---------------------------------------------------------------------------
+// Browser
+
+export const CHROME_PATH = process.env.CHROME_PATH || '/usr/bin/chromium';
+
+// See /work/shared/BROWSER-TESTING.md: without the background-networking
+// flags Chromium keeps trying to reach outside hosts, which this machine
+// refuses. Playwright makes its own profile, so no --user-data-dir.
+const CHROME_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export async function launchBrowser() {
+  if (!existsSync(CHROME_PATH)) {
+    throw new Error(`Chromium not found at ${CHROME_PATH}: install it (apt-get install -y chromium) or set CHROME_PATH`);
+  }
+  return chromium.launch({ executablePath: CHROME_PATH, args: CHROME_ARGS });
+}
+
+/** Context options for each viewport the site is checked at. */
+export const VIEWPORTS = {
+  phone: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
+  desktop: { viewport: { width: 1280, height: 800 } },
+};
+
+export const COLOR_SCHEMES = ['light', 'dark'];
+
+/**
+ * Opens a fresh context (axe-core needs pages from a context, not
+ * browser.newPage()) and a page in it, runs `fn(page)` and always closes the
+ * context.
+ */
+export async function withPage(browser, contextOptions, fn) {
+  const context = await browser.newContext(contextOptions);
+  // Everything here is local: fail in seconds, not Playwright's 30 s.
+  context.setDefaultTimeout(10_000);
+  try {
+    const page = await context.newPage();
+    return await fn(page);
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * Starts recording what goes wrong on a page: console errors, uncaught
+ * exceptions, requests that fail at the network level and sub-resources
+ * (stylesheets, images...) answered with an HTTP error. The page's own
+ * document is left out so the 404 page can be checked too; its status is
+ * asserted separately.
+ *
+ * @returns {() => string[]} the problems seen so far, one line each
+ */
+export function watchForProblems(page) {
+  const problems = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') {
+      const { url, lineNumber } = msg.location();
+      problems.push(`console error: ${msg.text()}${url ? ` (${url}:${lineNumber})` : ''}`);
+    }
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.stack || err.message}`));
+  page.on('requestfailed', (request) => {
+    problems.push(`request failed: ${request.method()} ${request.url()}: ${request.failure()?.errorText}`);
+  });
+  page.on('response', (response) => {
+    const request = response.request();
+    if (response.status() >= 400 && !(request.isNavigationRequest() && request.frame() === page.mainFrame())) {
+      problems.push(`HTTP ${response.status()} for ${request.resourceType()} ${response.url()}`);
+    }
+  });
+  return () => [...problems];
+}
+
+// ---------------------------------------------------------------------------
+// Accessibility
+
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+/**
+ * Runs axe-core on the page with the WCAG 2.0-2.2 A/AA rules, plus
+ * `target-size` (2.5.8, tap targets at least 24x24 px), which axe ships
+ * switched off.
+ */
+export async function runAxe(page) {
+  const results = await new AxeBuilder({ page })
+    // options() replaces all options, so it must come before withTags(),
+    // which adds runOnly to them. A rule switched on by name runs even
+    // though it is disabled by default.
+    .options({ rules: { 'target-size': { enabled: true } } })
+    .withTags(AXE_TAGS)
+    .analyze();
+  const ran = [...results.violations, ...results.passes, ...results.incomplete, ...results.inapplicable].map((r) => r.id);
+  if (!ran.includes('target-size')) {
+    // Guard against a future AxeBuilder quietly dropping the option.
+    throw new Error('axe-core did not run the target-size rule');
+  }
+  return results;
+}
+
+/** Axe violations as text a person can act on: rule, impact, help, and each failing element with why. */
+export function formatViolations(violations) {
+  return violations
+    .map((v) => {
+      const nodes = v.nodes
+        .map((node) => {
+          const why = (node.failureSummary || '').replace(/\n/g, '\n        ');
+          return `    - ${node.target.join(' >> ')}\n      html: ${node.html}\n      ${why}`;
+        })
+        .join('\n');
+      return `  ${v.id} (${v.impact}): ${v.help}\n    ${v.helpUrl}\n${nodes}`;
+    })
+    .join('\n');
+}
+
+// ---------------------------------------------------------------------------
+// Small utilities
+
+/** A file-name-friendly name for a site path: "/" -> "home", "/a/b/" -> "a-b". */
+export function pageName(pathname) {
+  const name = pathname.replace(/^\/+|\/+$/g, '').replace(/[^a-z0-9]+/gi, '-');
+  return name || 'home';
+}
+
+export function ensureScreenshotDir() {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test: the Rust unit and integration tests, then the browser
+# tests in headless Chromium. Installs what a fresh Debian machine lacks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+if [ -z "${CHROME_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then missing+=(chromium); fi
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> Installing ${missing[*]} from Debian's packages"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+export CHROME_PATH="${CHROME_PATH:-$(command -v chromium)}"
+
+echo "==> Rust tests"
+cargo test --locked
+
+echo "==> Browser tests (headless Chromium at $CHROME_PATH)"
+cargo build --locked --quiet
+export CLINIC_BIN="$PWD/target/debug/clinic-site"
+cd tests/e2e
+npm ci --no-audit --no-fund --loglevel=error
+npm test
