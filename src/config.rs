@@ -26,6 +26,12 @@ pub struct Config {
     /// Folder of stylesheets, scripts and images served under /static/.
     #[arg(long = "static", env = "CLINIC_STATIC", default_value = "static", value_name = "DIR")]
     pub static_dir: PathBuf,
+
+    /// Preview mode for staff: show drafts, reload open pages when content
+    /// changes, and show content errors in the browser. Never use it for
+    /// the public site.
+    #[arg(long)]
+    pub dev: bool,
 }
 
 impl Config {
@@ -36,6 +42,12 @@ impl Config {
     /// Settings for tests: the repository's own folders and any free port.
     pub fn for_test() -> Config {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        Config { addr: Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))), port: 0, content: root.join("content"), static_dir: root.join("static") }
+        Config {
+            addr: Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))),
+            port: 0,
+            content: root.join("content"),
+            static_dir: root.join("static"),
+            dev: false,
+        }
     }
 }

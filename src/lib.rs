@@ -4,8 +4,14 @@
 //! each page into HTML, `site` puts every page through the templates into one
 //! immutable snapshot, and `http` serves that snapshot.
 
+pub mod card;
+pub mod check;
+pub mod compress;
 pub mod config;
 pub mod content;
+pub mod export;
 pub mod http;
+pub mod readability;
 pub mod render;
 pub mod site;
+pub mod watch;

@@ -5,8 +5,11 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use clinic_site::check::{self, CheckArgs};
 use clinic_site::config::Config;
 use clinic_site::content::ContentErrors;
+use clinic_site::export::{self, BuildArgs};
+use clinic_site::site::{Site, SiteOptions};
 use tracing_subscriber::EnvFilter;
 
 /// Serves the clinic's patient articles from the markdown in a content folder.
@@ -25,6 +28,10 @@ struct Cli {
 enum Command {
     /// Serve the site over HTTP (what happens with no command).
     Serve(Config),
+    /// Check the content and report every problem and each page's readability.
+    Check(CheckArgs),
+    /// Write the whole site as static files into a folder.
+    Build(BuildArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +44,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Serve(config)) => run_server(config),
         None => run_server(cli.serve),
+        Some(Command::Check(args)) => return if check::run(&args) { ExitCode::SUCCESS } else { ExitCode::FAILURE },
+        Some(Command::Build(args)) => build(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -52,11 +61,20 @@ fn run_server(config: Config) -> anyhow::Result<()> {
     runtime.block_on(clinic_site::http::serve(config))
 }
 
-/// Content errors are already written for staff and print as they are; any
-/// other failure prints its chain of causes once, without a backtrace.
+fn build(args: &BuildArgs) -> anyhow::Result<()> {
+    let site = Site::load(&args.content, &SiteOptions::public(&args.static_dir))?;
+    let exported = export::export(&site, &args.static_dir, &args.out)?;
+    println!("Wrote {} files ({} KB) to {}", exported.files, exported.bytes / 1024, args.out.display());
+    Ok(())
+}
+
+/// Content errors print in the `check` format, with the offending line and
+/// a hint; any other failure prints its chain of causes once, without a
+/// backtrace.
 fn report(err: &anyhow::Error) {
     if let Some(content) = err.downcast_ref::<ContentErrors>() {
-        eprintln!("{content}");
+        eprint!("{}", check::format_text(&content.0));
+        eprintln!("{}", content.to_string().lines().last().unwrap_or_default());
         return;
     }
     eprintln!("error: {err}");

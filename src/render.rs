@@ -29,6 +29,9 @@ pub struct Rendered {
     pub links: Vec<Link>,
     /// Words of running text, for reading time.
     pub words: usize,
+    /// The text a reader reads, one block (paragraph, heading, list item)
+    /// per line, for readability figures.
+    pub text: String,
     /// Things staff should hear about; the page still renders.
     pub notes: Vec<Note>,
 }
@@ -39,12 +42,16 @@ pub struct Heading {
     pub level: u8,
     pub id: String,
     pub text: String,
+    /// Byte offset in the markdown, for the line number in messages.
+    pub offset: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
     pub dest: String,
     pub is_image: bool,
+    /// The link's text, or an image's alt text.
+    pub text: String,
     /// Byte offset in the markdown, for the line number in messages.
     pub offset: usize,
 }
@@ -137,14 +144,28 @@ pub fn parser(markdown: &str) -> Parser<'_> {
     Parser::new_ext(markdown, options)
 }
 
+/// How a body is placed in its page.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions<'a> {
+    /// Levels to push headings down, for pages that put several bodies
+    /// under their own headings (the printable article).
+    pub heading_shift: u8,
+    /// Put before every heading id, keeping ids unique across bodies.
+    pub id_prefix: &'a str,
+}
+
 /// Renders one page's markdown body.
 pub fn render(markdown: &str) -> Rendered {
+    render_with(markdown, &RenderOptions::default())
+}
+
+pub fn render_with(markdown: &str, options: &RenderOptions<'_>) -> Rendered {
     let events: Vec<(Event<'_>, Range<usize>)> = parser(markdown).into_offset_iter().collect();
-    let mut writer = Writer::default();
+    let mut writer = Writer { shift: options.heading_shift, prefix: options.id_prefix.to_string(), ..Writer::default() };
     writer.run(events);
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, writer.out.into_iter());
-    Rendered { html, headings: writer.headings, links: writer.links, words: writer.words, notes: writer.notes }
+    Rendered { html, headings: writer.headings, links: writer.links, words: writer.words, text: writer.text, notes: writer.notes }
 }
 
 #[derive(Default)]
@@ -155,17 +176,22 @@ struct Writer<'a> {
     links: Vec<Link>,
     notes: Vec<Note>,
     words: usize,
+    text: String,
+    /// The link or image whose text is being read, as an index in `links`.
+    open_link: Option<usize>,
     /// Whether each open blockquote became a callout, to close it right.
     quotes: Vec<bool>,
     /// Inside a link whose address was dropped: skip its end tag.
     dropped_link: bool,
     /// The deepest heading level so far; callout headings nest under it.
     last_level: u8,
+    shift: u8,
+    prefix: String,
 }
 
 impl<'a> Writer<'a> {
     fn run(&mut self, events: Vec<(Event<'a>, Range<usize>)>) {
-        self.last_level = 1;
+        self.last_level = 1 + self.shift;
         let mut events = events.into_iter().peekable();
         while let Some((event, range)) = events.next() {
             match event {
@@ -211,11 +237,24 @@ impl<'a> Writer<'a> {
                     self.notes.push(Note { offset: range.start, kind: NoteKind::UnsafeAddress(scheme) });
                     self.dropped_link = true;
                 } else {
-                    self.links.push(Link { dest: dest_url.to_string(), is_image: false, offset: range.start });
+                    self.open_link = Some(self.links.len());
+                    self.links.push(Link { dest: dest_url.to_string(), is_image: false, text: String::new(), offset: range.start });
                     self.out.push(Event::Start(Tag::Link { link_type, dest_url, title, id }));
                 }
             }
             Event::End(TagEnd::Link) if self.dropped_link => self.dropped_link = false,
+            Event::End(TagEnd::Link | TagEnd::Image) => {
+                self.open_link = None;
+                self.out.push(event);
+            }
+            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::CodeBlock) => {
+                self.end_block();
+                self.out.push(event);
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                self.text.push(' ');
+                self.out.push(event);
+            }
             Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
                 if let Some(scheme) = unsafe_scheme(&dest_url) {
                     self.notes.push(Note { offset: range.start, kind: NoteKind::UnsafeAddress(scheme) });
@@ -223,15 +262,26 @@ impl<'a> Writer<'a> {
                     // its alt text still shows.
                     self.out.push(Event::Start(Tag::Image { link_type, dest_url: "".into(), title, id }));
                 } else {
-                    self.links.push(Link { dest: dest_url.to_string(), is_image: true, offset: range.start });
+                    self.open_link = Some(self.links.len());
+                    self.links.push(Link { dest: dest_url.to_string(), is_image: true, text: String::new(), offset: range.start });
                     self.out.push(Event::Start(Tag::Image { link_type, dest_url, title, id }));
                 }
             }
             Event::Text(ref text) | Event::Code(ref text) => {
                 self.count_words(text);
+                self.text.push_str(text);
+                if let Some(link) = self.open_link.and_then(|i| self.links.get_mut(i)) {
+                    link.text.push_str(text);
+                }
                 self.out.push(event);
             }
             other => self.out.push(other),
+        }
+    }
+
+    fn end_block(&mut self) {
+        if !self.text.is_empty() && !self.text.ends_with('\n') {
+            self.text.push('\n');
         }
     }
 
@@ -245,6 +295,7 @@ impl<'a> Writer<'a> {
             self.notes.push(Note { offset, kind: NoteKind::TitleLevelHeading });
             level = 2;
         }
+        let level = (level + self.shift).min(6);
         let text = plain_text(inner.iter().map(|(e, _)| e));
         let id = self.unique_id(id.as_deref().map(slugify).filter(|s| !s.is_empty()).unwrap_or_else(|| slugify(&text)));
         self.out.push(Event::Html(format!("<div class=\"heading\"><h{level} id=\"{id}\">").into()));
@@ -252,8 +303,9 @@ impl<'a> Writer<'a> {
             self.inline(event, range);
         }
         self.out.push(Event::Html(heading_close(level, &id, &text).into()));
+        self.end_block();
         self.last_level = level;
-        self.headings.push(Heading { level, id, text });
+        self.headings.push(Heading { level, id, text, offset });
     }
 
     /// Opens a blockquote. If it starts with `[!MARKER] Optional title`, it
@@ -288,7 +340,7 @@ impl<'a> Writer<'a> {
             return false;
         };
         let title = marker.map(|(_, rest)| rest.trim()).filter(|t| !t.is_empty()).unwrap_or(callout.default_title()).to_string();
-        let level = (self.last_level + 1).clamp(2, 4);
+        let level = (self.last_level + 1).clamp(2 + self.shift, 4 + self.shift).min(6);
         let id = self.unique_id(slugify(&title));
         self.out.push(Event::Html(
             format!(
@@ -300,7 +352,10 @@ impl<'a> Writer<'a> {
             .into(),
         ));
         self.out.push(Event::Html(heading_anchor(&id, &title).into()));
-        self.headings.push(Heading { level, id, text: title });
+        self.count_words(&title);
+        self.text.push_str(&title);
+        self.end_block();
+        self.headings.push(Heading { level, id, text: title, offset });
         // The marker line is the heading; what follows it on the next lines
         // of the same paragraph is the callout's first paragraph.
         match events.peek() {
@@ -320,6 +375,7 @@ impl<'a> Writer<'a> {
     /// the ids the templates use.
     fn unique_id(&mut self, base: String) -> String {
         let base = if base.is_empty() { "section".to_string() } else { base };
+        let base = format!("{}{base}", self.prefix);
         let mut id = base.clone();
         let mut n = 1;
         while self.ids.contains(&id) || RESERVED_IDS.contains(&id.as_str()) {

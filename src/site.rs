@@ -1,13 +1,80 @@
-//! The rendered site: every page's HTML, built once per content version and
-//! then only read. Serving and (later) exporting both start from a [`Site`].
+//! The rendered site: every page's HTML, the sitemap, redirects and social
+//! cards, built once per content version and then only read. Serving and
+//! exporting both start from a [`Site`].
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
+use arc_swap::{ArcSwap, ArcSwapOption};
 use askama::Template;
 use axum::body::Bytes;
+use serde_json::json;
+use tokio::sync::watch;
 
-use crate::content::{Article, Content, ContentError, ContentErrors, Date, Page, Settings, Severity, Source, validate};
-use crate::render::{self, Rendered, TocEntry};
+use crate::card::{self, CardText};
+use crate::content::{self, Article, Content, ContentError, ContentErrors, Date, LoadOptions, Page, Settings, Severity, Source, validate};
+use crate::readability::Readability;
+use crate::render::{self, RenderOptions, Rendered, TocEntry};
+
+/// How a site is built.
+#[derive(Debug, Clone)]
+pub struct SiteOptions {
+    /// For staff previewing with `serve --dev`: drafts are shown (marked as
+    /// drafts) and pages reload themselves when content changes.
+    pub dev: bool,
+    /// Where `/static/` files live, to check that images exist.
+    pub static_dir: PathBuf,
+}
+
+impl SiteOptions {
+    pub fn public(static_dir: &Path) -> Self {
+        SiteOptions { dev: false, static_dir: static_dir.to_path_buf() }
+    }
+}
+
+/// What `check` reports about content that parsed: every problem, and how
+/// readable each page is.
+pub struct Inspection {
+    pub problems: Vec<ContentError>,
+    pub pages: Vec<PageStats>,
+}
+
+/// One page's readability figures, for the table `check` prints.
+pub struct PageStats {
+    pub path: PathBuf,
+    pub url: String,
+    pub readability: Readability,
+    pub minutes: usize,
+}
+
+impl Inspection {
+    pub fn errors(&self) -> usize {
+        self.problems.iter().filter(|p| p.severity == Severity::Error).count()
+    }
+}
+
+/// Renders every page of `content` and runs every check, without building
+/// the site.
+pub fn inspect(content: &Content, options: &SiteOptions) -> Inspection {
+    let articles: Vec<RenderedArticle<'_>> = content.articles.iter().map(RenderedArticle::new).collect();
+    inspect_rendered(content, &articles, options)
+}
+
+fn inspect_rendered(content: &Content, articles: &[RenderedArticle<'_>], options: &SiteOptions) -> Inspection {
+    let checked: Vec<validate::Checked<'_>> = articles
+        .iter()
+        .flat_map(|a| a.pages())
+        .map(|(page, url, rendered)| validate::Checked { page, url, rendered, readability: Readability::of_text(&rendered.text) })
+        .collect();
+    let context = validate::Context { static_dir: &options.static_dir, today: Date::today(), max_grade: content.settings.max_reading_grade };
+    let problems = validate::check(&checked, &context);
+    let pages = checked
+        .iter()
+        .map(|c| PageStats { path: c.page.path.clone(), url: c.url.to_string(), readability: c.readability, minutes: reading_minutes(c.rendered.words) })
+        .collect();
+    Inspection { problems, pages }
+}
 
 /// One immutable version of the whole site.
 #[derive(Debug)]
@@ -18,39 +85,81 @@ pub struct Site {
     /// Lowercased path without its trailing slash to the canonical path, so
     /// `/Dry-Needling/Migraines` can be redirected rather than lost.
     loose: HashMap<String, String>,
+    /// Old addresses from `aliases` (as loose keys) to canonical paths.
+    aliases: HashMap<String, String>,
+    /// The same old addresses as staff wrote them, for the static export.
+    redirects: Vec<(String, String)>,
+    /// `/og/...png` path to what the card shows and, once drawn, the PNG.
+    cards: HashMap<String, (CardText, OnceLock<Bytes>)>,
+    sitemap: Bytes,
+    robots: Bytes,
     not_found: Bytes,
     /// Problems that did not stop this version going live.
     pub warnings: Vec<ContentError>,
+    pub dev: bool,
 }
 
 impl Site {
-    /// Renders every page. Fails with every error found when the content
-    /// has any; warnings are kept on the site for logging.
-    pub fn build(content: &Content) -> Result<Site, ContentErrors> {
+    /// Reads the content folder and builds the site from it.
+    pub fn load(content_dir: &Path, options: &SiteOptions) -> Result<Site, ContentErrors> {
+        let content = content::load(content_dir, LoadOptions { include_drafts: options.dev })?;
+        Site::build(&content, options)
+    }
+
+    /// Renders every page. Fails with every problem found (warnings too)
+    /// when the content has errors; warnings alone are kept for logging.
+    pub fn build(content: &Content, options: &SiteOptions) -> Result<Site, ContentErrors> {
         let settings = &content.settings;
         let articles: Vec<RenderedArticle<'_>> = content.articles.iter().map(RenderedArticle::new).collect();
-
-        let checked: Vec<validate::Checked<'_>> = articles
-            .iter()
-            .flat_map(|a| a.pages())
-            .map(|(page, url, rendered)| validate::Checked { page, url, rendered })
-            .collect();
-        let (errors, warnings): (Vec<_>, Vec<_>) = validate::check(&checked).into_iter().partition(|p| p.severity == Severity::Error);
-        if !errors.is_empty() {
-            return Err(ContentErrors(errors));
+        let inspection = inspect_rendered(content, &articles, options);
+        if inspection.errors() > 0 {
+            return Err(ContentErrors(inspection.problems));
         }
+        let warnings = inspection.problems;
+        let dev = options.dev;
 
         let mut pages = HashMap::new();
-        pages.insert("/".to_string(), render_template(&home_page(settings, &articles)));
+        let mut cards = HashMap::new();
+        let mut aliases = HashMap::new();
+        let mut redirects = Vec::new();
+        let site_host = settings.base_url.split_once("://").map_or(settings.base_url.as_str(), |(_, host)| host).to_string();
+        let mut card = |path: String, title: &str, article: Option<&str>| {
+            let text = CardText { title: title.to_string(), article: article.map(String::from), clinic: settings.clinic_name.clone(), site: site_host.clone() };
+            cards.insert(path.clone(), (text, OnceLock::new()));
+            path
+        };
+
+        let home_card = card("/og/index.png".to_string(), &format!("Patient information from {}", settings.clinic_name), None);
+        pages.insert("/".to_string(), render_template(&HomeTemplate { chrome: Chrome { dev, ..home_chrome(settings, &home_card) }, articles: cards_for(&articles) }));
         for article in &articles {
             for (index, (page, url, rendered)) in article.pages().enumerate() {
-                let html = render_template(&article_page(settings, article, index, page, url, rendered));
+                let card_path = card(card_path(url), &page.front.title, (index > 0).then_some(article.title()));
+                let html = render_template(&article_page(settings, article, index, &card_path, rendered, dev));
                 pages.insert(url.to_string(), html);
+                for alias in &page.front.aliases {
+                    aliases.insert(loose_key(alias), url.to_string());
+                    redirects.push((alias.clone(), url.to_string()));
+                }
             }
+            let mut print = print_page(settings, article);
+            print.chrome.dev = dev;
+            pages.insert(article.print_url(), render_template(&print));
         }
-        let not_found = render_template(&NotFoundTemplate { chrome: Chrome::new(settings, "Page not found", "", "/404", true), articles: cards(&articles) });
+        let not_found = render_template(&NotFoundTemplate { chrome: Chrome { dev, ..Chrome::plain(settings, "Page not found", "/404/") }, articles: cards_for(&articles) });
         let loose = pages.keys().map(|path| (loose_key(path), path.clone())).collect();
-        Ok(Site { settings: settings.clone(), pages, loose, not_found, warnings })
+        Ok(Site {
+            settings: settings.clone(),
+            pages,
+            loose,
+            aliases,
+            redirects,
+            cards,
+            sitemap: Bytes::from(sitemap(settings, &articles)),
+            robots: Bytes::from(format!("User-agent: *\nAllow: /\n\nSitemap: {}/sitemap.xml\n", settings.base_url)),
+            not_found,
+            warnings,
+            dev,
+        })
     }
 
     /// The HTML for a canonical path.
@@ -58,9 +167,29 @@ impl Site {
         self.pages.get(path)
     }
 
+    /// Where an old address listed in a page's `aliases` now lives.
+    pub fn alias(&self, path: &str) -> Option<&str> {
+        self.aliases.get(&loose_key(path)).map(String::as_str)
+    }
+
     /// The canonical path for a variant with other case or slashes.
     pub fn canonical(&self, path: &str) -> Option<&str> {
         self.loose.get(&loose_key(path)).map(String::as_str)
+    }
+
+    /// The social card PNG at `/og/...`, drawn on first request and kept for
+    /// the life of this content version.
+    pub fn card(&self, path: &str) -> Option<Bytes> {
+        let (text, png) = self.cards.get(path)?;
+        Some(png.get_or_init(|| Bytes::from(card::render_png(text))).clone())
+    }
+
+    pub fn sitemap(&self) -> &Bytes {
+        &self.sitemap
+    }
+
+    pub fn robots(&self) -> &Bytes {
+        &self.robots
     }
 
     pub fn not_found(&self) -> &Bytes {
@@ -73,10 +202,75 @@ impl Site {
         paths.sort_unstable();
         paths
     }
+
+    /// Old addresses and where they lead, in content order.
+    pub fn redirects(&self) -> &[(String, String)] {
+        &self.redirects
+    }
+
+    /// Every social card path, sorted.
+    pub fn card_paths(&self) -> Vec<&str> {
+        let mut paths: Vec<&str> = self.cards.keys().map(String::as_str).collect();
+        paths.sort_unstable();
+        paths
+    }
 }
 
-fn loose_key(path: &str) -> String {
+/// The site being served now. A reload builds a whole new [`Site`] off to
+/// the side and swaps it in, so a request sees either the old version or the
+/// new one, never a mix; a failed reload leaves the last good one serving.
+pub struct SiteHandle {
+    current: ArcSwap<Site>,
+    /// Why the newest content could not be published, until it can.
+    error: ArcSwapOption<ContentErrors>,
+    /// Bumped on every reload attempt; previews wait on it to refresh.
+    version: watch::Sender<u64>,
+}
+
+impl SiteHandle {
+    pub fn new(site: Site) -> Self {
+        SiteHandle { current: ArcSwap::from_pointee(site), error: ArcSwapOption::empty(), version: watch::channel(0).0 }
+    }
+
+    /// The current version; hold the `Arc` for the whole request.
+    pub fn load(&self) -> Arc<Site> {
+        self.current.load_full()
+    }
+
+    /// Publishes a rebuilt site, or records why it could not be built.
+    pub fn replace(&self, result: Result<Site, ContentErrors>) {
+        match result {
+            Ok(site) => {
+                self.current.store(Arc::new(site));
+                self.error.store(None);
+            }
+            Err(errors) => self.error.store(Some(Arc::new(errors))),
+        }
+        self.version.send_modify(|v| *v += 1);
+    }
+
+    /// The content errors keeping the newest edit off the site, if any.
+    pub fn error(&self) -> Option<Arc<ContentErrors>> {
+        self.error.load_full()
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.version.subscribe()
+    }
+}
+
+pub fn loose_key(path: &str) -> String {
     path.trim_end_matches('/').to_lowercase()
+}
+
+/// `/dry-needling/migraines/` -> `/og/dry-needling/migraines.png`; an
+/// article's front page gets `/og/dry-needling/index.png`.
+fn card_path(url: &str) -> String {
+    let trimmed = url.trim_matches('/');
+    match trimmed.split_once('/') {
+        Some((article, section)) => format!("/og/{article}/{section}.png"),
+        None => format!("/og/{trimmed}/index.png"),
+    }
 }
 
 fn render_template(template: &impl Template) -> Bytes {
@@ -101,6 +295,14 @@ impl<'c> RenderedArticle<'c> {
         RenderedArticle { article, url, index, sections }
     }
 
+    fn title(&self) -> &'c str {
+        &self.article.index.front.title
+    }
+
+    fn print_url(&self) -> String {
+        format!("{}print/", self.url)
+    }
+
     /// The front page then the sections, in reading order.
     fn pages(&self) -> impl Iterator<Item = (&'c Page, &str, &Rendered)> + '_ {
         std::iter::once((&self.article.index, self.index.0.as_str(), &self.index.1))
@@ -110,13 +312,18 @@ impl<'c> RenderedArticle<'c> {
     fn words(&self) -> usize {
         self.pages().map(|(_, _, r)| r.words).sum()
     }
+
+    /// The newest review date of any of its pages.
+    fn last_reviewed(&self) -> Date {
+        self.pages().map(|(p, _, _)| p.front.last_reviewed).max().expect("an article has its index page")
+    }
 }
 
 /// Reading speed for the "minute read" line: a steady adult pace for plain
 /// health text, rounded up so nobody is told less than it takes.
 const WORDS_PER_MINUTE: usize = 200;
 
-fn reading_minutes(words: usize) -> usize {
+pub fn reading_minutes(words: usize) -> usize {
     words.div_ceil(WORDS_PER_MINUTE).max(1)
 }
 
@@ -128,20 +335,70 @@ pub struct Chrome<'a> {
     pub description: &'a str,
     /// Absolute URL of this page.
     pub canonical: String,
-    /// Error pages are not for search engines.
+    /// Error pages and the printable copy are not for search engines.
     pub noindex: bool,
+    /// Link preview tags; none on error pages.
+    pub preview: Option<Preview>,
+    /// Schema.org JSON-LD, already safe to put inside `<script>`.
+    pub json_ld: String,
+    /// Whether the page uses `share.js`.
+    pub script: bool,
+    /// Preview build: adds the live-reload script.
+    pub dev: bool,
+}
+
+/// Open Graph and Twitter card values beyond those in [`Chrome`].
+pub struct Preview {
+    pub title: String,
+    /// `article` or `website`.
+    pub kind: &'static str,
+    pub image: String,
+    pub image_alt: String,
+    /// `en_US` from `en-US`: Open Graph wants an underscore.
+    pub locale: String,
 }
 
 impl<'a> Chrome<'a> {
-    fn new(settings: &'a Settings, title: &str, description: &'a str, path: &str, noindex: bool) -> Self {
+    /// The layout for a page that is not shared: no previews, not indexed.
+    pub fn plain(settings: &'a Settings, title: &str, path: &str) -> Self {
         Chrome {
             settings,
             title: format!("{title} – {}", settings.clinic_name),
-            description,
+            description: "",
             canonical: format!("{}{path}", settings.base_url),
-            noindex,
+            noindex: true,
+            preview: None,
+            json_ld: String::new(),
+            script: false,
+            dev: false,
         }
     }
+
+    fn shared(settings: &'a Settings, title: &str, description: &'a str, path: &str, card: &str, kind: &'static str) -> Self {
+        Chrome {
+            noindex: false,
+            description,
+            preview: Some(Preview {
+                title: title.to_string(),
+                kind,
+                image: format!("{}{card}", settings.base_url),
+                image_alt: format!("{title} – {}", settings.clinic_name),
+                locale: settings.language.replace('-', "_"),
+            }),
+            script: true,
+            ..Chrome::plain(settings, title, path)
+        }
+    }
+}
+
+/// JSON for inside `<script>`: `<`, `>` and `&` as `\u` escapes, so no text
+/// (a title with `</script>` in it) can end the element early.
+fn script_safe_json(value: &serde_json::Value) -> String {
+    value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
+}
+
+fn publisher(settings: &Settings) -> serde_json::Value {
+    json!({ "@type": "MedicalClinic", "name": settings.clinic_name, "url": format!("{}/", settings.base_url), "telephone": settings.contact.phone })
 }
 
 pub struct NavItem {
@@ -170,6 +427,46 @@ pub struct Review {
     pub by: Option<String>,
 }
 
+/// Plain share links: they work without JavaScript and load nothing from
+/// other sites until the reader chooses one.
+pub struct ShareLinks {
+    pub url: String,
+    pub email: String,
+    pub sms: String,
+    pub whatsapp: String,
+    pub facebook: String,
+    pub x: String,
+}
+
+impl ShareLinks {
+    fn new(title: &str, url: &str, clinic: &str) -> Self {
+        let (t, u) = (percent_encode(title), percent_encode(url));
+        let message = percent_encode(&format!("{title}: {url}"));
+        ShareLinks {
+            url: url.to_string(),
+            email: format!("mailto:?subject={}&body={}", percent_encode(&format!("{title} – {clinic}")), percent_encode(&format!("{title}\n\n{url}"))),
+            sms: format!("sms:?&body={message}"),
+            whatsapp: format!("https://wa.me/?text={message}"),
+            facebook: format!("https://www.facebook.com/sharer/sharer.php?u={u}"),
+            x: format!("https://x.com/intent/post?text={t}&url={u}"),
+        }
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters, which is
+/// right for any query value.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 pub struct HomeTemplate<'a> {
@@ -181,8 +478,11 @@ pub struct HomeTemplate<'a> {
 #[template(path = "article.html")]
 pub struct ArticleTemplate<'a> {
     pub chrome: Chrome<'a>,
+    /// Shown only in previews: drafts are never published.
+    pub draft: bool,
     pub article_title: String,
     pub article_url: String,
+    pub print_url: String,
     pub title: String,
     pub is_index: bool,
     pub part: usize,
@@ -195,8 +495,29 @@ pub struct ArticleTemplate<'a> {
     pub sections: Vec<SectionSummary>,
     pub sources: &'a [Source],
     pub review: Review,
+    pub share: ShareLinks,
     pub prev: Option<NavItem>,
     pub next: Option<NavItem>,
+}
+
+/// One section of the printable article.
+pub struct PrintSection<'a> {
+    pub title: &'a str,
+    pub id: String,
+    pub body: String,
+}
+
+#[derive(Template)]
+#[template(path = "print.html")]
+pub struct PrintTemplate<'a> {
+    pub chrome: Chrome<'a>,
+    pub title: &'a str,
+    pub article_url: String,
+    pub online_url: String,
+    pub sections: Vec<PrintSection<'a>>,
+    pub review: Review,
+    /// Inline SVG that opens the online article when scanned.
+    pub qr_svg: String,
 }
 
 #[derive(Template)]
@@ -206,11 +527,11 @@ pub struct NotFoundTemplate<'a> {
     pub articles: Vec<Card>,
 }
 
-fn cards(articles: &[RenderedArticle<'_>]) -> Vec<Card> {
+fn cards_for(articles: &[RenderedArticle<'_>]) -> Vec<Card> {
     articles
         .iter()
         .map(|a| Card {
-            title: a.article.index.front.title.clone(),
+            title: a.title().to_string(),
             url: a.url.clone(),
             description: a.article.index.front.description.clone(),
             parts: a.article.sections.len() + 1,
@@ -219,42 +540,55 @@ fn cards(articles: &[RenderedArticle<'_>]) -> Vec<Card> {
         .collect()
 }
 
-fn home_page<'a>(settings: &'a Settings, articles: &[RenderedArticle<'_>]) -> HomeTemplate<'a> {
-    let mut chrome = Chrome::new(settings, "Patient information", "", "/", false);
-    chrome.title = format!("Patient information from {}", settings.clinic_name);
-    HomeTemplate { chrome, articles: cards(articles) }
+fn home_chrome<'a>(settings: &'a Settings, card: &str) -> Chrome<'a> {
+    const DESCRIPTION: &str = "Clear, reviewed information from our physical therapists to help you understand your condition and your treatment.";
+    let title = format!("Patient information from {}", settings.clinic_name);
+    let mut chrome = Chrome::shared(settings, &title, DESCRIPTION, "/", card, "website");
+    chrome.title = title;
+    chrome.json_ld = script_safe_json(&json!({
+        "@context": "https://schema.org",
+        "@type": "WebSite",
+        "name": settings.clinic_name,
+        "url": format!("{}/", settings.base_url),
+        "inLanguage": settings.language,
+        "publisher": publisher(settings),
+    }));
+    chrome.script = false;
+    chrome
 }
 
 /// The label of the article's front page in its contents list.
 const OVERVIEW: &str = "Overview";
 
-fn article_page<'a>(
-    settings: &'a Settings,
-    article: &'a RenderedArticle<'_>,
-    index: usize,
-    page: &'a Page,
-    url: &str,
-    rendered: &'a Rendered,
-) -> ArticleTemplate<'a> {
+fn article_page<'a>(settings: &'a Settings, article: &'a RenderedArticle<'_>, index: usize, card: &str, rendered: &'a Rendered, dev: bool) -> ArticleTemplate<'a> {
     let all: Vec<(&Page, &str, &Rendered)> = article.pages().collect();
+    let (page, url, _) = all[index];
     let nav = |i: usize| {
         let (page, url, _) = all[i];
         NavItem { title: if i == 0 { OVERVIEW.to_string() } else { page.front.title.clone() }, url: url.to_string(), current: i == index }
     };
     let is_index = index == 0;
     let sections = if is_index {
-        article.article.sections.iter().zip(&article.sections).map(|(s, (url, _))| SectionSummary {
-            title: s.front.title.clone(),
-            url: url.clone(),
-            description: s.front.description.clone(),
-        }).collect()
+        article
+            .article
+            .sections
+            .iter()
+            .zip(&article.sections)
+            .map(|(s, (url, _))| SectionSummary { title: s.front.title.clone(), url: url.clone(), description: s.front.description.clone() })
+            .collect()
     } else {
         Vec::new()
     };
+    let mut chrome = Chrome::shared(settings, &page.front.title, &page.front.description, url, card, "article");
+    chrome.dev = dev;
+    chrome.json_ld = script_safe_json(&medical_web_page(settings, article, page, &chrome.canonical));
+    let share = ShareLinks::new(&page.front.title, &chrome.canonical, &settings.clinic_name);
     ArticleTemplate {
-        chrome: Chrome::new(settings, &page.front.title, &page.front.description, url, false),
-        article_title: article.article.index.front.title.clone(),
+        chrome,
+        draft: dev && page.is_draft(),
+        article_title: article.title().to_string(),
         article_url: article.url.clone(),
+        print_url: article.print_url(),
         title: page.front.title.clone(),
         is_index,
         part: index + 1,
@@ -265,8 +599,118 @@ fn article_page<'a>(
         body: &rendered.html,
         sections,
         sources: &page.front.sources,
-        review: Review { last: page.front.last_reviewed, next: page.front.next_review(), by: page.front.reviewed_by.clone() },
+        review: review(page),
+        share,
         prev: index.checked_sub(1).map(nav),
         next: (index + 1 < all.len()).then(|| nav(index + 1)),
+    }
+}
+
+fn review(page: &Page) -> Review {
+    Review { last: page.front.last_reviewed, next: page.front.next_review(), by: page.front.reviewed_by.clone() }
+}
+
+/// Schema.org description of one article page, for search engines.
+fn medical_web_page(settings: &Settings, article: &RenderedArticle<'_>, page: &Page, canonical: &str) -> serde_json::Value {
+    let mut value = json!({
+        "@context": "https://schema.org",
+        "@type": "MedicalWebPage",
+        "name": page.front.title,
+        "description": page.front.description,
+        "url": canonical,
+        "inLanguage": settings.language,
+        "lastReviewed": page.front.last_reviewed.iso(),
+        "audience": { "@type": "MedicalAudience", "audienceType": "Patient" },
+        "publisher": publisher(settings),
+        "isPartOf": { "@type": "MedicalWebPage", "name": article.title(), "url": format!("{}{}", settings.base_url, article.url) },
+    });
+    if let Some(about) = &article.article.index.front.about {
+        value["about"] = json!({ "@type": "MedicalTherapy", "name": about });
+    }
+    if let Some(by) = &page.front.reviewed_by {
+        value["reviewedBy"] = json!({ "@type": "Person", "name": by });
+    }
+    value
+}
+
+/// The whole article on one page, for printing and handing to patients.
+fn print_page<'a>(settings: &'a Settings, article: &'a RenderedArticle<'_>) -> PrintTemplate<'a> {
+    let path = article.print_url();
+    let online_url = format!("{}{}", settings.base_url, article.url);
+    let sections = article
+        .pages()
+        .enumerate()
+        .map(|(i, (page, _, _))| {
+            // Each section's own headings go one level down, under the
+            // section's title; ids get the section's slug so they stay unique.
+            let prefix = format!("{}-", page.slug);
+            let shift = if i == 0 { 0 } else { 1 };
+            let body = render::render_with(page.body(), &RenderOptions { heading_shift: shift, id_prefix: &prefix }).html;
+            PrintSection { title: &page.front.title, id: page.slug.clone(), body }
+        })
+        .collect();
+    PrintTemplate {
+        chrome: Chrome { script: true, ..Chrome::plain(settings, &format!("Print: {}", article.title()), &path) },
+        title: article.title(),
+        article_url: article.url.clone(),
+        qr_svg: qr_svg(&online_url),
+        online_url,
+        sections,
+        review: review(&article.article.index),
+    }
+}
+
+/// A QR code as inline SVG. It has no `style` attributes, so the strict
+/// Content-Security-Policy allows it.
+fn qr_svg(url: &str) -> String {
+    let code = qrcode::QrCode::with_error_correction_level(url, qrcode::EcLevel::M).expect("a web address fits in a QR code");
+    code.render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(160, 160)
+        .dark_color(qrcode::render::svg::Color("#000000"))
+        .light_color(qrcode::render::svg::Color("#ffffff"))
+        .build()
+        .replacen("<svg ", "<svg role=\"img\" aria-labelledby=\"qr-label\" ", 1)
+        .replacen("<?xml version=\"1.0\" standalone=\"yes\"?>", "", 1)
+}
+
+/// `/sitemap.xml`: every published page with its last review date.
+fn sitemap(settings: &Settings, articles: &[RenderedArticle<'_>]) -> String {
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    let mut entry = |path: &str, date: Date| {
+        xml.push_str(&format!("  <url><loc>{}{}</loc><lastmod>{}</lastmod></url>\n", settings.base_url, render::escape(path), date.iso()));
+    };
+    if let Some(newest) = articles.iter().map(RenderedArticle::last_reviewed).max() {
+        entry("/", newest);
+    }
+    for article in articles {
+        for (page, url, _) in article.pages() {
+            entry(url, page.front.last_reviewed);
+        }
+    }
+    xml.push_str("</urlset>\n");
+    xml
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_encoding_keeps_only_unreserved_characters() {
+        assert_eq!(percent_encode("Is it safe? A&B – yes/no"), "Is%20it%20safe%3F%20A%26B%20%E2%80%93%20yes%2Fno");
+    }
+
+    #[test]
+    fn json_for_script_elements_cannot_close_the_element() {
+        let json = script_safe_json(&json!({ "name": "</script><script>alert(1)</script> & \"quotes\"" }));
+        assert!(!json.contains('<') && !json.contains('>'), "{json}");
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["name"], "</script><script>alert(1)</script> & \"quotes\"");
+    }
+
+    #[test]
+    fn card_paths_mirror_page_paths() {
+        assert_eq!(card_path("/dry-needling/migraines/"), "/og/dry-needling/migraines.png");
+        assert_eq!(card_path("/dry-needling/"), "/og/dry-needling/index.png");
     }
 }

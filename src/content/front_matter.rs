@@ -39,6 +39,13 @@ pub struct FrontMatter {
     /// A draft is not published.
     #[serde(default)]
     pub draft: bool,
+    /// Old addresses of this page (`/old/path`) that redirect to it, so
+    /// links shared before a rename keep working.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// On an article's index.md: the treatment the article is about, named
+    /// for search engines' structured data (e.g. "Dry needling").
+    pub about: Option<String>,
 }
 
 impl FrontMatter {
@@ -66,6 +73,8 @@ pub const PAGE_KEYS: &[(&str, &str)] = &[
     ("reviewed_by", "reviewed_by = \"Jane Smith, DPT\""),
     ("sources", "sources = [{ title = \"Name of the source\", url = \"https://...\" }]"),
     ("draft", "draft = true"),
+    ("aliases", "aliases = [\"/dry-needling/side-effects/\"]"),
+    ("about", "about = \"Dry needling\""),
 ];
 
 /// A page's front matter and where its markdown starts.
@@ -319,7 +328,7 @@ mod tests {
     #[test]
     fn missing_required_key_points_at_the_closing_fence() {
         let message = error_for("title = \"T\"\nlast_reviewed = 2026-01-15\n");
-        assert!(message.starts_with("content/a/page.md:4: error: front matter: missing required key \"description\""), "{message}");
+        assert!(message.starts_with("content/a/page.md:4:1: error: front matter: missing required key \"description\""), "{message}");
         assert!(message.contains("hint: add a line such as description = "), "{message}");
     }
 

@@ -90,6 +90,13 @@ impl Page {
         line_of(&self.source, offset)
     }
 
+    /// A problem at a byte offset into the page's markdown body, with its
+    /// line and column in the file.
+    pub fn error_in_body(&self, offset: usize, message: impl Into<String>) -> ContentError {
+        let (line, column) = line_col(&self.source, self.body_start + offset);
+        ContentError::new(&self.path, line, message).column(column)
+    }
+
     /// The line a front matter key is set on, for messages about its value;
     /// the first line when the key is not written out.
     pub fn line_of_key(&self, key: &str) -> usize {
@@ -117,7 +124,15 @@ pub struct Settings {
     pub language: String,
     /// Short "not medical advice" text in every page's footer.
     pub disclaimer: String,
+    /// Pages reading above this Flesch-Kincaid grade get a warning; patient
+    /// material should read at about grade 6 to 8.
+    #[serde(default = "default_reading_grade")]
+    pub max_reading_grade: f64,
     pub contact: Contact,
+}
+
+fn default_reading_grade() -> f64 {
+    8.0
 }
 
 /// How patients reach the clinic; shown in every footer.
@@ -162,6 +177,7 @@ const SETTINGS_KEYS: &[(&str, &str)] = &[
     ("base_url", "base_url = \"https://www.example-clinic.com\""),
     ("language", "language = \"en-US\""),
     ("disclaimer", "disclaimer = \"This article is general information, not medical advice.\""),
+    ("max_reading_grade", "max_reading_grade = 8"),
     ("contact", "[contact] with phone = \"(555) 010-0142\" below it"),
     ("phone", "phone = \"(555) 010-0142\""),
     ("booking_url", "booking_url = \"https://www.example-clinic.com/book\""),
@@ -177,6 +193,16 @@ pub struct LoadOptions {
 /// Reads the whole content folder. Every problem found is returned, not just
 /// the first, so staff can fix them all in one go.
 pub fn load(dir: &Path, options: LoadOptions) -> Result<Content, ContentErrors> {
+    match load_all(dir, options) {
+        (Some(content), errors) if errors.is_empty() => Ok(content),
+        (_, errors) => Err(ContentErrors(errors)),
+    }
+}
+
+/// Reads as much of the content folder as can be read: pages with problems
+/// are left out and their problems returned, so `check` can still look at
+/// every other page. `None` when there is nothing to show at all.
+pub fn load_all(dir: &Path, options: LoadOptions) -> (Option<Content>, Vec<ContentError>) {
     let mut errors = Vec::new();
     let settings_path = dir.join("site.toml");
     let settings = match read_text(&settings_path) {
@@ -192,11 +218,9 @@ pub fn load(dir: &Path, options: LoadOptions) -> Result<Content, ContentErrors> 
         Ok(entries) => {
             for entry in entries {
                 if entry.is_dir() {
-                    match load_article(&entry, options) {
-                        Ok(Some(article)) => articles.push(article),
-                        Ok(None) => {}
-                        Err(mut e) => errors.append(&mut e),
-                    }
+                    let (article, mut problems) = load_article(&entry, options);
+                    errors.append(&mut problems);
+                    articles.extend(article);
                 } else if is_markdown(&entry) && !is_readme(&entry) {
                     errors.push(
                         ContentError::new(&entry, 1, "pages must be inside an article folder")
@@ -213,35 +237,39 @@ pub fn load(dir: &Path, options: LoadOptions) -> Result<Content, ContentErrors> 
                 .hint("an article is a folder with an index.md file in it, like content/dry-needling/index.md"),
         );
     }
-    match settings {
-        Some(settings) if errors.is_empty() => Ok(Content { settings, articles }),
-        _ => Err(ContentErrors(errors)),
-    }
+    let content = settings.filter(|_| !articles.is_empty()).map(|settings| Content { settings, articles });
+    (content, errors)
 }
 
-/// Loads one article folder; `None` when its front page is a draft that is
-/// not being shown.
-fn load_article(dir: &Path, options: LoadOptions) -> Result<Option<Article>, Vec<ContentError>> {
+/// Loads one article folder, leaving out pages with problems. `None` when
+/// its front page has problems or is a draft that is not being shown.
+fn load_article(dir: &Path, options: LoadOptions) -> (Option<Article>, Vec<ContentError>) {
     let index_path = dir.join("index.md");
     if !index_path.is_file() {
-        return Err(vec![ContentError::new(dir, 0, "this article folder has no index.md")
-            .hint("add an index.md with the article's title and introduction, or move the files out of this folder")]);
+        let error = ContentError::new(dir, 0, "this article folder has no index.md")
+            .hint("add an index.md with the article's title and introduction, or move the files out of this folder");
+        return (None, vec![error]);
     }
     let mut errors = Vec::new();
     let index = Page::from_file(&index_path).map_err(|mut e| errors.append(&mut e)).ok();
     let mut sections = Vec::new();
-    for path in sorted_entries(dir).map_err(|e| vec![e])? {
-        if is_markdown(&path) && path != index_path && !is_readme(&path) {
-            match Page::from_file(&path) {
-                Ok(page) if page.is_draft() && !options.include_drafts => {}
-                Ok(page) => sections.push(page),
-                Err(mut e) => errors.append(&mut e),
+    match sorted_entries(dir) {
+        Ok(entries) => {
+            for path in entries {
+                if is_markdown(&path) && path != index_path && !is_readme(&path) {
+                    match Page::from_file(&path) {
+                        Ok(page) if page.is_draft() && !options.include_drafts => {}
+                        Ok(page) => sections.push(page),
+                        Err(mut e) => errors.append(&mut e),
+                    }
+                }
             }
         }
+        Err(e) => errors.push(e),
     }
-    let Some(index) = index.filter(|_| errors.is_empty()) else { return Err(errors) };
+    let Some(index) = index else { return (None, errors) };
     if index.is_draft() && !options.include_drafts {
-        return Ok(None);
+        return (None, errors);
     }
     sections.sort_by(|a, b| (a.front.weight, &a.slug).cmp(&(b.front.weight, &b.slug)));
     let slug = match &index.front.slug {
@@ -249,10 +277,13 @@ fn load_article(dir: &Path, options: LoadOptions) -> Result<Option<Article>, Vec
         None => dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
     };
     if !is_valid_slug(&slug) {
-        return Err(vec![ContentError::new(&index_path, 1, format!("the article's web address part \"{slug}\" is not allowed"))
-            .hint(format!("rename the folder using only lowercase letters, numbers and hyphens, like {}", slugify(&slug)))]);
+        errors.push(
+            ContentError::new(&index_path, 1, format!("the article's web address part \"{slug}\" is not allowed"))
+                .hint(format!("rename the folder using only lowercase letters, numbers and hyphens, like {}", slugify(&slug))),
+        );
+        return (None, errors);
     }
-    Ok(Some(Article { slug, index, sections }))
+    (Some(Article { slug, index, sections }), errors)
 }
 
 /// Directory entries sorted by name, skipping hidden files and editor
@@ -385,10 +416,7 @@ impl fmt::Display for ContentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.path.display())?;
         if self.line > 0 {
-            write!(f, ":{}", self.line)?;
-            if let Some(column) = self.column {
-                write!(f, ":{column}")?;
-            }
+            write!(f, ":{}:{}", self.line, self.column.unwrap_or(1))?;
         }
         let severity = match self.severity {
             Severity::Error => "error",
@@ -406,13 +434,29 @@ impl fmt::Display for ContentError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContentErrors(pub Vec<ContentError>);
 
+impl ContentErrors {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.0.iter().filter(|p| p.severity == severity).count()
+    }
+}
+
+/// "2 errors and 1 warning".
+pub fn summary(problems: &[ContentError]) -> String {
+    let count = |severity| problems.iter().filter(|p| p.severity == severity).count();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    match (count(Severity::Error), count(Severity::Warning)) {
+        (errors, 0) => plural(errors, "error"),
+        (0, warnings) => plural(warnings, "warning"),
+        (errors, warnings) => format!("{} and {}", plural(errors, "error"), plural(warnings, "warning")),
+    }
+}
+
 impl fmt::Display for ContentErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for error in &self.0 {
             writeln!(f, "{error}")?;
         }
-        let n = self.0.len();
-        write!(f, "{n} problem{} found in the content; the site was not updated", if n == 1 { "" } else { "s" })
+        write!(f, "{} found in the content", summary(&self.0))
     }
 }
 
@@ -452,7 +496,7 @@ mod tests {
         let src = "+++\ntitle = \"T\"\ndescription = \"D\"\nlast_reviewed = 2026-01-01\n+++\n\n";
         let errors = Page::parse(Path::new("content/a/x.md"), src.into()).unwrap_err();
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].to_string().lines().next().unwrap(), "content/a/x.md:6: error: this page has no text after its front matter");
+        assert_eq!(errors[0].to_string().lines().next().unwrap(), "content/a/x.md:6:1: error: this page has no text after its front matter");
     }
 
     #[test]

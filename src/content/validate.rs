@@ -3,8 +3,10 @@
 //! what rendering had to change in a page.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
-use super::{ContentError, Page};
+use super::{ContentError, Date, Page};
+use crate::readability::Readability;
 use crate::render::{NoteKind, Rendered};
 
 /// A page with its address and rendered body, as the checks see it.
@@ -12,70 +14,241 @@ pub struct Checked<'a> {
     pub page: &'a Page,
     pub url: &'a str,
     pub rendered: &'a Rendered,
+    pub readability: Readability,
 }
 
-/// Every problem across the pages, errors and warnings alike.
-pub fn check(pages: &[Checked<'_>]) -> Vec<ContentError> {
+/// What the checks compare pages against.
+pub struct Context<'a> {
+    /// Images under `/static/` must exist here.
+    pub static_dir: &'a Path,
+    /// For review dates that have passed.
+    pub today: Date,
+    /// From `site.toml`: pages reading above this grade get a warning.
+    pub max_grade: f64,
+}
+
+/// Link phrases that say nothing out of context: screen reader users often
+/// hear a page's links as a list, and "click here" tells them nothing.
+const VAGUE_LINK_TEXT: &[&str] = &["click here", "here", "click", "read more", "more", "this link", "link", "this page"];
+
+const DESCRIPTION_LENGTH: std::ops::RangeInclusive<usize> = 50..=160;
+const TITLE_LENGTH: usize = 70;
+
+/// Every problem across the pages, errors and warnings alike, in page order.
+pub fn check(pages: &[Checked<'_>], context: &Context<'_>) -> Vec<ContentError> {
     let mut problems = Vec::new();
     let mut seen: HashMap<&str, &Page> = HashMap::new();
     for checked in pages {
         if let Some(first) = seen.insert(checked.url, checked.page) {
+            // Report it where a slug was typed, since that is what to change.
+            let (here, other) = if first.front.slug.is_some() && checked.page.front.slug.is_none() { (first, checked.page) } else { (checked.page, first) };
             problems.push(
-                ContentError::new(&checked.page.path, checked.page.line_of_key("slug"), format!("this page has the same web address ({}) as {}", checked.url, first.path.display()))
+                ContentError::new(&here.path, here.line_of_key("slug"), format!("this page has the same web address ({}) as {}", checked.url, other.path.display()))
                     .hint("give one of the two pages a different slug or file name"),
             );
         }
     }
+    aliases(pages, &mut problems);
     let anchors: HashMap<&str, HashSet<&str>> =
         pages.iter().map(|c| (c.url, c.rendered.headings.iter().map(|h| h.id.as_str()).collect())).collect();
     for checked in pages {
+        front_matter(checked.page, context, &mut problems);
+        headings(checked, &mut problems);
         notes(checked, &mut problems);
-        links(checked, &anchors, &mut problems);
+        links(checked, &anchors, context, &mut problems);
+        readability(checked, context, &mut problems);
     }
     problems
 }
 
+/// Lengths that link previews and search results cut, and review dates.
+fn front_matter(page: &Page, context: &Context<'_>, problems: &mut Vec<ContentError>) {
+    let front = &page.front;
+    let length = front.description.chars().count();
+    if !DESCRIPTION_LENGTH.contains(&length) {
+        let (what, hint) = if length < *DESCRIPTION_LENGTH.start() {
+            ("short", "say in one sentence what a reader will learn on this page")
+        } else {
+            ("long", "search results and link previews cut descriptions after about 160 characters: shorten it to one plain sentence")
+        };
+        problems.push(
+            ContentError::new(&page.path, page.line_of_key("description"), format!("the description is {what} ({length} characters; aim for 50 to 160)"))
+                .hint(hint)
+                .warning(),
+        );
+    }
+    let length = front.title.chars().count();
+    if length > TITLE_LENGTH {
+        problems.push(
+            ContentError::new(&page.path, page.line_of_key("title"), format!("the title is long ({length} characters; aim for {TITLE_LENGTH} or fewer)"))
+                .hint("browser tabs, search results and link previews cut long titles; a shorter title is easier to take in")
+                .warning(),
+        );
+    }
+    let next = front.next_review();
+    if next < context.today {
+        problems.push(
+            ContentError::new(&page.path, page.line_of_key(if front.next_review.is_some() { "next_review" } else { "last_reviewed" }), format!("this page was due for clinical review on {}", next.long()))
+                .hint("ask a clinician to check the page, then set last_reviewed to the date they did")
+                .warning(),
+        );
+    }
+    if front.last_reviewed > context.today {
+        problems.push(
+            ContentError::new(&page.path, page.line_of_key("last_reviewed"), format!("last_reviewed is in the future ({})", front.last_reviewed.long()))
+                .hint("set it to the date the page was actually checked")
+                .warning(),
+        );
+    }
+}
+
+/// Screen reader users move between headings; a jump from ## to #### makes
+/// them think they missed a part.
+fn headings(checked: &Checked<'_>, problems: &mut Vec<ContentError>) {
+    let page = checked.page;
+    let mut previous = 1;
+    for heading in &checked.rendered.headings {
+        if heading.level > previous + 1 {
+            problems.push(
+                page.error_in_body(heading.offset, format!("heading \"{}\" skips a level (h{previous} to h{})", heading.text, heading.level))
+                    .hint(format!("use {} for this heading, or add the missing level above it", "#".repeat(usize::from(previous) + 1)))
+                    .warning(),
+            );
+        }
+        previous = heading.level;
+    }
+}
+
+fn readability(checked: &Checked<'_>, context: &Context<'_>, problems: &mut Vec<ContentError>) {
+    let grade = checked.readability.grade();
+    if checked.readability.words >= 30 && grade > context.max_grade {
+        problems.push(
+            ContentError::new(&checked.page.path, 1, format!("this page reads at grade {grade:.1}, above the site's limit of {}", context.max_grade))
+                .hint("shorter sentences and everyday words make it easier to read; patient pages should read at about grade 6 to 8")
+                .warning(),
+        );
+    }
+}
+
+/// Paths the server uses itself, which no page or old address may take.
+const RESERVED: &[&str] = &["og", "static", "healthz", "admin", "print", "sitemap.xml", "robots.txt"];
+
+/// Old addresses must look like paths, and each may lead to one page only.
+fn aliases(pages: &[Checked<'_>], problems: &mut Vec<ContentError>) {
+    let loose = |p: &str| p.trim_end_matches('/').to_lowercase();
+    let mut taken: HashMap<String, String> = pages.iter().map(|c| (loose(c.url), format!("the page {}", c.page.path.display()))).collect();
+    for checked in pages {
+        let page = checked.page;
+        let segments: Vec<&str> = checked.url.trim_matches('/').split('/').collect();
+        if let Some(word) = segments.iter().find(|s| RESERVED.contains(s)) {
+            problems.push(
+                ContentError::new(&page.path, page.line_of_key("slug"), format!("the web address {} uses \"{word}\", which the site keeps for itself", checked.url))
+                    .hint("choose another slug or file name"),
+            );
+        }
+        for alias in &page.front.aliases {
+            let line = line_of_text(page, alias);
+            if !alias.starts_with('/') || alias.contains(['?', '#', ' ', '\\']) || alias.len() > 200 {
+                problems.push(
+                    ContentError::new(&page.path, line, format!("the old address \"{alias}\" is not a path on this site"))
+                        .hint("write it as it appeared after the site's name, starting with /, like \"/dry-needling/side-effects/\""),
+                );
+                continue;
+            }
+            let key = loose(alias);
+            let here = format!("the alias in {}", page.path.display());
+            if let Some(owner) = taken.insert(key, here) {
+                problems.push(
+                    ContentError::new(&page.path, line, format!("the old address {alias} is already used by {owner}"))
+                        .hint("an old address can lead to one page only: remove it from one of the two"),
+                );
+            }
+        }
+    }
+}
+
+/// The line of the front matter where `text` is written, in quotes.
+fn line_of_text(page: &Page, text: &str) -> usize {
+    let quoted = format!("\"{text}\"");
+    page.source[..page.body_start].find(&quoted).map_or_else(|| page.line_of_key("aliases"), |offset| page.line_at(offset))
+}
+
 fn notes(checked: &Checked<'_>, problems: &mut Vec<ContentError>) {
     let page = checked.page;
+    let mut seen = HashSet::new();
     for note in &checked.rendered.notes {
-        let line = page.line_at(page.body_start + note.offset);
+        // `<b>bold</b>` is two pieces of raw HTML but one thing to fix.
+        if !seen.insert((page.line_at(page.body_start + note.offset), std::mem::discriminant(&note.kind))) {
+            continue;
+        }
+        let at = |message: String| page.error_in_body(note.offset, message);
         problems.push(match &note.kind {
-            NoteKind::RawHtml => ContentError::new(&page.path, line, "raw HTML is shown as plain text on the page, not used as HTML")
+            NoteKind::RawHtml => at("raw HTML is shown as plain text on the page, not used as HTML".to_string())
                 .hint("use markdown instead: **bold**, *italic*, [link text](/address), - for lists")
                 .warning(),
-            NoteKind::UnsafeAddress(scheme) => ContentError::new(&page.path, line, format!("links starting with \"{scheme}:\" are not allowed, so this link was left out"))
+            NoteKind::UnsafeAddress(scheme) => at(format!("links starting with \"{scheme}:\" are not allowed, so this link was left out"))
                 .hint("link to a web page (https://...), another page of the site (/dry-needling/safety/), an email (mailto:) or a phone number (tel:)")
                 .warning(),
-            NoteKind::TitleLevelHeading => ContentError::new(&page.path, line, "a heading with one # is shown as a ## heading: the page title is the only top-level heading")
+            NoteKind::TitleLevelHeading => at("a heading with one # is shown as a ## heading: the page title is the only top-level heading".to_string())
                 .hint("start section headings with ## (and ### for parts inside them)")
                 .warning(),
-            NoteKind::UnknownCallout(word) => ContentError::new(&page.path, line, format!("\"[!{word}]\" is not a kind of callout"))
+            NoteKind::UnknownCallout(word) => at(format!("\"[!{word}]\" is not a kind of callout"))
                 .hint("use one of > [!INFO], > [!NON-URGENT], > [!URGENT] or > [!EMERGENCY]"),
         });
     }
 }
 
-fn links(checked: &Checked<'_>, anchors: &HashMap<&str, HashSet<&str>>, problems: &mut Vec<ContentError>) {
+fn links(checked: &Checked<'_>, anchors: &HashMap<&str, HashSet<&str>>, context: &Context<'_>, problems: &mut Vec<ContentError>) {
     let page = checked.page;
-    for link in checked.rendered.links.iter().filter(|l| !l.is_image) {
+    for link in &checked.rendered.links {
+        let at = |message: String| page.error_in_body(link.offset, message);
+        let text = link.text.trim();
+        if link.is_image && text.is_empty() {
+            problems.push(
+                at("this image has no alt text".to_string())
+                    .hint("describe the image between the square brackets, like ![Therapist placing a needle in the upper back](/static/needling.jpg)")
+                    .warning(),
+            );
+        } else if !link.is_image && VAGUE_LINK_TEXT.contains(&text.to_lowercase().trim_end_matches('.')) {
+            problems.push(
+                at(format!("the link text \"{text}\" does not say where the link goes"))
+                    .hint("use words that make sense on their own, like [book an appointment](/book/) instead of [click here](/book/)")
+                    .warning(),
+            );
+        }
         let Some((path, fragment)) = internal_target(checked.url, &link.dest) else { continue };
-        let line = page.line_at(page.body_start + link.offset);
-        let Some(ids) = anchors.get(path.as_str()) else {
-            if !path.starts_with("/static/") {
+        if let Some(file) = path.strip_prefix("/static/") {
+            if file.split('/').any(|part| part == "..") || !context.static_dir.join(file).is_file() {
                 problems.push(
-                    ContentError::new(&page.path, line, format!("link to {} matches no page", link.dest))
-                        .hint(format!("check the address; pages are at addresses like {}", example_address(anchors))),
+                    at(format!("{} is not in the static folder", link.dest))
+                        .hint(format!("put the file in {} or correct the address", context.static_dir.display())),
                 );
             }
+            continue;
+        }
+        if link.is_image {
+            problems.push(
+                at(format!("the image {} is not in the static folder", link.dest))
+                    .hint("put images in the static folder and link them as /static/name.jpg"),
+            );
+            continue;
+        }
+        let Some(ids) = anchors.get(path.as_str()) else {
+            problems.push(
+                at(format!("link to {} matches no page", link.dest))
+                    .hint(format!("check the address; pages are at addresses like {}", example_address(anchors))),
+            );
             continue;
         };
         if let Some(fragment) = fragment.filter(|f| !f.is_empty() && !ids.contains(f.as_str())) {
             let mut known: Vec<&str> = ids.iter().copied().collect();
             known.sort_unstable();
-            problems.push(
-                ContentError::new(&page.path, line, format!("link to #{fragment} matches no heading on {path}"))
-                    .hint(format!("the headings there have these ids: {}", known.join(", "))),
-            );
+            let hint = if known.is_empty() {
+                format!("{path} has no headings to link to: link to the page itself, without #{fragment}")
+            } else {
+                format!("the headings there have these ids: {}", known.join(", "))
+            };
+            problems.push(at(format!("link to #{fragment} matches no heading on {path}")).hint(hint));
         }
     }
 }
@@ -114,7 +287,7 @@ fn internal_target(from: &str, dest: &str) -> Option<(String, Option<String>)> {
         }
         format!("/{}", segments.join("/"))
     };
-    let canonical = if resolved.ends_with('/') || resolved.starts_with("/static/") { resolved } else { format!("{resolved}/") };
+    let canonical = if resolved.ends_with('/') || resolved.starts_with("/static/") || resolved.starts_with("/og/") { resolved } else { format!("{resolved}/") };
     Some((canonical, fragment))
 }
 

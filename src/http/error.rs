@@ -25,7 +25,7 @@ impl AppError {
 
     /// The friendly page for this error, from the current site's templates.
     pub fn into_response_with(self, state: &AppState) -> Response {
-        let mut response = (self.status_code(), [(header::CONTENT_TYPE, "text/html; charset=utf-8")], state.site.not_found().clone()).into_response();
+        let mut response = (self.status_code(), [(header::CONTENT_TYPE, "text/html; charset=utf-8")], state.site.load().not_found().clone()).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let AppError::MethodNotAllowed = self {

@@ -2,6 +2,7 @@
 //! only look things up in the current [`Site`]; nothing is rendered per
 //! request.
 
+mod dev;
 mod error;
 mod headers;
 mod pages;
@@ -17,25 +18,29 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::config::Config;
-use crate::content::{self, LoadOptions};
-use crate::site::Site;
+use crate::site::{Site, SiteHandle, SiteOptions};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub site: Arc<Site>,
+    pub site: Arc<SiteHandle>,
     pub config: Arc<Config>,
 }
 
 impl AppState {
     /// Loads and renders the content; the errors say which file to fix.
     pub fn load(config: Config) -> anyhow::Result<AppState> {
-        let content = content::load(&config.content, LoadOptions::default())?;
-        let site = Site::build(&content)?;
-        for warning in &site.warnings {
-            tracing::warn!("{warning}");
+        let site = Site::load(&config.content, &config.site_options())?;
+        if !site.warnings.is_empty() {
+            tracing::warn!("the content has warnings (the site is running):\n{}", crate::check::format_text(&site.warnings));
         }
-        Ok(AppState { site: Arc::new(site), config: Arc::new(config) })
+        Ok(AppState { site: Arc::new(SiteHandle::new(site)), config: Arc::new(config) })
+    }
+}
+
+impl Config {
+    pub fn site_options(&self) -> SiteOptions {
+        SiteOptions { dev: self.dev, static_dir: self.static_dir.clone() }
     }
 }
 
@@ -44,8 +49,15 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let not_found = pages::not_found.with_state(state.clone());
     let assets = ServeDir::new(&state.config.static_dir).not_found_service(not_found);
-    Router::new()
+    let mut router = Router::new();
+    if state.config.dev {
+        router = router.route(dev::EVENTS, get(dev::events));
+    }
+    router
         .route("/healthz", get(pages::healthz))
+        .route("/sitemap.xml", get(pages::sitemap))
+        .route("/robots.txt", get(pages::robots))
+        .route("/og/{*card}", get(pages::card))
         .nest_service("/static", assets)
         .fallback(pages::page)
         .layer(axum::middleware::map_response(headers::security))
@@ -61,6 +73,8 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = config.listen_addr();
     let state = AppState::load(config)?;
+    // Dropping the watcher stops it, so it lives as long as the server.
+    let _watcher = crate::watch::spawn(&state.config, state.site.clone())?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr().context("cannot read the address being listened on")?;
     tracing::info!("serving the site at http://{local}/");

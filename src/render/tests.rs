@@ -63,7 +63,7 @@ fn callouts_get_a_labelled_heading_and_their_level_class() {
     assert!(h.contains("<p>Call us if you feel faint.</p>"), "{h}");
     assert!(h.contains("<li>chest pain</li>"), "{h}");
     assert!(!h.contains("[!URGENT]") && !h.contains("<blockquote"), "{h}");
-    assert_eq!(out.headings[1], Heading { level: 3, id: "when-to-get-medical-help".into(), text: "When to get medical help".into() });
+    assert_eq!(out.headings[1], Heading { level: 3, id: "when-to-get-medical-help".into(), text: "When to get medical help".into(), offset: 11 });
 }
 
 #[test]
@@ -101,8 +101,17 @@ fn words_are_counted_from_text() {
 }
 
 #[test]
+fn plain_text_has_one_block_per_line_and_link_texts_are_kept() {
+    let out = render("## Title\n\nA [link here](/x/) and\nmore.\n\n- one\n- two\n\n![a chart](/static/c.png)\n");
+    assert_eq!(out.text, "Title\nA link here and more.\none\ntwo\na chart\n");
+    assert_eq!(out.links[0].text, "link here");
+    assert_eq!(out.links[1].text, "a chart");
+    assert!(out.links[1].is_image);
+}
+
+#[test]
 fn table_of_contents_nests_h3_under_h2() {
-    let h = |level, id: &str| Heading { level, id: id.into(), text: id.to_uppercase() };
+    let h = |level, id: &str| Heading { level, id: id.into(), text: id.to_uppercase(), offset: 0 };
     let toc = table_of_contents(&[h(3, "early"), h(2, "a"), h(3, "a1"), h(4, "deep"), h(3, "a2"), h(2, "b")]);
     let shape: Vec<(String, Vec<String>)> = toc.iter().map(|e| (e.id.clone(), e.children.iter().map(|c| c.id.clone()).collect())).collect();
     assert_eq!(

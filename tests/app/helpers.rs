@@ -78,3 +78,107 @@ pub const ARTICLE: &[(&str, &str)] = &[
     ("/dry-needling/safety/", "Is Dry Needling Safe?"),
     ("/dry-needling/right-for-you/", "Final Thoughts: Is Dry Needling Right for You?"),
 ];
+
+/// A `clinic-site` process on a free port, killed when dropped.
+pub struct Server {
+    child: std::process::Child,
+    pub addr: std::net::SocketAddr,
+    /// Everything the server has logged so far.
+    pub log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Server {
+    /// Starts the binary with `args` and waits until it says where it listens.
+    pub fn start(args: &[&str]) -> Server {
+        use std::io::{BufRead, BufReader};
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_clinic-site"))
+            .args(args)
+            .args(["--addr", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().expect("piped");
+        let sink = log.clone();
+        // Keep reading so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.split("serving the site at http://").nth(1) {
+                    let _ = tx.send(url.trim_end_matches('/').to_string());
+                }
+                sink.lock().expect("log lock").push_str(&format!("{line}\n"));
+            }
+        });
+        let addr = match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(addr) => addr.parse().expect("a socket address"),
+            Err(_) => {
+                let _ = child.kill();
+                let mut stderr = String::new();
+                use std::io::Read;
+                let _ = child.stderr.take().expect("piped").read_to_string(&mut stderr);
+                panic!("the server did not start:\n{}\n{stderr}", log.lock().expect("log lock"));
+            }
+        };
+        Server { child, addr, log }
+    }
+
+    pub fn get(&self, path: &str) -> (u16, Vec<u8>) {
+        http_get(self.addr, path)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A plain HTTP/1.0 GET: status and body bytes. Enough for our own server
+/// and Python's static file server, with no client library.
+pub fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("timeout set");
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("request sent");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("response read");
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("response has headers");
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status code");
+    (status, raw[split + 4..].to_vec())
+}
+
+/// Polls `check` every 25 ms until it holds or `seconds` pass.
+pub fn wait_until(seconds: u64, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    false
+}
+
+/// Copies a fixture folder somewhere it can be changed.
+pub fn copy_fixture(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(&Path::new("tests/fixtures").join(name), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read fixture") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy file");
+        }
+    }
+}

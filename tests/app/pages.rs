@@ -78,8 +78,8 @@ async fn every_internal_link_on_every_page_resolves() {
         let html = get(&app, page).await.html();
         for a in select(&html, "a[href], link[href]") {
             let href = a.value().attr("href").expect("selected by href");
-            if href.starts_with("http") || href.starts_with("tel:") || href.starts_with("mailto:") {
-                continue;
+            if href.split(['/', '?', '#']).next().is_some_and(|first| first.contains(':')) {
+                continue; // another site, or an email, phone or text message link
             }
             let (target, fragment) = href.split_once('#').unwrap_or((href, ""));
             let target = if target.is_empty() { page.as_str() } else { target };
@@ -140,7 +140,7 @@ async fn every_page_shows_review_dates_reading_time_disclaimer_and_contact() {
         let review = text_of(&html, ".review");
         assert!(review.contains("Page last reviewed: 20 November 2026"), "{path}: {review}");
         assert!(review.contains("Next review due: 20 November 2027"), "{path}: {review}");
-        assert!(text_of(&html, ".page-meta").ends_with("minute read"), "{path}");
+        assert!(text_of(&html, ".page-meta").contains(" minute read"), "{path}");
         let footer = text_of(&html, "footer");
         assert!(footer.contains("not medical advice"), "{path}: {footer}");
         assert_eq!(select(&html, "footer a[href='tel:5550100142']").len(), 1, "{path}");

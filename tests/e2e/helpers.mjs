@@ -172,7 +172,11 @@ export async function withPage(browser, contextOptions, fn) {
 export function watchForProblems(page) {
   const problems = [];
   page.on('console', (msg) => {
-    if (msg.type() === 'error') {
+    // Chromium logs "Failed to load resource" for a document that answers
+    // 404, which is the point of the not-found page; any other 4xx/5xx is
+    // still caught by the response listener below.
+    const isOwnDocumentStatus = msg.location().url === page.url() && msg.text().startsWith('Failed to load resource');
+    if (msg.type() === 'error' && !isOwnDocumentStatus) {
       const { url, lineNumber } = msg.location();
       problems.push(`console error: ${msg.text()}${url ? ` (${url}:${lineNumber})` : ''}`);
     }

@@ -1,0 +1,165 @@
+//! `clinic-site build`: the whole site as static files for any static host
+//! or CDN, byte for byte what `serve` sends for the same addresses.
+//!
+//! Each page is `index.html` at its canonical path, so `/dry-needling/` is
+//! served from `dry-needling/index.html` by every static server. Text files
+//! get `.gz` and `.br` siblings for servers that send precompressed files
+//! (nginx `gzip_static`, ...). Old addresses become small redirect pages plus
+//! a `_redirects` file for hosts that read one (Netlify, Cloudflare Pages)
+//! and so answer a real 301.
+//!
+//! The export is written to a temporary folder beside the target and renamed
+//! into place at the end, so a failed build never leaves half a site.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::compress;
+use crate::content::is_temporary;
+use crate::render::escape;
+use crate::site::Site;
+
+#[derive(Debug, Clone, Args)]
+pub struct BuildArgs {
+    /// Folder with site.toml and the article folders.
+    #[arg(long, env = "CLINIC_CONTENT", default_value = "content", value_name = "DIR")]
+    pub content: PathBuf,
+
+    /// Folder of files served under /static/.
+    #[arg(long = "static", env = "CLINIC_STATIC", default_value = "static", value_name = "DIR")]
+    pub static_dir: PathBuf,
+
+    /// Where to write the site; replaced as a whole when the build succeeds.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// What was written.
+#[derive(Debug, Default)]
+pub struct Exported {
+    pub files: usize,
+    pub bytes: u64,
+}
+
+/// Writes `site` and `static_dir` into `out`, replacing what was there.
+pub fn export(site: &Site, static_dir: &Path, out: &Path) -> anyhow::Result<Exported> {
+    let name = out.file_name().context("the output folder needs a name, like --out public")?.to_string_lossy().into_owned();
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    let staging = parent.join(format!(".{name}.building-{}", std::process::id()));
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).with_context(|| format!("cannot clear {}", staging.display()))?;
+    }
+    let result = write_all(site, static_dir, &staging);
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    let exported = result?;
+    replace_dir(&staging, out, &parent.join(format!(".{name}.old-{}", std::process::id())))?;
+    Ok(exported)
+}
+
+fn write_all(site: &Site, static_dir: &Path, root: &Path) -> anyhow::Result<Exported> {
+    let mut writer = Writer { root, exported: Exported::default() };
+    for path in site.paths() {
+        let page = site.page(path).expect("paths() lists pages");
+        writer.write(&format!("{path}index.html"), page)?;
+    }
+    writer.write("404.html", site.not_found())?;
+    writer.write("sitemap.xml", site.sitemap())?;
+    writer.write("robots.txt", site.robots())?;
+    for path in site.card_paths() {
+        let png = site.card(path).expect("card_paths() lists cards");
+        writer.write(path, &png)?;
+    }
+    let mut rules = String::from("# Old addresses and where they moved (Netlify and Cloudflare Pages format)\n");
+    for (old, new) in site.redirects() {
+        writer.write(&format!("{}/index.html", old.trim_end_matches('/')), redirect_page(&site.settings.base_url, new).as_bytes())?;
+        rules.push_str(&format!("{old} {new} 301\n"));
+    }
+    writer.write("_redirects", rules.as_bytes())?;
+    writer.copy_dir(static_dir, "static")?;
+    Ok(writer.exported)
+}
+
+struct Writer<'a> {
+    root: &'a Path,
+    exported: Exported,
+}
+
+impl Writer<'_> {
+    /// Writes one file at a URL path, with compressed siblings for text.
+    fn write(&mut self, url_path: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        let relative = url_path.trim_start_matches('/');
+        let path = self.root.join(relative);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        self.exported.files += 1;
+        self.exported.bytes += bytes.len() as u64;
+        if compress::is_compressible(relative) {
+            for (suffix, data) in [("gz", compress::gzip(bytes)), ("br", compress::brotli(bytes))] {
+                let sibling = PathBuf::from(format!("{}.{suffix}", path.display()));
+                std::fs::write(&sibling, &data).with_context(|| format!("cannot write {}", sibling.display()))?;
+                self.exported.files += 1;
+                self.exported.bytes += data.len() as u64;
+            }
+        }
+        Ok(())
+    }
+
+    fn copy_dir(&mut self, from: &Path, to: &str) -> anyhow::Result<()> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(from)
+            .with_context(|| format!("cannot read {}", from.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| !is_temporary(p))
+            .collect();
+        entries.sort();
+        for entry in entries {
+            let name = entry.file_name().expect("read_dir entries have names").to_string_lossy().into_owned();
+            let target = format!("{to}/{name}");
+            if entry.is_dir() {
+                self.copy_dir(&entry, &target)?;
+            } else {
+                let bytes = std::fs::read(&entry).with_context(|| format!("cannot read {}", entry.display()))?;
+                self.write(&target, &bytes)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// For hosts without redirect rules: a page that sends the browser on.
+/// (A meta refresh drops the `#part` of a link; `_redirects` keeps it.)
+fn redirect_page(base_url: &str, to: &str) -> String {
+    let absolute = escape(&format!("{base_url}{to}"));
+    let to = escape(to);
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>This page has moved</title>\n<meta name=\"robots\" content=\"noindex\">\n<link rel=\"canonical\" href=\"{absolute}\">\n<meta http-equiv=\"refresh\" content=\"0; url={to}\">\n</head>\n<body>\n<p>This page has moved to <a href=\"{to}\">{absolute}</a>.</p>\n</body>\n</html>\n"
+    )
+}
+
+/// Puts `staging` where `out` is, moving any old export aside first and
+/// deleting it only once the new one is in place.
+fn replace_dir(staging: &Path, out: &Path, old: &Path) -> anyhow::Result<()> {
+    let had_old = out.exists();
+    if had_old {
+        std::fs::rename(out, old).with_context(|| format!("cannot move the previous {} aside", out.display()))?;
+    }
+    if let Err(e) = std::fs::rename(staging, out) {
+        if had_old {
+            let _ = std::fs::rename(old, out);
+        }
+        return Err(e).with_context(|| format!("cannot move the new site into {}", out.display()));
+    }
+    if had_old {
+        std::fs::remove_dir_all(old).with_context(|| format!("cannot remove the previous export at {}", old.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,58 @@
+// Share controls and copyable heading links. The page works without this
+// file: the share row's plain links need no script, and the buttons it
+// enables stay hidden when it does not run.
+(function () {
+  "use strict";
+
+  var status = document.getElementById("share-status");
+  var canonical = document.querySelector('link[rel="canonical"]');
+  var pageUrl = canonical ? canonical.href : location.href.split("#")[0];
+
+  // Clearing first makes screen readers announce the same message again.
+  function announce(message) {
+    if (!status) return;
+    status.textContent = "";
+    window.setTimeout(function () { status.textContent = message; }, 50);
+  }
+
+  function copy(text) {
+    if (!navigator.clipboard || !window.isSecureContext) return Promise.reject(new Error("no clipboard"));
+    return navigator.clipboard.writeText(text);
+  }
+
+  var copyButton = document.querySelector("[data-copy-link]");
+  if (copyButton && navigator.clipboard && window.isSecureContext) {
+    copyButton.hidden = false;
+    copyButton.addEventListener("click", function () {
+      copy(copyButton.getAttribute("data-copy-link")).then(
+        function () { announce("Link copied"); },
+        function () { announce("Sorry, the link could not be copied. Copy it from the address bar instead."); }
+      );
+    });
+  }
+
+  var shareButton = document.querySelector("[data-share]");
+  if (shareButton && navigator.share) {
+    shareButton.hidden = false;
+    shareButton.addEventListener("click", function () {
+      navigator.share({ title: document.title, url: pageUrl }).catch(function () { /* the reader closed the share sheet */ });
+    });
+  }
+
+  // A heading's # link still jumps to the heading; it also copies the link
+  // to that part, so "the side effects part" can be shared directly.
+  document.addEventListener("click", function (event) {
+    var anchor = event.target.closest ? event.target.closest("a.heading-anchor") : null;
+    if (!anchor) return;
+    copy(pageUrl + anchor.hash).then(
+      function () { announce("Link to this part copied"); },
+      function () { /* copying is a bonus here; the link itself still works */ }
+    );
+  });
+
+  var printButton = document.querySelector("[data-print]");
+  if (printButton) {
+    printButton.hidden = false;
+    printButton.addEventListener("click", function () { window.print(); });
+  }
+})();

@@ -1,0 +1,100 @@
+//! Live reload against a real server process: edits show up without a
+//! restart, and a broken edit never takes the site down.
+
+use axum::http::StatusCode;
+use clinic_site::config::Config;
+use clinic_site::http::{AppState, router};
+
+use crate::helpers::*;
+
+fn body(response: (u16, Vec<u8>)) -> String {
+    String::from_utf8(response.1).expect("UTF-8")
+}
+
+#[test]
+fn edits_go_live_and_broken_edits_keep_the_last_good_site() {
+    let content = copy_fixture("valid");
+    let dir = content.path().to_str().expect("UTF-8 path");
+    let server = Server::start(&["serve", "--content", dir]);
+    let page = content.path().join("guide/first.md");
+    let original = std::fs::read_to_string(&page).expect("fixture page");
+
+    // A good edit is served without a restart.
+    std::fs::write(&page, original.replace("Back to", "Return to")).expect("edit saved");
+    assert!(
+        wait_until(20, || body(server.get("/guide/first/")).contains("Return to")),
+        "the edit was never served; log:\n{}",
+        server.log.lock().unwrap()
+    );
+    assert_eq!(body(server.get("/healthz")), "ok\n");
+
+    // A broken edit: the last good page keeps serving and /healthz says why.
+    std::fs::write(&page, original.replace("title = \"First Part\"\n", "").replace("Back to", "Broken to")).expect("edit saved");
+    assert!(wait_until(20, || body(server.get("/healthz")).contains("content error")), "healthz never reported the error");
+    let health = server.get("/healthz");
+    assert_eq!(health.0, 200, "liveness stays 200");
+    let health = body(health);
+    assert!(health.contains("guide/first.md:5:1: error: front matter: missing required key \"title\""), "{health}");
+    let (status, page_body) = server.get("/guide/first/");
+    assert_eq!(status, 200);
+    let page_body = String::from_utf8(page_body).unwrap();
+    assert!(page_body.contains("Return to") && !page_body.contains("Broken to"), "the last good version should still be served");
+    assert!(server.log.lock().unwrap().contains("the last good version is still being served"));
+
+    // Fixing it recovers.
+    std::fs::write(&page, original.replace("Back to", "Fixed, back to")).expect("edit saved");
+    assert!(wait_until(20, || body(server.get("/guide/first/")).contains("Fixed, back to")), "never recovered");
+    assert_eq!(body(server.get("/healthz")), "ok\n");
+}
+
+#[test]
+fn a_new_page_appears_in_the_navigation_without_a_restart() {
+    let content = copy_fixture("valid");
+    let server = Server::start(&["--content", content.path().to_str().unwrap()]);
+    assert_eq!(server.get("/guide/third/").0, 404);
+    std::fs::write(
+        content.path().join("guide/third.md"),
+        "+++\ntitle = \"Third Part\"\ndescription = \"A part added while the server was running.\"\nweight = 5\nlast_reviewed = 2026-01-15\n+++\n\nNew text.\n",
+    )
+    .unwrap();
+    assert!(wait_until(20, || server.get("/guide/third/").0 == 200), "the new page never appeared");
+    assert!(body(server.get("/guide/")).contains("href=\"/guide/third/\""));
+}
+
+#[tokio::test]
+async fn drafts_are_shown_only_in_preview_mode() {
+    let public = fixture_app("valid");
+    assert_eq!(get(&public, "/guide/hidden/").await.status, StatusCode::NOT_FOUND);
+    let index = get(&public, "/guide/").await.body;
+    assert!(!index.contains("/guide/hidden/"), "a draft is in the public navigation");
+    assert!(!index.contains("dev-reload.js"));
+    assert!(!get(&public, "/sitemap.xml").await.body.contains("hidden"));
+    assert_eq!(get(&public, "/_dev/events").await.status, StatusCode::NOT_FOUND, "no dev endpoint without --dev");
+
+    let preview = router(AppState::load(Config { dev: true, ..fixture_config("valid") }).expect("fixture loads"));
+    let draft = get(&preview, "/guide/hidden/").await;
+    assert_eq!(draft.status, StatusCode::OK);
+    assert!(text_of(&draft.html(), ".draft-banner").starts_with("Draft:"));
+    assert!(draft.body.contains("<script src=\"/static/dev-reload.js\" defer></script>"));
+    assert!(get(&preview, "/guide/").await.body.contains("href=\"/guide/hidden/\""));
+    assert!(!text_of(&get(&preview, "/guide/first/").await.html(), "main").contains("Draft:"), "only drafts are marked");
+}
+
+#[test]
+fn preview_mode_shows_content_errors_in_the_browser_and_reloads() {
+    let content = copy_fixture("valid");
+    let server = Server::start(&["serve", "--dev", "--content", content.path().to_str().unwrap()]);
+    let page = content.path().join("guide/first.md");
+    let original = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(&page, original.replace("weight = 1", "weight = \"one\"")).unwrap();
+    assert!(wait_until(20, || server.get("/guide/").0 == 500), "the error page never showed");
+    let (_, html) = server.get("/guide/second/");
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains("guide/first.md:4:10"), "{html}");
+    assert!(html.contains("&#34;weight&#34; has the wrong kind of value"), "{html}");
+    assert!(html.contains("<code>weight = &#34;one&#34;</code>"), "the offending line is shown: {html}");
+    assert!(html.contains("How to fix it:</strong> write it like weight = 2"), "the hint is shown: {html}");
+    assert!(html.contains("/static/dev-reload.js"), "the error page reloads itself once fixed");
+    std::fs::write(&page, original).unwrap();
+    assert!(wait_until(20, || server.get("/guide/").0 == 200), "never recovered");
+}
