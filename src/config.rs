@@ -27,6 +27,21 @@ pub struct Config {
     #[arg(long = "static", env = "CLINIC_STATIC", default_value = "static", value_name = "DIR")]
     pub static_dir: PathBuf,
 
+    /// Folder for the comments database, the form-signing key and the staff
+    /// password; created on first run.
+    #[arg(long, env = "CLINIC_DATA", default_value = "data", value_name = "DIR")]
+    pub data: PathBuf,
+
+    /// Trust X-Forwarded-For from a reverse proxy in front of this server
+    /// to tell readers apart for rate limits. Only set it behind a proxy
+    /// that sets the header itself, or readers could claim any address.
+    #[arg(long, env = "CLINIC_TRUST_PROXY")]
+    pub trust_proxy: bool,
+
+    /// How many comments one reader may send in 10 minutes.
+    #[arg(long, env = "CLINIC_COMMENT_LIMIT", default_value_t = 5, value_name = "N")]
+    pub comment_limit: usize,
+
     /// Preview mode for staff: show drafts, reload open pages when content
     /// changes, and show content errors in the browser. Never use it for
     /// the public site.
@@ -39,15 +54,23 @@ impl Config {
         self.addr.unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, self.port)))
     }
 
-    /// Settings for tests: the repository's own folders and any free port.
-    pub fn for_test() -> Config {
+    /// Settings for tests: the repository's own folders, any free port and
+    /// the given data folder (a fresh one per test).
+    pub fn for_test(data: &std::path::Path) -> Config {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         Config {
             addr: Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))),
             port: 0,
             content: root.join("content"),
             static_dir: root.join("static"),
+            data: data.to_path_buf(),
+            trust_proxy: false,
+            comment_limit: 5,
             dev: false,
         }
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data.join("comments.db")
     }
 }

@@ -8,6 +8,10 @@
 //! a `_redirects` file for hosts that read one (Netlify, Cloudflare Pages)
 //! and so answer a real 301.
 //!
+//! A static host cannot take comments: the export shows the comments
+//! approved when it was built, and at each comment form's address a page
+//! that says how to reach the clinic instead.
+//!
 //! The export is written to a temporary folder beside the target and renamed
 //! into place at the end, so a failed build never leaves half a site.
 
@@ -34,6 +38,11 @@ pub struct BuildArgs {
     /// Where to write the site; replaced as a whole when the build succeeds.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+
+    /// Data folder of the running site, for its approved comments (read
+    /// only; a missing database means no comments).
+    #[arg(long, env = "CLINIC_DATA", default_value = "data", value_name = "DIR")]
+    pub data: PathBuf,
 }
 
 /// What was written.
@@ -83,6 +92,9 @@ fn write_all(site: &Site, static_dir: &Path, root: &Path) -> anyhow::Result<Expo
         rules.push_str(&format!("{old} {new} 301\n"));
     }
     writer.write("_redirects", rules.as_bytes())?;
+    for (path, page) in site.closed_comment_pages() {
+        writer.write(&format!("{path}index.html"), &page)?;
+    }
     writer.copy_dir(static_dir, "static")?;
     Ok(writer.exported)
 }

@@ -6,6 +6,7 @@
 
 pub mod card;
 pub mod check;
+pub mod comments;
 pub mod compress;
 pub mod config;
 pub mod content;

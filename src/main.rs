@@ -1,13 +1,16 @@
 //! The `clinic-site` command: parse the command line, run, and on failure
 //! print what went wrong in words staff can act on.
 
-use std::io::IsTerminal;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use clinic_site::check::{self, CheckArgs};
+use clinic_site::comments::store::Store;
 use clinic_site::config::Config;
-use clinic_site::content::ContentErrors;
+use clinic_site::content::{ContentErrors, Date};
 use clinic_site::export::{self, BuildArgs};
 use clinic_site::site::{Site, SiteOptions};
 use tracing_subscriber::EnvFilter;
@@ -32,6 +35,50 @@ enum Command {
     Check(CheckArgs),
     /// Write the whole site as static files into a folder.
     Build(BuildArgs),
+    /// Staff sign-in for moderating comments.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Readers' comments, for the clinic's records and privacy requests.
+    #[command(subcommand)]
+    Comments(CommentsCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Set the staff password (asked for on the terminal, or read from the
+    /// first line of standard input).
+    SetPassword(DataArgs),
+}
+
+#[derive(Subcommand)]
+enum CommentsCommand {
+    /// Write every comment, in every state, to standard output.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Delete one comment for good (for a reader's privacy request).
+    Delete {
+        /// The comment's number, as shown on the moderation page or in an export.
+        id: i64,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Args)]
+struct DataArgs {
+    /// The site's data folder.
+    #[arg(long, env = "CLINIC_DATA", default_value = "data", value_name = "DIR")]
+    data: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Json,
+    Csv,
 }
 
 fn main() -> ExitCode {
@@ -46,6 +93,9 @@ fn main() -> ExitCode {
         None => run_server(cli.serve),
         Some(Command::Check(args)) => return if check::run(&args) { ExitCode::SUCCESS } else { ExitCode::FAILURE },
         Some(Command::Build(args)) => build(&args),
+        Some(Command::Admin(AdminCommand::SetPassword(args))) => set_password(&args),
+        Some(Command::Comments(CommentsCommand::Export { format, data })) => export_comments(&data, format),
+        Some(Command::Comments(CommentsCommand::Delete { id, data })) => delete_comment(&data, id),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -62,10 +112,69 @@ fn run_server(config: Config) -> anyhow::Result<()> {
 }
 
 fn build(args: &BuildArgs) -> anyhow::Result<()> {
-    let site = Site::load(&args.content, &SiteOptions::public(&args.static_dir))?;
+    let comments = match Store::open_existing(&args.data.join("comments.db"))? {
+        Some(store) => store.approved()?,
+        None => Vec::new(),
+    };
+    let site = Site::load(&args.content, &SiteOptions::public(&args.static_dir), &comments)?;
     let exported = export::export(&site, &args.static_dir, &args.out)?;
     println!("Wrote {} files ({} KB) to {}", exported.files, exported.bytes / 1024, args.out.display());
     Ok(())
+}
+
+fn set_password(args: &DataArgs) -> anyhow::Result<()> {
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("New staff password (at least {} characters): ", clinic_site::http::PASSWORD_MIN))?;
+        let again = rpassword::prompt_password("Type it again: ")?;
+        anyhow::ensure!(first == again, "the two passwords are different; nothing was changed");
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    clinic_site::http::set_password(&args.data, &password)?;
+    println!("The staff password is set. Sign in at /admin/login.");
+    Ok(())
+}
+
+fn open_store(args: &DataArgs) -> anyhow::Result<Store> {
+    let path = args.data.join("comments.db");
+    Store::open_existing(&path)?.with_context(|| format!("there is no comments database at {}; check --data", path.display()))
+}
+
+fn export_comments(args: &DataArgs, format: ExportFormat) -> anyhow::Result<()> {
+    let comments = open_store(args)?.all()?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        ExportFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&comments)?)?,
+        ExportFormat::Csv => {
+            writeln!(out, "id,page,name,created,status,flagged,body,reply")?;
+            for c in &comments {
+                let created = format!("{} ({})", Date::from_unix(c.created_at).iso(), c.created_at);
+                let fields = [c.id.to_string(), c.page.clone(), c.name.clone(), created, c.status.as_str().to_string(), c.flagged.to_string(), c.body.clone(), c.reply.clone().unwrap_or_default()];
+                writeln!(out, "{}", fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// RFC 4180 quoting, plus a leading quote for cells a spreadsheet would
+/// run as a formula (a reader could type `=HYPERLINK(...)`).
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_string() };
+    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
+}
+
+fn delete_comment(args: &DataArgs, id: i64) -> anyhow::Result<()> {
+    match open_store(args)?.delete(id)? {
+        Some(comment) => {
+            println!("Deleted comment {id} (left on {} on {}). A running server removes it from the page within seconds.", comment.page, Date::from_unix(comment.created_at).long());
+            Ok(())
+        }
+        None => anyhow::bail!("there is no comment number {id}; `clinic-site comments export` lists them"),
+    }
 }
 
 /// Content errors print in the `check` format, with the offending line and

@@ -132,7 +132,20 @@ impl Callout {
 }
 
 /// Ids the page templates use themselves; a heading never takes one.
-const RESERVED_IDS: &[&str] = &["main-content", "on-this-page", "in-this-article", "page-title", "sources", "share"];
+const RESERVED_IDS: &[&str] = &[
+    "main-content",
+    "on-this-page",
+    "in-this-article",
+    "page-title",
+    "sources",
+    "share",
+    "share-heading",
+    "share-status",
+    "comments",
+    "comments-heading",
+    "comment-received",
+    "what-this-article-covers",
+];
 
 /// The one place that decides which markdown extensions pages get.
 pub fn parser(markdown: &str) -> Parser<'_> {

@@ -13,6 +13,7 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::card::{self, CardText};
+use crate::comments::Comment;
 use crate::content::{self, Article, Content, ContentError, ContentErrors, Date, LoadOptions, Page, Settings, Severity, Source, validate};
 use crate::readability::Readability;
 use crate::render::{self, RenderOptions, Rendered, TocEntry};
@@ -65,7 +66,7 @@ fn inspect_rendered(content: &Content, articles: &[RenderedArticle<'_>], options
     let checked: Vec<validate::Checked<'_>> = articles
         .iter()
         .flat_map(|a| a.pages())
-        .map(|(page, url, rendered)| validate::Checked { page, url, rendered, readability: Readability::of_text(&rendered.text) })
+        .map(|(page, url, rendered)| validate::Checked { page, url, rendered, readability: Readability::of_blocks(&rendered.text) })
         .collect();
     let context = validate::Context { static_dir: &options.static_dir, today: Date::today(), max_grade: content.settings.max_reading_grade };
     let problems = validate::check(&checked, &context);
@@ -94,24 +95,49 @@ pub struct Site {
     sitemap: Bytes,
     robots: Bytes,
     not_found: Bytes,
+    /// Pages readers can comment on, by canonical path.
+    comment_pages: HashMap<String, CommentPage>,
     /// Problems that did not stop this version going live.
     pub warnings: Vec<ContentError>,
-    pub dev: bool,
+    /// What this version was built from, so it can be rebuilt with new
+    /// comments without reading the disk (where an edit may be half done).
+    pub content: Arc<Content>,
+    pub options: SiteOptions,
+}
+
+/// A page that takes comments, as the comment form needs it.
+#[derive(Debug, Clone)]
+pub struct CommentPage {
+    pub title: String,
+    pub url: String,
+    pub article_title: String,
+    pub article_url: String,
 }
 
 impl Site {
-    /// Reads the content folder and builds the site from it.
-    pub fn load(content_dir: &Path, options: &SiteOptions) -> Result<Site, ContentErrors> {
+    /// Reads the content folder and builds the site from it, with the
+    /// approved comments.
+    pub fn load(content_dir: &Path, options: &SiteOptions, comments: &[Comment]) -> Result<Site, ContentErrors> {
         let content = content::load(content_dir, LoadOptions { include_drafts: options.dev })?;
-        Site::build(&content, options)
+        Site::build(Arc::new(content), options, comments)
+    }
+
+    /// The same content with another set of approved comments: what
+    /// moderating a comment publishes.
+    pub fn with_comments(&self, comments: &[Comment]) -> Site {
+        Site::build(self.content.clone(), &self.options, comments).expect("content that built once builds again")
     }
 
     /// Renders every page. Fails with every problem found (warnings too)
     /// when the content has errors; warnings alone are kept for logging.
-    pub fn build(content: &Content, options: &SiteOptions) -> Result<Site, ContentErrors> {
+    ///
+    /// Every page is rendered again even when one comment changes: it
+    /// takes a few milliseconds for a whole article, and one way of
+    /// building keeps reloads, moderation and exports from drifting apart.
+    pub fn build(content: Arc<Content>, options: &SiteOptions, comments: &[Comment]) -> Result<Site, ContentErrors> {
         let settings = &content.settings;
         let articles: Vec<RenderedArticle<'_>> = content.articles.iter().map(RenderedArticle::new).collect();
-        let inspection = inspect_rendered(content, &articles, options);
+        let inspection = inspect_rendered(&content, &articles, options);
         if inspection.errors() > 0 {
             return Err(ContentErrors(inspection.problems));
         }
@@ -122,6 +148,7 @@ impl Site {
         let mut cards = HashMap::new();
         let mut aliases = HashMap::new();
         let mut redirects = Vec::new();
+        let mut comment_pages = HashMap::new();
         let site_host = settings.base_url.split_once("://").map_or(settings.base_url.as_str(), |(_, host)| host).to_string();
         let mut card = |path: String, title: &str, article: Option<&str>| {
             let text = CardText { title: title.to_string(), article: article.map(String::from), clinic: settings.clinic_name.clone(), site: site_host.clone() };
@@ -134,7 +161,13 @@ impl Site {
         for article in &articles {
             for (index, (page, url, rendered)) in article.pages().enumerate() {
                 let card_path = card(card_path(url), &page.front.title, (index > 0).then_some(article.title()));
-                let html = render_template(&article_page(settings, article, index, &card_path, rendered, dev));
+                let mut template = article_page(settings, article, index, &card_path, rendered, dev);
+                if page.front.comments.unwrap_or(index > 0) {
+                    template.comments = Some(comments_view(url, comments));
+                    let target = CommentPage { title: page.front.title.clone(), url: url.to_string(), article_title: article.title().to_string(), article_url: article.url.clone() };
+                    comment_pages.insert(url.to_string(), target);
+                }
+                let html = render_template(&template);
                 pages.insert(url.to_string(), html);
                 for alias in &page.front.aliases {
                     aliases.insert(loose_key(alias), url.to_string());
@@ -157,9 +190,31 @@ impl Site {
             sitemap: Bytes::from(sitemap(settings, &articles)),
             robots: Bytes::from(format!("User-agent: *\nAllow: /\n\nSitemap: {}/sitemap.xml\n", settings.base_url)),
             not_found,
+            comment_pages,
             warnings,
-            dev,
+            content: content.clone(),
+            options: options.clone(),
         })
+    }
+
+    /// For the static export, which cannot take posts: at each comment
+    /// form's address, a page saying how to reach the clinic instead.
+    pub fn closed_comment_pages(&self) -> Vec<(String, Bytes)> {
+        let mut pages: Vec<(String, Bytes)> = self
+            .comment_pages
+            .values()
+            .map(|page| {
+                let chrome = Chrome::plain(&self.settings, &format!("Share your experience: {}", page.title), &format!("{}comment/", page.url));
+                (format!("{}comment/", page.url), render_template(&CommentsClosedTemplate { chrome, page }))
+            })
+            .collect();
+        pages.sort();
+        pages
+    }
+
+    /// The page at `path` if readers can comment on it.
+    pub fn comment_page(&self, path: &str) -> Option<&CommentPage> {
+        self.comment_pages.get(path)
     }
 
     /// The HTML for a canonical path.
@@ -223,13 +278,16 @@ pub struct SiteHandle {
     current: ArcSwap<Site>,
     /// Why the newest content could not be published, until it can.
     error: ArcSwapOption<ContentErrors>,
-    /// Bumped on every reload attempt; previews wait on it to refresh.
+    /// Bumped on every rebuild attempt; previews wait on it to refresh.
     version: watch::Sender<u64>,
+    /// One rebuild at a time: a content reload and a comment approval
+    /// racing could otherwise swap in a site that lacks the other's change.
+    rebuilding: std::sync::Mutex<()>,
 }
 
 impl SiteHandle {
     pub fn new(site: Site) -> Self {
-        SiteHandle { current: ArcSwap::from_pointee(site), error: ArcSwapOption::empty(), version: watch::channel(0).0 }
+        SiteHandle { current: ArcSwap::from_pointee(site), error: ArcSwapOption::empty(), version: watch::channel(0).0, rebuilding: std::sync::Mutex::new(()) }
     }
 
     /// The current version; hold the `Arc` for the whole request.
@@ -237,15 +295,33 @@ impl SiteHandle {
         self.current.load_full()
     }
 
-    /// Publishes a rebuilt site, or records why it could not be built.
-    pub fn replace(&self, result: Result<Site, ContentErrors>) {
-        match result {
+    /// Rebuilds from the content folder: publishes the result, or records
+    /// why it could not be built and keeps the last good site.
+    pub fn reload(&self, build: impl FnOnce() -> Result<Site, ContentErrors>) -> Result<Arc<Site>, Arc<ContentErrors>> {
+        let _one_at_a_time = self.rebuilding.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let result = match build() {
             Ok(site) => {
-                self.current.store(Arc::new(site));
+                let site = Arc::new(site);
+                self.current.store(site.clone());
                 self.error.store(None);
+                Ok(site)
             }
-            Err(errors) => self.error.store(Some(Arc::new(errors))),
-        }
+            Err(errors) => {
+                let errors = Arc::new(errors);
+                self.error.store(Some(errors.clone()));
+                Err(errors)
+            }
+        };
+        self.version.send_modify(|v| *v += 1);
+        result
+    }
+
+    /// Rebuilds the current site with the approved comments `comments`
+    /// returns (read under the rebuild lock, so the newest are used).
+    pub fn republish(&self, comments: impl FnOnce() -> Vec<Comment>) {
+        let _one_at_a_time = self.rebuilding.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let site = self.current.load().with_comments(&comments());
+        self.current.store(Arc::new(site));
         self.version.send_modify(|v| *v += 1);
     }
 
@@ -496,6 +572,9 @@ pub struct ArticleTemplate<'a> {
     pub sources: &'a [Source],
     pub review: Review,
     pub share: ShareLinks,
+    /// Approved comments and the way to add one; `None` where comments are
+    /// off.
+    pub comments: Option<CommentsView>,
     pub prev: Option<NavItem>,
     pub next: Option<NavItem>,
 }
@@ -518,6 +597,13 @@ pub struct PrintTemplate<'a> {
     pub review: Review,
     /// Inline SVG that opens the online article when scanned.
     pub qr_svg: String,
+}
+
+#[derive(Template)]
+#[template(path = "comments_closed.html")]
+struct CommentsClosedTemplate<'a> {
+    chrome: Chrome<'a>,
+    page: &'a CommentPage,
 }
 
 #[derive(Template)]
@@ -601,9 +687,35 @@ fn article_page<'a>(settings: &'a Settings, article: &'a RenderedArticle<'_>, in
         sources: &page.front.sources,
         review: review(page),
         share,
+        comments: None,
         prev: index.checked_sub(1).map(nav),
         next: (index + 1 < all.len()).then(|| nav(index + 1)),
     }
+}
+
+/// A page's comments as readers see them.
+pub struct CommentsView {
+    pub list: Vec<CommentView>,
+    /// The per-visitor form page, kept apart so this page stays the same
+    /// for everyone and can be cached (see `http::comments`).
+    pub form_url: String,
+}
+
+pub struct CommentView {
+    pub name: String,
+    pub date: Date,
+    /// Plain text: the template escapes it and CSS keeps its line breaks.
+    pub body: String,
+    pub reply: Option<String>,
+}
+
+fn comments_view(url: &str, comments: &[Comment]) -> CommentsView {
+    let list = comments
+        .iter()
+        .filter(|c| c.page == url && c.status == crate::comments::Status::Approved)
+        .map(|c| CommentView { name: c.display_name().to_string(), date: Date::from_unix(c.created_at), body: c.body.clone(), reply: c.reply.clone() })
+        .collect();
+    CommentsView { list, form_url: format!("{url}comment/") }
 }
 
 fn review(page: &Page) -> Review {

@@ -12,6 +12,7 @@ use anyhow::Context;
 use notify_debouncer_mini::notify::RecursiveMode;
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
 
+use crate::comments::store::Store;
 use crate::config::Config;
 use crate::content::is_temporary;
 use crate::site::{Site, SiteHandle};
@@ -23,7 +24,7 @@ const DEBOUNCE: Duration = Duration::from_millis(75);
 pub type Watcher = Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>;
 
 /// Starts watching; the returned watcher must be kept alive.
-pub fn spawn(config: &Config, handle: Arc<SiteHandle>) -> anyhow::Result<Watcher> {
+pub fn spawn(config: &Config, handle: Arc<SiteHandle>, comments: Arc<Store>) -> anyhow::Result<Watcher> {
     let content_dir = config.content.clone();
     let options = config.site_options();
     let mut debouncer = new_debouncer(DEBOUNCE, move |result: DebounceEventResult| {
@@ -38,21 +39,17 @@ pub fn spawn(config: &Config, handle: Arc<SiteHandle>) -> anyhow::Result<Watcher
             return;
         }
         let started = Instant::now();
-        match Site::load(&content_dir, &options) {
+        match handle.reload(|| Site::load(&content_dir, &options, &crate::http::approved_comments(&comments))) {
             Ok(site) => {
                 tracing::info!("content changed: published the new version in {} ms", started.elapsed().as_millis());
                 if !site.warnings.is_empty() {
                     tracing::warn!("the content has warnings:\n{}", crate::check::format_text(&site.warnings));
                 }
-                handle.replace(Ok(site));
             }
-            Err(errors) => {
-                tracing::error!(
-                    "content changed but has errors; the last good version is still being served:\n{}",
-                    crate::check::format_text(&errors.0)
-                );
-                handle.replace(Err(errors));
-            }
+            Err(errors) => tracing::error!(
+                "content changed but has errors; the last good version is still being served:\n{}",
+                crate::check::format_text(&errors.0)
+            ),
         }
     })
     .context("cannot start watching the content folder for changes")?;

@@ -46,6 +46,9 @@ pub struct FrontMatter {
     /// On an article's index.md: the treatment the article is about, named
     /// for search engines' structured data (e.g. "Dry needling").
     pub about: Option<String>,
+    /// Whether readers can comment: sections default to yes, an article's
+    /// front page to no.
+    pub comments: Option<bool>,
 }
 
 impl FrontMatter {
@@ -75,6 +78,7 @@ pub const PAGE_KEYS: &[(&str, &str)] = &[
     ("draft", "draft = true"),
     ("aliases", "aliases = [\"/dry-needling/side-effects/\"]"),
     ("about", "about = \"Dry needling\""),
+    ("comments", "comments = false"),
 ];
 
 /// A page's front matter and where its markdown starts.
@@ -231,6 +235,11 @@ impl Date {
     pub fn today() -> Date {
         let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         Date::from_days_since_epoch((secs / 86_400) as i64)
+    }
+
+    /// The UTC date of a time in seconds since 1970.
+    pub fn from_unix(secs: i64) -> Date {
+        Date::from_days_since_epoch(secs.div_euclid(86_400))
     }
 
     /// Howard Hinnant's `civil_from_days`.

@@ -3,16 +3,11 @@
 
 use std::process::Command;
 
-use clinic_site::http::AppState;
-
-use crate::helpers::fixture_config;
+use crate::helpers::load_error;
 
 /// Every message produced for a fixture folder, as staff would read them.
 fn messages(case: &str) -> String {
-    match AppState::load(fixture_config(&format!("invalid/{case}"))) {
-        Ok(_) => panic!("invalid/{case} should be refused"),
-        Err(err) => err.to_string(),
-    }
+    load_error(&format!("invalid/{case}"))
 }
 
 #[test]

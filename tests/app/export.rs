@@ -7,7 +7,7 @@ use crate::helpers::*;
 
 fn build(content: &str, out: &std::path::Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_clinic-site"))
-        .args(["build", "--content", content, "--out", out.to_str().unwrap()])
+        .args(["build", "--content", content, "--out", out.to_str().unwrap(), "--data", out.parent().unwrap().join("no-data").to_str().unwrap()])
         .output()
         .expect("the binary runs")
 }
@@ -46,7 +46,7 @@ async fn the_export_is_byte_identical_to_what_serve_returns() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 
     let app = real_app();
-    let site = clinic_site::site::Site::load(std::path::Path::new("content"), &clinic_site::site::SiteOptions::public(std::path::Path::new("static"))).unwrap();
+    let site = clinic_site::site::Site::load(std::path::Path::new("content"), &clinic_site::site::SiteOptions::public(std::path::Path::new("static")), &[]).unwrap();
     let mut urls: Vec<String> = site.paths().iter().map(|p| p.to_string()).collect();
     urls.extend(site.card_paths().iter().map(|p| p.to_string()));
     urls.extend(["/sitemap.xml", "/robots.txt", "/static/site.css", "/static/share.js", "/static/fonts/LICENSE-DejaVu.txt"].map(String::from));

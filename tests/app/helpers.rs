@@ -11,18 +11,50 @@ use http_body_util::BodyExt;
 use scraper::{Html, Selector};
 use tower::ServiceExt;
 
+/// The app with a fresh, empty data folder that lives as long as it does.
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    pub data: tempfile::TempDir,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Router;
+    fn deref(&self) -> &Router {
+        &self.router
+    }
+}
+
+impl TestApp {
+    pub fn with_config(config: impl FnOnce(&Path) -> Config) -> TestApp {
+        let data = tempfile::tempdir().expect("temp dir");
+        let state = AppState::load(config(data.path())).expect("the app loads");
+        TestApp { router: router(state.clone()), state, data }
+    }
+}
+
 /// The app serving the repository's real `content/`.
-pub fn real_app() -> Router {
-    router(AppState::load(Config::for_test()).expect("the real content loads"))
+pub fn real_app() -> TestApp {
+    TestApp::with_config(Config::for_test)
 }
 
 /// The app serving a fixture folder under `tests/fixtures/`.
-pub fn fixture_app(name: &str) -> Router {
-    router(AppState::load(fixture_config(name)).expect("the fixture loads"))
+pub fn fixture_app(name: &str) -> TestApp {
+    TestApp::with_config(|data| fixture_config_in(name, data))
 }
 
-pub fn fixture_config(name: &str) -> Config {
-    Config { content: Path::new("tests/fixtures").join(name), ..Config::for_test() }
+/// A fixture's settings, with `data` as the data folder.
+pub fn fixture_config_in(name: &str, data: &Path) -> Config {
+    Config { content: Path::new("tests/fixtures").join(name), ..Config::for_test(data) }
+}
+
+/// Loads a fixture that must be refused; its error as staff would read it.
+pub fn load_error(name: &str) -> String {
+    let data = tempfile::tempdir().expect("temp dir");
+    match AppState::load(fixture_config_in(name, data.path())) {
+        Ok(_) => panic!("{name} should be refused"),
+        Err(err) => err.to_string(),
+    }
 }
 
 pub struct TestResponse {
@@ -85,15 +117,22 @@ pub struct Server {
     pub addr: std::net::SocketAddr,
     /// Everything the server has logged so far.
     pub log: std::sync::Arc<std::sync::Mutex<String>>,
+    pub data: tempfile::TempDir,
 }
 
 impl Server {
-    /// Starts the binary with `args` and waits until it says where it listens.
+    /// Starts the binary with `args` and a fresh data folder, and waits
+    /// until it says where it listens.
     pub fn start(args: &[&str]) -> Server {
+        Server::start_with_data(args, tempfile::tempdir().expect("temp dir"))
+    }
+
+    /// The same with a given data folder, e.g. to restart on the same one.
+    pub fn start_with_data(args: &[&str], data: tempfile::TempDir) -> Server {
         use std::io::{BufRead, BufReader};
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_clinic-site"))
             .args(args)
-            .args(["--addr", "127.0.0.1:0"])
+            .args(["--addr", "127.0.0.1:0", "--data", data.path().to_str().expect("UTF-8 path")])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -121,7 +160,16 @@ impl Server {
                 panic!("the server did not start:\n{}\n{stderr}", log.lock().expect("log lock"));
             }
         };
-        Server { child, addr, log }
+        Server { child, addr, log, data }
+    }
+
+    /// Stops the process at once, as a crash would, and hands back its data
+    /// folder.
+    pub fn kill(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let placeholder = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.data, placeholder)
     }
 
     pub fn get(&self, path: &str) -> (u16, Vec<u8>) {

@@ -3,7 +3,6 @@
 
 use axum::http::StatusCode;
 use clinic_site::config::Config;
-use clinic_site::http::{AppState, router};
 
 use crate::helpers::*;
 
@@ -71,7 +70,7 @@ async fn drafts_are_shown_only_in_preview_mode() {
     assert!(!get(&public, "/sitemap.xml").await.body.contains("hidden"));
     assert_eq!(get(&public, "/_dev/events").await.status, StatusCode::NOT_FOUND, "no dev endpoint without --dev");
 
-    let preview = router(AppState::load(Config { dev: true, ..fixture_config("valid") }).expect("fixture loads"));
+    let preview = TestApp::with_config(|data| Config { dev: true, ..fixture_config_in("valid", data) });
     let draft = get(&preview, "/guide/hidden/").await;
     assert_eq!(draft.status, StatusCode::OK);
     assert!(text_of(&draft.html(), ".draft-banner").starts_with("Draft:"));

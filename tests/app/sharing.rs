@@ -120,8 +120,7 @@ async fn aliases_answer_301_to_the_current_address() {
 
 #[test]
 fn clashing_aliases_are_a_content_error_with_file_and_line() {
-    let err = clinic_site::http::AppState::load(fixture_config("invalid/duplicate-alias")).err().expect("refused");
-    let text = err.to_string();
+    let text = load_error("invalid/duplicate-alias");
     assert!(
         text.contains("tests/fixtures/invalid/duplicate-alias/guide/other.md:7:1: error: the old address /Guide/Old is already used by the alias in tests/fixtures/invalid/duplicate-alias/guide/index.md"),
         "{text}"

@@ -2,7 +2,8 @@
 // the two viewports, page-problem watching and the axe-core runner.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,14 +32,24 @@ const LOG_TAIL_CHARS = 20_000;
  * serving. The binary is target/debug/clinic-site unless CLINIC_BIN says
  * otherwise; it is not built here, so run `cargo build` first.
  *
- * @returns {Promise<{ url: string, stop: () => Promise<void>, log: () => string }>}
+ * Each server gets a fresh, empty `--data` folder (comments database, keys)
+ * in the system temp folder, removed again by `stop()`, so tests never touch
+ * the repository's own data/ folder or each other's.
+ *
+ * @param {object} [options]
+ * @param {string} [options.content] content folder (default: the repository's content/)
+ * @param {boolean} [options.dev] start in preview mode (`--dev`: live reload, drafts, error page)
+ * @returns {Promise<{ url: string, dataDir: string, stop: () => Promise<void>, log: () => string }>}
  */
-export async function startServer() {
+export async function startServer({ content = path.join(REPO_ROOT, 'content'), dev = false } = {}) {
   const bin = process.env.CLINIC_BIN || path.join(REPO_ROOT, 'target', 'debug', 'clinic-site');
   if (!existsSync(bin)) {
     throw new Error(`clinic-site binary not found at ${bin}: run \`cargo build\` in ${REPO_ROOT} or set CLINIC_BIN`);
   }
-  const args = ['--addr', '127.0.0.1:0', '--content', path.join(REPO_ROOT, 'content'), '--static', path.join(REPO_ROOT, 'static')];
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'clinic-site-data-'));
+  const removeDataDir = () => rmSync(dataDir, { recursive: true, force: true });
+  const args = ['--addr', '127.0.0.1:0', '--content', content, '--static', path.join(REPO_ROOT, 'static'), '--data', dataDir];
+  if (dev) args.push('--dev');
   const child = spawn(bin, args, {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,16 +68,30 @@ export async function startServer() {
 
   // If this test process dies without running `after`, do not leave the
   // server behind.
-  const killOnExit = () => child.kill('SIGKILL');
+  const killOnExit = () => {
+    child.kill('SIGKILL');
+    removeDataDir();
+  };
   process.once('exit', killOnExit);
 
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 
   const url = await new Promise((resolve, reject) => {
+    // On any failure below the server is gone (or being killed): let go of
+    // its data folder too.
+    const fail = (err) => {
+      process.off('exit', killOnExit);
+      removeDataDir();
+      reject(err);
+    };
     const timer = setTimeout(() => {
       cleanup();
       child.kill('SIGKILL');
-      reject(new Error(`clinic-site did not report its address within ${SERVER_START_TIMEOUT_MS / 1000} s.\n$ ${bin} ${args.join(' ')}\n${output}`));
+      // Let go of the pipes too: anything the binary started could keep
+      // them open and this test process alive.
+      child.stdout.destroy();
+      child.stderr.destroy();
+      fail(new Error(`clinic-site did not report its address within ${SERVER_START_TIMEOUT_MS / 1000} s.\n$ ${bin} ${args.join(' ')}\n${output}`));
     }, SERVER_START_TIMEOUT_MS);
     const onData = () => {
       const match = output.match(READY_LINE);
@@ -77,11 +102,11 @@ export async function startServer() {
     };
     const onExit = (code, signal) => {
       cleanup();
-      reject(new Error(`clinic-site exited (code ${code}, signal ${signal}) before serving.\n$ ${bin} ${args.join(' ')}\n${output}`));
+      fail(new Error(`clinic-site exited (code ${code}, signal ${signal}) before serving.\n$ ${bin} ${args.join(' ')}\n${output}`));
     };
     const onError = (err) => {
       cleanup();
-      reject(new Error(`cannot start ${bin}: ${err.message}`));
+      fail(new Error(`cannot start ${bin}: ${err.message}`));
     };
     function cleanup() {
       clearTimeout(timer);
@@ -98,14 +123,16 @@ export async function startServer() {
 
   async function stop() {
     process.off('exit', killOnExit);
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM'); // the server shuts down gracefully on SIGTERM
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM'); // the server shuts down gracefully on SIGTERM
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    removeDataDir();
   }
 
-  return { url, stop, log: () => output };
+  return { url, dataDir, stop, log: () => output };
 }
 
 // ---------------------------------------------------------------------------
@@ -145,8 +172,8 @@ export const COLOR_SCHEMES = ['light', 'dark'];
 
 /**
  * Opens a fresh context (axe-core needs pages from a context, not
- * browser.newPage()) and a page in it, runs `fn(page)` and always closes the
- * context.
+ * browser.newPage()) and a page in it, runs `fn(page, context)` and always
+ * closes the context.
  */
 export async function withPage(browser, contextOptions, fn) {
   const context = await browser.newContext(contextOptions);
@@ -154,7 +181,7 @@ export async function withPage(browser, contextOptions, fn) {
   context.setDefaultTimeout(10_000);
   try {
     const page = await context.newPage();
-    return await fn(page);
+    return await fn(page, context);
   } finally {
     await context.close();
   }
@@ -192,6 +219,48 @@ export function watchForProblems(page) {
     }
   });
   return () => [...problems];
+}
+
+/**
+ * Starts recording Content-Security-Policy violations on a page, across
+ * reloads and navigations: every `securitypolicyviolation` event the
+ * document sees (recorded into `window.__cspViolations` by an init script,
+ * which runs before the page's own scripts and is not subject to the
+ * policy), and every console message that mentions the policy (Chromium
+ * reports blocked resources as "Refused to ... Content Security Policy").
+ * Call before the first `goto`.
+ *
+ * @returns {Promise<() => string[]>} the violations seen so far, one line each
+ */
+export async function watchForCspViolations(page) {
+  const violations = [];
+  // The binding outlives each document, so a violation just before a
+  // reload is not lost with that document's window.__cspViolations.
+  await page.exposeBinding('__reportCspViolation', (_source, v) => {
+    violations.push(`CSP violation on ${v.documentURI}: ${v.effectiveDirective} blocked ${v.blockedURI || '(inline)'}${v.sourceFile ? ` at ${v.sourceFile}:${v.lineNumber}` : ''}${v.sample ? ` sample ${JSON.stringify(v.sample)}` : ''}`);
+  });
+  await page.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const v = {
+        documentURI: e.documentURI,
+        effectiveDirective: e.effectiveDirective,
+        blockedURI: e.blockedURI,
+        sourceFile: e.sourceFile,
+        lineNumber: e.lineNumber,
+        sample: e.sample,
+        disposition: e.disposition,
+      };
+      window.__cspViolations.push(v);
+      if (typeof window.__reportCspViolation === 'function') window.__reportCspViolation(v);
+    });
+  });
+  page.on('console', (msg) => {
+    if (/content[- ]security[- ]policy/i.test(msg.text())) {
+      violations.push(`console ${msg.type()} about CSP: ${msg.text()} (${msg.location().url}:${msg.location().lineNumber})`);
+    }
+  });
+  return () => [...violations];
 }
 
 // ---------------------------------------------------------------------------

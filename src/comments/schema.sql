@@ -1,0 +1,19 @@
+-- Migrations, applied in order at start-up. Each runs once, inside a
+-- transaction, and `PRAGMA user_version` records how many have run.
+-- Add new steps at the end; never edit a step that has shipped.
+
+-- step 1: comments and their moderation state
+CREATE TABLE comments (
+    id         INTEGER PRIMARY KEY,
+    page       TEXT    NOT NULL,
+    name       TEXT    NOT NULL DEFAULT '',
+    body       TEXT    NOT NULL CHECK (length(body) BETWEEN 1 AND 2000),
+    created_at INTEGER NOT NULL,
+    status     TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected')),
+    reply      TEXT
+);
+CREATE INDEX comments_by_page ON comments (page, status, created_at);
+
+-- step 2: comments whose writer confirmed text that looked like personal details
+ALTER TABLE comments ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX comments_by_status ON comments (status, created_at);

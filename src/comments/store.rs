@@ -1,0 +1,293 @@
+//! Comments in SQLite. Calls block: async callers run them on
+//! `spawn_blocking` threads so the server keeps answering meanwhile.
+//!
+//! The database is in WAL mode with `synchronous=FULL`: once `insert`
+//! returns, the comment survives a crash or power cut, which is what lets
+//! the server tell the reader "thank you" only after it returned.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Comment, NewComment, Status};
+
+const SCHEMA: &str = include_str!("schema.sql");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the comments database {path}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("cannot update the comments database to the current version (step {step})")]
+    Migrate {
+        step: usize,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A value broke one of the table's rules; input checks should have
+    /// caught it first.
+    #[error("the comment was refused by the database: {0}")]
+    Rejected(String),
+    #[error("the comments database failed")]
+    Database(#[source] rusqlite::Error),
+}
+
+/// One place that turns SQLite's rule violations into a "refused" error
+/// rather than a failure of the database itself.
+fn on_constraint(error: rusqlite::Error) -> StoreError {
+    match error {
+        rusqlite::Error::SqliteFailure(ref e, ref message) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+            StoreError::Rejected(message.clone().unwrap_or_else(|| "a rule of the comments table".into()))
+        }
+        other => StoreError::Database(other),
+    }
+}
+
+/// How many comments are in each state, for the admin home page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub pending: usize,
+    pub approved: usize,
+    pub rejected: usize,
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to
+    /// date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let open_error = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let mut conn = Connection::open(path).map_err(open_error)?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+            .map_err(open_error)?;
+        migrate(&mut conn)?;
+        Ok(Store { conn: Mutex::new(conn) })
+    }
+
+    /// Opens an existing database for reading only (the static export);
+    /// `None` when there is none yet.
+    pub fn open_existing(path: &Path) -> Result<Option<Store>, StoreError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        Store::open(path).map(Some)
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written
+        // (each call is one statement or one transaction), so carry on.
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Stores a new comment as pending and returns its id. When this
+    /// returns, the comment is on disk.
+    pub fn insert(&self, comment: &NewComment, now: i64) -> Result<i64, StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO comments (page, name, body, created_at, status, flagged) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
+            params![comment.page, comment.name.as_str(), comment.text.as_str(), now, comment.flagged],
+        )
+        .map_err(on_constraint)?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Changes when another connection (another process) commits to the
+    /// database; this connection's own writes do not change it.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        self.conn().query_row("PRAGMA data_version", [], |row| row.get(0)).map_err(StoreError::Database)
+    }
+
+    /// Every approved comment, by page and oldest first, for the pages.
+    pub fn approved(&self) -> Result<Vec<Comment>, StoreError> {
+        self.query("WHERE status = 'approved' ORDER BY page, created_at, id", params![])
+    }
+
+    /// Comments in one state, newest first.
+    pub fn with_status(&self, status: Status, limit: usize) -> Result<Vec<Comment>, StoreError> {
+        self.query("WHERE status = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2", params![status.as_str(), limit as i64])
+    }
+
+    /// Every comment, oldest first, for the clinic's records.
+    pub fn all(&self) -> Result<Vec<Comment>, StoreError> {
+        self.query("ORDER BY created_at, id", params![])
+    }
+
+    pub fn get(&self, id: i64) -> Result<Option<Comment>, StoreError> {
+        Ok(self.query("WHERE id = ?1", params![id])?.into_iter().next())
+    }
+
+    pub fn counts(&self) -> Result<Counts, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn.prepare("SELECT status, count(*) FROM comments GROUP BY status").map_err(StoreError::Database)?;
+        let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as usize))).map_err(StoreError::Database)?;
+        let mut counts = Counts::default();
+        for row in rows {
+            let (status, n) = row.map_err(StoreError::Database)?;
+            match Status::parse(&status) {
+                Some(Status::Pending) => counts.pending = n,
+                Some(Status::Approved) => counts.approved = n,
+                Some(Status::Rejected) => counts.rejected = n,
+                None => {}
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Moves a comment to another state; the updated comment, or `None`
+    /// if there is no such comment.
+    pub fn set_status(&self, id: i64, status: Status) -> Result<Option<Comment>, StoreError> {
+        self.conn().execute("UPDATE comments SET status = ?1 WHERE id = ?2", params![status.as_str(), id]).map_err(on_constraint)?;
+        self.get(id)
+    }
+
+    /// Sets or (with empty text) removes the clinic's reply.
+    pub fn set_reply(&self, id: i64, reply: &str) -> Result<Option<Comment>, StoreError> {
+        let reply = Some(reply.trim()).filter(|r| !r.is_empty());
+        self.conn().execute("UPDATE comments SET reply = ?1 WHERE id = ?2", params![reply, id]).map_err(on_constraint)?;
+        self.get(id)
+    }
+
+    /// Removes a comment for good (a reader's privacy request); the removed
+    /// comment, or `None` if there was none.
+    pub fn delete(&self, id: i64) -> Result<Option<Comment>, StoreError> {
+        let comment = self.get(id)?;
+        self.conn().execute("DELETE FROM comments WHERE id = ?1", params![id]).map_err(StoreError::Database)?;
+        Ok(comment)
+    }
+
+    fn query(&self, filter: &str, params: impl rusqlite::Params) -> Result<Vec<Comment>, StoreError> {
+        let conn = self.conn();
+        let sql = format!("SELECT id, page, name, body, created_at, status, reply, flagged FROM comments {filter}");
+        let mut statement = conn.prepare(&sql).map_err(StoreError::Database)?;
+        let rows = statement
+            .query_map(params, |row| {
+                let status: String = row.get(5)?;
+                Ok(Comment {
+                    id: row.get(0)?,
+                    page: row.get(1)?,
+                    name: row.get(2)?,
+                    body: row.get(3)?,
+                    created_at: row.get(4)?,
+                    status: Status::parse(&status).unwrap_or(Status::Pending),
+                    reply: row.get(6)?,
+                    flagged: row.get(7)?,
+                })
+            })
+            .map_err(StoreError::Database)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(StoreError::Database)
+    }
+}
+
+/// The schema's steps, split on their `-- step N:` comments (kept, so
+/// each step's SQL starts with its own description).
+fn steps() -> Vec<String> {
+    SCHEMA.split("\n-- step ").skip(1).map(|step| format!("-- step {step}")).collect()
+}
+
+/// Applies the steps this database has not had yet, each in a transaction,
+/// so running it again (or on a new database) is safe.
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let done: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(|source| StoreError::Migrate { step: 0, source })?;
+    let done = usize::try_from(done).unwrap_or(0);
+    for (index, step) in steps().into_iter().enumerate().skip(done) {
+        let number = index + 1;
+        let failed = |source| StoreError::Migrate { step: number, source };
+        let tx = conn.transaction().map_err(failed)?;
+        tx.execute_batch(&step).map_err(failed)?;
+        tx.pragma_update(None, "user_version", number as i64).map_err(failed)?;
+        tx.commit().map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// The schema version a database is at (for tests and diagnostics).
+pub fn schema_version(path: &Path) -> Result<usize, StoreError> {
+    let conn = Connection::open(path).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+    let version: Option<i64> = conn.query_row("PRAGMA user_version", [], |row| row.get(0)).optional().map_err(StoreError::Database)?;
+    Ok(version.map_or(0, |v| usize::try_from(v).unwrap_or(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::comments::{CommentText, DisplayName};
+
+    fn new(page: &str, text: &str) -> NewComment {
+        NewComment { page: page.into(), name: DisplayName::parse("Jo").unwrap(), text: CommentText::parse(text).unwrap(), flagged: false }
+    }
+
+    #[test]
+    fn migrations_run_once_on_new_and_existing_databases() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("comments.db");
+        let store = Store::open(&path).unwrap();
+        store.insert(&new("/a/", "kept"), 1).unwrap();
+        drop(store);
+        assert_eq!(schema_version(&path).unwrap(), steps().len());
+        // Opening again changes nothing and loses nothing.
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.all().unwrap().len(), 1);
+        assert_eq!(schema_version(&path).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_database_from_the_first_version_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("comments.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&steps()[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute("INSERT INTO comments (page, name, body, created_at) VALUES ('/a/', '', 'old comment', 5)", []).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let all = store.all().unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].body, "old comment");
+        assert!(!all[0].flagged, "the new column has its default");
+        assert_eq!(schema_version(&path).unwrap(), 2);
+    }
+
+    #[test]
+    fn moderation_moves_comments_between_states() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let a = store.insert(&new("/p/", "first"), 10).unwrap();
+        let b = store.insert(&new("/p/", "second"), 20).unwrap();
+        assert_eq!(store.counts().unwrap(), Counts { pending: 2, approved: 0, rejected: 0 });
+        assert_eq!(store.with_status(Status::Pending, 10).unwrap().iter().map(|c| c.id).collect::<Vec<_>>(), vec![b, a], "newest first");
+        store.set_status(a, Status::Approved).unwrap();
+        store.set_reply(a, " Thanks! ").unwrap();
+        store.set_status(b, Status::Rejected).unwrap();
+        let approved = store.approved().unwrap();
+        assert_eq!(approved.len(), 1);
+        assert_eq!(approved[0].reply.as_deref(), Some("Thanks!"));
+        assert!(store.delete(b).unwrap().is_some());
+        assert!(store.delete(b).unwrap().is_none());
+        assert_eq!(store.counts().unwrap(), Counts { pending: 0, approved: 1, rejected: 0 });
+    }
+
+    #[test]
+    fn sql_metacharacters_are_stored_verbatim() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let text = "Robert'); DROP TABLE comments;-- \"quoted\" % _ \\";
+        let id = store.insert(&new("/p/", text), 1).unwrap();
+        assert_eq!(store.get(id).unwrap().unwrap().body, text);
+    }
+
+    #[test]
+    fn database_rules_are_reported_as_refusals() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let err = store.conn().execute("INSERT INTO comments (page, body, created_at) VALUES ('/p/', '', 1)", []).map_err(on_constraint).unwrap_err();
+        assert!(matches!(err, StoreError::Rejected(_)), "{err:?}");
+    }
+}

@@ -1,0 +1,290 @@
+//! The staff area: sign in, then approve, reject, delete or reply to
+//! comments from a browser.
+//!
+//! Sessions are random tokens in an `HttpOnly`, `SameSite=Strict` cookie,
+//! held in memory (a restart signs staff out, which is safe) and ended after
+//! 12 hours without use. Every form carries the session's CSRF token. The
+//! password is stored only as an Argon2 hash, set with
+//! `clinic-site admin set-password`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path as UrlPath, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::AppState;
+use super::comments::same_origin;
+use super::error::AppError;
+use super::limit::ClientIp;
+use crate::comments::store::Counts;
+use crate::comments::token::{hex, random_bytes, write_private};
+use crate::comments::{Comment, Status};
+use crate::content::Date;
+use crate::site::Chrome;
+
+const COOKIE: &str = "clinic_admin";
+const IDLE_LIMIT: Duration = Duration::from_secs(12 * 60 * 60);
+pub const PASSWORD_FILE: &str = "admin-password";
+/// Long enough that guessing it online, at five tries per 15 minutes, is
+/// hopeless; short enough to type.
+pub const PASSWORD_MIN: usize = 10;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(home))
+        .route("/admin/", get(|| async { Redirect::permanent("/admin") }))
+        .route("/admin/login", get(login_form).post(login))
+        .route("/admin/logout", post(logout))
+        .route("/admin/comments/{id}/{action}", post(moderate))
+}
+
+/// Signed-in staff sessions.
+#[derive(Default)]
+pub struct Sessions {
+    by_token: Mutex<HashMap<String, Session>>,
+}
+
+struct Session {
+    csrf: String,
+    last_seen: Instant,
+}
+
+impl Sessions {
+    fn start(&self) -> std::io::Result<(String, String)> {
+        let token = hex(&random_bytes()?);
+        let csrf = hex(&random_bytes()?);
+        let mut sessions = self.lock();
+        sessions.retain(|_, s| s.last_seen.elapsed() < IDLE_LIMIT);
+        sessions.insert(token.clone(), Session { csrf: csrf.clone(), last_seen: Instant::now() });
+        Ok((token, csrf))
+    }
+
+    /// The session's CSRF token if the cookie names a live session; using
+    /// it keeps it alive.
+    fn touch(&self, headers: &HeaderMap) -> Option<String> {
+        let token = cookie(headers, COOKIE)?;
+        let mut sessions = self.lock();
+        let session = sessions.get_mut(&token)?;
+        if session.last_seen.elapsed() >= IDLE_LIMIT {
+            sessions.remove(&token);
+            return None;
+        }
+        session.last_seen = Instant::now();
+        Some(session.csrf.clone())
+    }
+
+    fn end(&self, headers: &HeaderMap) {
+        if let Some(token) = cookie(headers, COOKIE) {
+            self.lock().remove(&token);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+        self.by_token.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Hashes and stores the staff password (0600, in the data folder).
+pub fn set_password(data: &Path, password: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(password.chars().count() >= PASSWORD_MIN, "the password must be at least {PASSWORD_MIN} characters long");
+    let salt = SaltString::encode_b64(&random_bytes()?[..16]).map_err(|e| anyhow::anyhow!("cannot make a salt: {e}"))?;
+    let hash = Argon2::default().hash_password(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?;
+    std::fs::create_dir_all(data)?;
+    write_private(&data.join(PASSWORD_FILE), hash.to_string().as_bytes())?;
+    Ok(())
+}
+
+/// Checks a password against the stored hash; `None` when none is set.
+fn verify_password(data: &Path, password: &str) -> Option<bool> {
+    let stored = std::fs::read_to_string(data.join(PASSWORD_FILE)).ok()?;
+    let hash = PasswordHash::new(stored.trim()).ok()?;
+    Some(Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+}
+
+/// Staff pages hold personal data: never cached, never indexed.
+fn private(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert("x-robots-tag", HeaderValue::from_static("noindex, nofollow"));
+    response
+}
+
+fn page(template: &impl Template) -> Response {
+    private((StatusCode::OK, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], template.render().expect("admin pages render from plain data")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin_login.html")]
+struct LoginTemplate<'a> {
+    chrome: Chrome<'a>,
+    error: Option<&'static str>,
+    password_set: bool,
+}
+
+async fn login_form(State(state): State<AppState>) -> Response {
+    let site = state.site.load();
+    let password_set = state.config.data.join(PASSWORD_FILE).is_file();
+    page(&LoginTemplate { chrome: admin_chrome(&site.settings, "Staff sign in"), error: None, password_set })
+}
+
+fn admin_chrome<'a>(settings: &'a crate::content::Settings, title: &str) -> Chrome<'a> {
+    Chrome::plain(settings, title, "/admin")
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    password: String,
+}
+
+async fn login(State(state): State<AppState>, ClientIp(client): ClientIp, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+    if !same_origin(&headers, &state.site.load().settings.base_url) {
+        return AppError::CrossSite.into_response_with(&state);
+    }
+    if let Err(wait) = state.limits.logins.check(client) {
+        return private(AppError::TooManyRequests(wait).into_response_with(&state));
+    }
+    let data = state.config.data.clone();
+    // Argon2 is slow on purpose; keep it off the threads serving pages.
+    let verified = tokio::task::spawn_blocking(move || verify_password(&data, &form.password)).await.ok().flatten();
+    if verified != Some(true) {
+        tracing::warn!(%client, "failed staff sign-in");
+        let site = state.site.load();
+        let template = LoginTemplate { chrome: admin_chrome(&site.settings, "Staff sign in"), error: Some("The password is not right. Check it and try again."), password_set: verified.is_some() };
+        let mut response = page(&template);
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        return response;
+    }
+    let (token, _) = match state.sessions.start() {
+        Ok(session) => session,
+        Err(e) => return AppError::Internal(format!("cannot start a session: {e}")).into_response_with(&state),
+    };
+    let secure = if state.site.load().settings.base_url.starts_with("https://") { "; Secure" } else { "" };
+    let cookie = format!("{COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{secure}", IDLE_LIMIT.as_secs());
+    let mut response = Redirect::to("/admin").into_response();
+    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("the cookie is plain ASCII"));
+    private(response)
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reply: String,
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    if state.sessions.touch(&headers).is_some_and(|csrf| csrf == form.csrf) {
+        state.sessions.end(&headers);
+    }
+    let mut response = Redirect::to("/admin/login").into_response();
+    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("clinic_admin=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0"));
+    private(response)
+}
+
+/// A comment as the moderation page shows it.
+struct Row {
+    comment: Comment,
+    page_title: String,
+    date: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminTemplate<'a> {
+    chrome: Chrome<'a>,
+    csrf: String,
+    counts: Counts,
+    pending: Vec<Row>,
+    approved: Vec<Row>,
+    /// What the last action did, for the status message.
+    done: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Done {
+    done: Option<String>,
+}
+
+async fn home(State(state): State<AppState>, headers: HeaderMap, query: axum::extract::Query<Done>) -> Response {
+    let Some(csrf) = state.sessions.touch(&headers) else { return private(Redirect::to("/admin/login").into_response()) };
+    let store = state.comments.clone();
+    let loaded = tokio::task::spawn_blocking(move || Ok::<_, crate::comments::store::StoreError>((store.counts()?, store.with_status(Status::Pending, 200)?, store.with_status(Status::Approved, 50)?))).await;
+    let (counts, pending, approved) = match loaded {
+        Ok(Ok(loaded)) => loaded,
+        Ok(Err(e)) => return AppError::Internal(format!("loading comments failed: {e}")).into_response_with(&state),
+        Err(e) => return AppError::Internal(format!("loading comments panicked: {e}")).into_response_with(&state),
+    };
+    let site = state.site.load();
+    let row = |comment: Comment| Row {
+        page_title: site.comment_page(&comment.page).map_or_else(|| comment.page.clone(), |p| p.title.clone()),
+        date: Date::from_unix(comment.created_at).long(),
+        comment,
+    };
+    let done = query.0.done.as_deref().and_then(|d| match d {
+        "approved" => Some("Comment approved: it is now on the page."),
+        "rejected" => Some("Comment rejected: it will not appear."),
+        "deleted" => Some("Comment deleted for good."),
+        "replied" => Some("Reply saved: it shows under the comment once the comment is approved."),
+        _ => None,
+    });
+    page(&AdminTemplate {
+        chrome: admin_chrome(&site.settings, "Comments to moderate"),
+        csrf,
+        counts,
+        pending: pending.into_iter().map(row).collect(),
+        approved: approved.into_iter().map(row).collect(),
+        done: done.map(String::from),
+    })
+}
+
+#[tracing::instrument(skip(state, headers, form))]
+async fn moderate(State(state): State<AppState>, headers: HeaderMap, UrlPath((id, action)): UrlPath<(i64, String)>, Form(form): Form<CsrfForm>) -> Response {
+    let Some(csrf) = state.sessions.touch(&headers) else { return private(AppError::Unauthorized.into_response_with(&state)) };
+    if form.csrf.is_empty() || form.csrf != csrf || !same_origin(&headers, &state.site.load().settings.base_url) {
+        return private(AppError::BadRequest("This form has expired. Go back, reload the page and try again.".into()).into_response_with(&state));
+    }
+    let store = state.comments.clone();
+    let reply = form.reply;
+    let action_name = action.clone();
+    let result = tokio::task::spawn_blocking(move || match action_name.as_str() {
+        "approve" => store.set_status(id, Status::Approved).map(|c| c.map(|_| "approved")),
+        "reject" => store.set_status(id, Status::Rejected).map(|c| c.map(|_| "rejected")),
+        "delete" => store.delete(id).map(|c| c.map(|_| "deleted")),
+        "reply" => store.set_reply(id, &reply).map(|c| c.map(|_| "replied")),
+        _ => Ok(None),
+    })
+    .await;
+    match result {
+        Ok(Ok(Some(done))) => {
+            tracing::info!(id, done, "comment moderated");
+            super::publish_comments(&state).await;
+            private(Redirect::to(&format!("/admin?done={done}")).into_response())
+        }
+        Ok(Ok(None)) => AppError::NotFound.into_response_with(&state),
+        Ok(Err(e)) => AppError::Internal(format!("moderating comment {id} failed: {e}")).into_response_with(&state),
+        Err(e) => AppError::Internal(format!("moderating comment {id} panicked: {e}")).into_response_with(&state),
+    }
+}

@@ -1,0 +1,253 @@
+//! Reading and posting comments.
+//!
+//! Article pages are built once per content version and cached, so nothing
+//! on them may differ between visitors. The form that needs a fresh signed
+//! token per visitor lives on its own page (`<page>comment/`), rendered per
+//! request and never cached; the article page only links to it and lists
+//! approved comments. After a post the reader is sent back to the article
+//! (post/redirect/get) at `#comment-received`, a thank-you note the page
+//! always contains and shows only when it is the link's target.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use askama::Template;
+use axum::Router;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{DefaultBodyLimit, Form, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::AppState;
+use super::error::AppError;
+use super::limit::ClientIp;
+use crate::comments::token::TokenError;
+use crate::comments::{CommentText, DisplayName, InputError, NAME_MAX, NewComment, PersonalDetail, personal_details};
+use crate::site::{Chrome, CommentPage};
+
+/// No form on the site sends more; anything bigger is refused unread.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/{article}/comment/", get(comment_form).post(post_comment))
+        .route("/{article}/{section}/comment/", get(comment_form).post(post_comment))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// What the form sends. Every field defaults to empty, so a missing field
+/// is a validation message rather than a rejected request.
+#[derive(Debug, Default, Deserialize)]
+pub struct CommentForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    consent: Option<String>,
+    /// Hidden from people; bots fill it in.
+    #[serde(default)]
+    website: String,
+    #[serde(default)]
+    token: String,
+    /// Set when the writer chose to post text that looked like personal details.
+    #[serde(default)]
+    confirm_personal: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "comment_form.html")]
+struct FormTemplate<'a> {
+    chrome: Chrome<'a>,
+    page: &'a CommentPage,
+    token: String,
+    name: &'a str,
+    comment: &'a str,
+    consent: bool,
+    errors: Vec<FieldMessage>,
+    /// A problem with the form as a whole (an expired token, say).
+    notice: Option<&'static str>,
+    personal: Vec<PersonalDetail>,
+    name_max: usize,
+}
+
+struct FieldMessage {
+    field: &'static str,
+    message: String,
+}
+
+impl FormTemplate<'_> {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    }
+
+    fn personal_list(&self) -> String {
+        let kinds: Vec<String> = self.personal.iter().map(ToString::to_string).collect();
+        match kinds.as_slice() {
+            [] => String::new(),
+            [one] => one.clone(),
+            [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+        }
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// `/dry-needling/migraines/comment/` -> `/dry-needling/migraines/`.
+fn page_path(uri: &Uri) -> String {
+    uri.path().strip_suffix("comment/").unwrap_or(uri.path()).to_string()
+}
+
+/// Per visitor and holding a token: never cached, never indexed.
+fn form_response(status: StatusCode, template: &FormTemplate<'_>) -> Response {
+    let html = template.render().expect("the comment form renders from plain data");
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html).into_response()
+}
+
+pub async fn comment_form(State(state): State<AppState>, uri: Uri) -> Response {
+    let site = state.site.load();
+    let path = page_path(&uri);
+    let Some(page) = site.comment_page(&path) else { return AppError::NotFound.into_response_with(&state) };
+    let template = FormTemplate {
+        chrome: form_chrome(&site.settings, page),
+        page,
+        token: state.secret.sign(&page.url, now()),
+        name: "",
+        comment: "",
+        consent: false,
+        errors: Vec::new(),
+        notice: None,
+        personal: Vec::new(),
+        name_max: NAME_MAX,
+    };
+    form_response(StatusCode::OK, &template)
+}
+
+fn form_chrome<'a>(settings: &'a crate::content::Settings, page: &CommentPage) -> Chrome<'a> {
+    Chrome::plain(settings, &format!("Share your experience: {}", page.title), &format!("{}comment/", page.url))
+}
+
+#[tracing::instrument(skip_all, fields(page = %uri.path()))]
+pub async fn post_comment(State(state): State<AppState>, ClientIp(client): ClientIp, headers: HeaderMap, uri: Uri, form: Result<Form<CommentForm>, FormRejection>) -> Response {
+    if !same_origin(&headers, &state.site.load().settings.base_url) {
+        return AppError::CrossSite.into_response_with(&state);
+    }
+    let site = state.site.load();
+    let path = page_path(&uri);
+    let Some(page) = site.comment_page(&path) else { return AppError::NotFound.into_response_with(&state) };
+    if let Err(wait) = state.limits.comments.check(client) {
+        return AppError::TooManyRequests(wait).into_response_with(&state);
+    }
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => return AppError::PayloadTooLarge.into_response_with(&state),
+        Err(rejection) => return AppError::BadRequest(format!("The form could not be read ({}). Please go back and try again.", rejection.body_text())).into_response_with(&state),
+    };
+    let thanks = || Redirect::to(&format!("{}#comment-received", page.url)).into_response();
+
+    // Bots get the same answer as people, so they learn nothing.
+    if !form.website.is_empty() {
+        tracing::info!("dropped a comment that filled in the hidden field");
+        return thanks();
+    }
+    let mut template = FormTemplate {
+        chrome: form_chrome(&site.settings, page),
+        page,
+        token: state.secret.sign(&page.url, now()),
+        name: &form.name,
+        comment: &form.comment,
+        consent: form.consent.is_some(),
+        errors: Vec::new(),
+        notice: None,
+        personal: Vec::new(),
+        name_max: NAME_MAX,
+    };
+    match state.secret.verify(&form.token, &page.url, now()) {
+        Ok(()) => {}
+        Err(TokenError::TooFast) => {
+            tracing::info!("dropped a comment sent too soon after the form was served");
+            return thanks();
+        }
+        Err(TokenError::Expired) => {
+            template.notice = Some("This form was open for a long time, so it has expired. Your comment has not been sent yet: check it and send it again.");
+            return form_response(StatusCode::BAD_REQUEST, &template);
+        }
+        Err(TokenError::Invalid) => {
+            template.notice = Some("This form could not be checked, so your comment has not been sent yet. Please send it again from this page.");
+            return form_response(StatusCode::BAD_REQUEST, &template);
+        }
+    }
+
+    let name = DisplayName::parse(&form.name);
+    let text = CommentText::parse(&form.comment);
+    let mut errors: Vec<InputError> = [text.as_ref().err(), name.as_ref().err()].into_iter().flatten().cloned().collect();
+    if form.consent.is_none() {
+        errors.push(InputError::ConsentMissing);
+    }
+    let (Ok(name), Ok(text), true) = (name, text, errors.is_empty()) else {
+        template.errors = errors.iter().map(|e| FieldMessage { field: e.field(), message: e.to_string() }).collect();
+        return form_response(StatusCode::BAD_REQUEST, &template);
+    };
+
+    let found = personal_details(text.as_str());
+    let confirmed = form.confirm_personal.is_some();
+    if !found.is_empty() && !confirmed {
+        template.personal = found;
+        return form_response(StatusCode::OK, &template);
+    }
+
+    let comment = NewComment { page: page.url.clone(), name, text, flagged: !found.is_empty() };
+    let store = state.comments.clone();
+    match tokio::task::spawn_blocking(move || store.insert(&comment, now())).await {
+        Ok(Ok(id)) => {
+            tracing::info!(id, "comment received for moderation");
+            thanks()
+        }
+        Ok(Err(e)) => AppError::Internal(format!("storing a comment failed: {e}")).into_response_with(&state),
+        Err(e) => AppError::Internal(format!("storing a comment panicked: {e}")).into_response_with(&state),
+    }
+}
+
+/// Whether a form post came from this site. Browsers say where a request
+/// came from in `Sec-Fetch-Site` (current ones) or `Origin`; a request with
+/// neither is from a tool, not a page on another site, and still needs a
+/// valid token.
+pub fn same_origin(headers: &HeaderMap, base_url: &str) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    origin == base_url || (!host.is_empty() && (origin == format!("http://{host}") || origin == format!("https://{host}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn posts_from_other_sites_are_told_apart() {
+        let base = "https://clinic.test";
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")]), base));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")]), base));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")]), base));
+        assert!(same_origin(&headers(&[("origin", "https://clinic.test")]), base));
+        assert!(same_origin(&headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")]), base));
+        assert!(!same_origin(&headers(&[("origin", "https://evil.example"), ("host", "clinic.test")]), base));
+        assert!(!same_origin(&headers(&[("origin", "null")]), base));
+        assert!(same_origin(&headers(&[]), base));
+    }
+}
