@@ -162,7 +162,7 @@ async fn login(State(state): State<AppState>, ClientIp(client): ClientIp, header
     if !same_origin(&headers, &state.site.load().settings.base_url) {
         return AppError::CrossSite.into_response_with(&state);
     }
-    if let Err(wait) = state.limits.logins.check(client) {
+    if let Err(wait) = state.limits.logins.blocked(client) {
         return private(AppError::TooManyRequests(wait).into_response_with(&state));
     }
     let data = state.config.data.clone();
@@ -170,6 +170,7 @@ async fn login(State(state): State<AppState>, ClientIp(client): ClientIp, header
     let verified = tokio::task::spawn_blocking(move || verify_password(&data, &form.password)).await.ok().flatten();
     if verified != Some(true) {
         tracing::warn!(%client, "failed staff sign-in");
+        state.limits.logins.record(client);
         let site = state.site.load();
         let template = LoginTemplate { chrome: admin_chrome(&site.settings, "Staff sign in"), error: Some("The password is not right. Check it and try again."), password_set: verified.is_some() };
         let mut response = page(&template);

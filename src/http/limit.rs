@@ -27,8 +27,24 @@ impl RateLimiter {
         RateLimiter { limit, window, hits: Mutex::new(HashMap::new()) }
     }
 
-    /// Counts one event for `client`; `Err(wait)` when it is over the limit.
+    /// Counts one event for `client`; `Err(wait)` when it is over the limit
+    /// (and then the event is not counted).
     pub fn check(&self, client: IpAddr) -> Result<(), Duration> {
+        self.update(client, true)
+    }
+
+    /// `Err(wait)` when `client` is over the limit, counting nothing: for
+    /// limits on failures, which are only known afterwards.
+    pub fn blocked(&self, client: IpAddr) -> Result<(), Duration> {
+        self.update(client, false)
+    }
+
+    /// Counts one event for `client` without asking.
+    pub fn record(&self, client: IpAddr) {
+        let _ = self.update(client, true);
+    }
+
+    fn update(&self, client: IpAddr, count: bool) -> Result<(), Duration> {
         let now = Instant::now();
         let mut hits = self.hits.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if hits.len() >= MAX_TRACKED {
@@ -42,7 +58,9 @@ impl RateLimiter {
             let oldest = *times.front().expect("over the limit, so not empty");
             return Err(self.window.saturating_sub(now.duration_since(oldest)));
         }
-        times.push_back(now);
+        if count {
+            times.push_back(now);
+        }
         Ok(())
     }
 }

@@ -1,6 +1,8 @@
 //! Integration tests: the whole application driven through its router.
 
+mod admin;
 mod check;
+mod comments;
 mod content_errors;
 mod export;
 mod helpers;

@@ -63,10 +63,11 @@ after(async () => {
 /**
  * Like withPage, but every page also records problems (console errors, page
  * errors, failed requests) and CSP violations, and the test fails if there
- * were any. `fn(page, context)`; `options.origin` grants the clipboard to
- * that origin when `options.clipboard` is set.
+ * were any. Runs `fn(page, context)`. Options: `clipboard` grants clipboard
+ * access to the server's origin (or `baseUrl`'s); `allow` lists regular
+ * expressions for problem lines that are expected in that test.
  */
-function withCheckedPage(contextOptions, fn, { clipboard = false, baseUrl } = {}) {
+function withCheckedPage(contextOptions, fn, { clipboard = false, baseUrl, allow = [] } = {}) {
   return withPage(browser, contextOptions, async (page, context) => {
     if (clipboard) {
       await context.grantPermissions(CLIPBOARD, { origin: new URL(baseUrl ?? server.url).origin });
@@ -75,7 +76,8 @@ function withCheckedPage(contextOptions, fn, { clipboard = false, baseUrl } = {}
     const cspViolations = await watchForCspViolations(page);
     const result = await fn(page, context);
     assert.deepEqual(cspViolations(), [], `CSP violations on ${page.url()}:\n  ${cspViolations().join('\n  ')}`);
-    assert.deepEqual(problems(), [], `problems on ${page.url()}:\n  ${problems().join('\n  ')}`);
+    const unexpected = problems().filter((line) => !allow.some((re) => re.test(line)));
+    assert.deepEqual(unexpected, [], `problems on ${page.url()}:\n  ${unexpected.join('\n  ')}`);
     return result;
   });
 }
@@ -318,7 +320,20 @@ test('the CSP watcher notices a violation (checks the check)', () =>
 // ---------------------------------------------------------------------------
 // Live reload in preview mode
 
-test('in preview mode an open page reloads itself when its file changes, shows content errors and recovers', async () => {
+// What a reloading preview page may show and still be working: dev-reload.js
+// closes its event stream and reloads, which Chromium reports as an aborted
+// request.
+const RELOAD_NOISE = [/^request failed: GET \S+\/_dev\/events: net::ERR_ABORTED$/];
+// Chromium asks for /favicon.ico by itself (on reloads); the site has none,
+// which the favicon test below reports. Not a live-reload problem.
+const FAVICON_404 = /^console error: Failed to load resource: the server responded with a status of 404 \(Not Found\) \(\S+\/favicon\.ico:\d+\)$/;
+
+/**
+ * Copies the fixture site to a temporary folder, starts a preview server
+ * (`--dev`) on it and runs `fn({ file, original, preview })`, `file` being
+ * guide/first.md. Stops the server and removes the folder afterwards.
+ */
+async function withPreviewServer(fn) {
   const content = mkdtempSync(path.join(os.tmpdir(), 'clinic-site-content-'));
   let preview;
   try {
@@ -327,27 +342,80 @@ test('in preview mode an open page reloads itself when its file changes, shows c
     const original = readFileSync(file, 'utf8');
     assert.ok(original.includes('Back to'), 'the fixture guide/first.md no longer says "Back to"');
     assert.match(original, /^title = .*$/m, 'the fixture guide/first.md has no title line');
-
     preview = await startServer({ content, dev: true });
-    const previewUrl = (pathname) => new URL(pathname, preview.url).href;
+    return await fn({ file, original, preview });
+  } finally {
+    await preview?.stop();
+    rmSync(content, { recursive: true, force: true });
+  }
+}
 
-    await withCheckedPage(
+/** page.evaluate that tolerates the page being in the middle of a reload. */
+async function evaluateSettled(page, fn, arg) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await page.evaluate(fn, arg);
+    } catch (err) {
+      if (attempt >= 20 || !/Execution context was destroyed|navigat/i.test(err.message)) throw err;
+      await page.waitForLoadState('load').catch(() => {});
+    }
+  }
+}
+
+/**
+ * Opens /guide/first/ on the preview server and waits for its reload event
+ * stream to connect (a change before that would be missed). Returns the
+ * list of 'load' events seen so far, which keeps growing.
+ */
+async function openPreviewPage(page, preview) {
+  const loads = [];
+  page.on('load', () => loads.push(Date.now()));
+  const connected = page.waitForResponse((r) => new URL(r.url()).pathname === '/_dev/events', { timeout: 5_000 });
+  const response = await page.goto(new URL('/guide/first/', preview.url).href);
+  assert.equal(response.status(), 200, `/guide/first/ answered ${response.status()} in preview mode`);
+  await connected.catch(() => assert.fail('/guide/first/ did not connect to /_dev/events in preview mode'));
+  return loads;
+}
+
+test(
+  'in preview mode an open page stays put while nothing changes',
+  { todo: 'site bug: the content watcher rebuilds in a loop (notify reports the rebuild\'s own file reads), so open preview pages reload every ~100 ms' },
+  () =>
+    withPreviewServer(({ preview }) =>
+      withCheckedPage(
+        VIEWPORTS.desktop,
+        async (page) => {
+          const loads = await openPreviewPage(page, preview);
+          const before = loads.length;
+          await page.waitForTimeout(2_000);
+          const rebuilds = (preview.log().match(/content changed: published/g) || []).length;
+          assert.equal(
+            loads.length - before,
+            0,
+            `the page reloaded ${loads.length - before} times in 2 s with no file changed; the server log says "content changed" ${rebuilds} times`,
+          );
+        },
+        { baseUrl: preview.url, allow: [...RELOAD_NOISE, FAVICON_404] },
+      ),
+    ),
+);
+
+test('in preview mode an open page reloads itself when its file changes, shows content errors and recovers', () =>
+  withPreviewServer(({ file, original, preview }) =>
+    withCheckedPage(
       VIEWPORTS.desktop,
       async (page) => {
-        const loads = [];
-        page.on('load', () => loads.push(page.url()));
-        /** Resolves once the page's reload event stream is connected, so a change is not missed. */
-        const eventStream = () => page.waitForResponse((r) => new URL(r.url()).pathname === '/_dev/events', { timeout: 5_000 });
-        const bodyText = () => page.evaluate(() => document.body?.innerText ?? '');
+        const loads = await openPreviewPage(page, preview);
+        const bodyText = () => evaluateSettled(page, () => document.body?.innerText ?? '');
+        assert.ok((await bodyText()).includes('Back to'), '/guide/first/ does not show "Back to"');
 
         /**
          * Writes the file and waits for the open page to reload by itself and
-         * show all of `texts`, without page.reload().
+         * show all of `expected`, without page.reload().
          */
         async function editAndWait(text, expected, what) {
-          const connected = eventStream();
           // Marks this document; a reload makes a new one without it.
-          await page.evaluate(() => { window.__beforeEdit = true; });
+          await evaluateSettled(page, () => { window.__beforeEdit = true; });
           const loadsBefore = loads.length;
           writeFileSync(file, text);
           try {
@@ -363,30 +431,45 @@ test('in preview mode an open page reloads itself when its file changes, shows c
             );
           }
           assert.ok(loads.length > loadsBefore, `${what}: the page content changed without a reload`);
-          await connected.catch(() => assert.fail(`${what}: the reloaded page did not reconnect to /_dev/events`));
+          // The reloaded page must listen again, or the next edit is missed.
+          await page
+            .waitForResponse((r) => new URL(r.url()).pathname === '/_dev/events', { timeout: 5_000 })
+            .catch(() => assert.fail(`${what}: the reloaded page did not reconnect to /_dev/events`));
         }
-
-        const connected = eventStream();
-        const response = await page.goto(previewUrl('/guide/first/'));
-        assert.equal(response.status(), 200, `/guide/first/ answered ${response.status()} in preview mode`);
-        await connected;
-        assert.ok((await bodyText()).includes('Back to'), '/guide/first/ does not show "Back to"');
 
         const edited = original.replace('Back to', 'Reloaded back to');
         await editAndWait(edited, ['Reloaded back to'], 'after changing the text');
 
         const broken = edited.replace(/^title = .*\n/m, '');
         await editAndWait(broken, ['first.md', 'missing required key'], 'after removing the title');
-        assert.equal((await page.locator('h1').innerText()).trim(), 'The content has a problem', 'the error page heading');
+        assert.match(await bodyText(), /The content has a problem/, 'the error page heading');
 
         await editAndWait(edited, ['Reloaded back to'], 'after putting the title back');
-        assert.ok(!(await bodyText()).includes('missing required key'), 'the error page is still shown after the fix');
-        assert.equal((await page.locator('h1').innerText()).trim(), 'First Part', '<h1> after the fix');
+        const text = await bodyText();
+        assert.ok(!text.includes('missing required key'), `the error page is still shown after the fix:\n${text.slice(0, 600)}`);
+        assert.equal(await evaluateSettled(page, () => document.querySelector('h1')?.textContent.trim()), 'First Part', '<h1> after the fix');
       },
-      { baseUrl: preview.url },
-    );
-  } finally {
-    await preview?.stop();
-    rmSync(content, { recursive: true, force: true });
-  }
-});
+      { baseUrl: preview.url, allow: [...RELOAD_NOISE, FAVICON_404] },
+    ),
+  ));
+
+test(
+  'browsers find an icon for the site instead of a 404 for /favicon.ico',
+  { todo: 'site problem: no favicon; Chromium asks for /favicon.ico, gets 404 and logs a console error' },
+  () =>
+    withPage(browser, VIEWPORTS.desktop, async (page) => {
+      await page.goto(url(ARTICLE_PATH));
+      const declared = await page.locator('link[rel~="icon"]').evaluateAll((links) => links.map((l) => l.href));
+      if (declared.length > 0) {
+        for (const href of declared) {
+          // data: icons (allowed by img-src) need no request.
+          if (href.startsWith('data:')) continue;
+          const response = await page.request.get(href);
+          assert.equal(response.status(), 200, `the declared icon ${href} answered ${response.status()}`);
+        }
+      } else {
+        const response = await page.request.get(url('/favicon.ico'));
+        assert.equal(response.status(), 200, `no <link rel="icon"> and /favicon.ico answered ${response.status()}`);
+      }
+    }),
+);

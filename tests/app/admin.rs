@@ -1,0 +1,226 @@
+//! The staff area: sign-in, sessions, CSRF, moderation, and the command
+//! line tools for the clinic's records.
+
+use std::process::Command;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use clinic_site::comments::{CommentText, DisplayName, NewComment, Status};
+use tower::ServiceExt;
+
+use crate::helpers::*;
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn send_with(app: &TestApp, method: Method, path: &str, cookie: Option<&str>, form: &str) -> TestResponse {
+    let mut builder = Request::builder().method(method).uri(path).header("content-type", "application/x-www-form-urlencoded").header("sec-fetch-site", "same-origin");
+    if let Some(cookie) = cookie {
+        builder = builder.header("cookie", cookie);
+    }
+    let response = app.router.clone().oneshot(builder.body(Body::from(form.to_string())).unwrap()).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+    TestResponse { status, headers, body: String::from_utf8(bytes.to_vec()).unwrap() }
+}
+
+fn add_comment(app: &TestApp, text: &str) -> i64 {
+    let comment = NewComment { page: "/dry-needling/safety/".into(), name: DisplayName::parse("Ali").unwrap(), text: CommentText::parse(text).unwrap(), flagged: false };
+    app.state.comments.insert(&comment, 1_764_000_000).unwrap()
+}
+
+/// Signs in; the session cookie and the CSRF token from the admin page.
+async fn sign_in(app: &TestApp) -> (String, String) {
+    clinic_site::http::set_password(app.data.path(), PASSWORD).unwrap();
+    let response = send_with(app, Method::POST, "/admin/login", None, &format!("password={}", clinic_site::site::percent_encode(PASSWORD))).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    let set_cookie = response.header("set-cookie").to_string();
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
+    let page = send_with(app, Method::GET, "/admin", Some(&cookie), "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = select(&page.html(), "input[name='csrf']")[0].value().attr("value").unwrap().to_string();
+    (cookie, csrf)
+}
+
+#[tokio::test]
+async fn staff_pages_need_a_session() {
+    let app = real_app();
+    let id = add_comment(&app, "waiting");
+    let home = get(&app, "/admin").await;
+    assert_eq!(home.status, StatusCode::SEE_OTHER);
+    assert_eq!(home.header("location"), "/admin/login");
+    for action in ["approve", "reject", "delete", "reply"] {
+        let response = send_with(&app, Method::POST, &format!("/admin/comments/{id}/{action}"), None, "csrf=x").await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{action}");
+    }
+    let forged = send_with(&app, Method::POST, &format!("/admin/comments/{id}/approve"), Some("clinic_admin=made-up"), "csrf=x").await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.state.comments.get(id).unwrap().unwrap().status, Status::Pending);
+}
+
+#[tokio::test]
+async fn the_login_page_explains_how_to_set_a_password_until_one_is_set() {
+    let app = real_app();
+    let page = get(&app, "/admin/login").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("clinic-site admin set-password"));
+    assert!(select(&page.html(), "input[type='password']").is_empty());
+    clinic_site::http::set_password(app.data.path(), PASSWORD).unwrap();
+    assert_eq!(select(&get(&app, "/admin/login").await.html(), "input[type='password'][autocomplete='current-password']").len(), 1);
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_and_repeated_failures_are_slowed() {
+    let app = real_app();
+    clinic_site::http::set_password(app.data.path(), PASSWORD).unwrap();
+    let right = format!("password={}", clinic_site::site::percent_encode(PASSWORD));
+    for _ in 0..6 {
+        assert_eq!(send_with(&app, Method::POST, "/admin/login", None, &right).await.status, StatusCode::SEE_OTHER, "signing in often is fine");
+    }
+    for _ in 0..5 {
+        let response = send_with(&app, Method::POST, "/admin/login", None, "password=guess").await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+        assert!(response.body.contains("The password is not right"));
+        assert!(response.header("set-cookie").is_empty());
+    }
+    let blocked = send_with(&app, Method::POST, "/admin/login", None, &format!("password={}", clinic_site::site::percent_encode(PASSWORD))).await;
+    assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits after five failures");
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_locked_down_and_staff_pages_are_private() {
+    let app = real_app();
+    clinic_site::http::set_password(app.data.path(), PASSWORD).unwrap();
+    let response = send_with(&app, Method::POST, "/admin/login", None, &format!("password={}", clinic_site::site::percent_encode(PASSWORD))).await;
+    let cookie = response.header("set-cookie");
+    for part in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/admin", "Max-Age=43200"] {
+        assert!(cookie.contains(part), "{cookie} lacks {part}");
+    }
+    let token = cookie.split(';').next().unwrap().split('=').nth(1).unwrap();
+    assert_eq!(token.len(), 64, "32 random bytes");
+    let page = send_with(&app, Method::GET, "/admin", Some(cookie.split(';').next().unwrap()), "").await;
+    assert_eq!(page.header("cache-control"), "no-store");
+    assert_eq!(page.header("x-robots-tag"), "noindex, nofollow");
+    assert_eq!(select(&page.html(), "meta[name='robots'][content='noindex']").len(), 1);
+    assert_eq!(get(&app, "/admin/login").await.header("cache-control"), "no-store");
+}
+
+#[tokio::test]
+async fn moderation_needs_the_csrf_token() {
+    let app = real_app();
+    let id = add_comment(&app, "needs review");
+    let (cookie, _) = sign_in(&app).await;
+    for form in ["", "csrf=wrong"] {
+        let response = send_with(&app, Method::POST, &format!("/admin/comments/{id}/approve"), Some(&cookie), form).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{form:?}");
+    }
+    assert_eq!(app.state.comments.get(id).unwrap().unwrap().status, Status::Pending);
+}
+
+#[tokio::test]
+async fn staff_approve_reply_reject_and_delete_from_the_browser() {
+    let app = real_app();
+    let first = add_comment(&app, "first comment");
+    let second = add_comment(&app, "second comment");
+    let third = add_comment(&app, "third comment");
+    let (cookie, csrf) = sign_in(&app).await;
+
+    let home = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await.html();
+    assert!(text_of(&home, ".counts").contains("3 waiting for review"), "{}", text_of(&home, ".counts"));
+    let listed: Vec<String> = select(&home, "#pending + ol .comment-body").iter().map(|b| b.text().collect()).collect();
+    assert_eq!(listed, ["third comment", "second comment", "first comment"], "newest first");
+    assert_eq!(select(&home, "#pending + ol a[href='/dry-needling/safety/']").len(), 3, "each links to its page");
+    assert!(text_of(&home, "#pending + ol .comment-meta").contains("Is Dry Needling Safe?"), "with the page title");
+
+    let act = |id: i64, action: &str, extra: &str| format!("/admin/comments/{id}/{action}#{extra}");
+    let form = format!("csrf={csrf}");
+    let reply = format!("csrf={csrf}&reply=Thank+you+for+sharing.");
+    let response = send_with(&app, Method::POST, &act(first, "reply", "").replace('#', ""), Some(&cookie), &reply).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+    let response = send_with(&app, Method::POST, &act(first, "approve", "").replace('#', ""), Some(&cookie), &form).await;
+    assert_eq!((response.status, response.header("location")), (StatusCode::SEE_OTHER, "/admin?done=approved"));
+    send_with(&app, Method::POST, &format!("/admin/comments/{second}/reject"), Some(&cookie), &form).await;
+    send_with(&app, Method::POST, &format!("/admin/comments/{third}/delete"), Some(&cookie), &form).await;
+
+    let page = get(&app, "/dry-needling/safety/").await.html();
+    let shown: Vec<String> = select(&page, ".comment > .comment-body").iter().map(|b| b.text().collect()).collect();
+    assert_eq!(shown, ["first comment"], "only the approved comment is on the page");
+    assert_eq!(text_of(&page, ".comment-reply .comment-body"), "Thank you for sharing.");
+    assert_eq!(app.state.comments.get(second).unwrap().unwrap().status, Status::Rejected);
+    assert!(app.state.comments.get(third).unwrap().is_none(), "deleted for good");
+    let home = send_with(&app, Method::GET, "/admin?done=approved", Some(&cookie), "").await.html();
+    assert!(text_of(&home, ".counts").contains("0 waiting for review"));
+    assert_eq!(text_of(&home, "[role='status']"), "Comment approved: it is now on the page.");
+
+    // Hiding an approved comment takes it off the page again.
+    send_with(&app, Method::POST, &format!("/admin/comments/{first}/reject"), Some(&cookie), &form).await;
+    assert!(select(&get(&app, "/dry-needling/safety/").await.html(), ".comment").is_empty());
+
+    let out = send_with(&app, Method::POST, "/admin/logout", Some(&cookie), &form).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(send_with(&app, Method::GET, "/admin", Some(&cookie), "").await.status, StatusCode::SEE_OTHER, "signed out");
+}
+
+fn cli(args: &[&str], data: &std::path::Path) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_clinic-site")).args(args).args(["--data", data.to_str().unwrap()]).output().unwrap();
+    (output.status.code().unwrap(), String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap())
+}
+
+#[tokio::test]
+async fn comments_can_be_exported_and_deleted_from_the_command_line() {
+    let app = real_app();
+    let id = add_comment(&app, "line one\nline \"two\", with a comma");
+    add_comment(&app, "=HYPERLINK(\"http://evil.example\")");
+    let (code, json, _) = cli(&["comments", "export", "--format", "json"], app.data.path());
+    assert_eq!(code, 0);
+    let all: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    assert_eq!(all[0]["body"], "line one\nline \"two\", with a comma");
+    assert_eq!(all[0]["status"], "pending");
+
+    let (code, csv, _) = cli(&["comments", "export", "--format", "csv"], app.data.path());
+    assert_eq!(code, 0);
+    assert!(csv.starts_with("id,page,name,created,status,flagged,body,reply\n"), "{csv}");
+    assert!(csv.contains("\"line one\nline \"\"two\"\", with a comma\""), "{csv}");
+    assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\")\""), "formulas are neutralised: {csv}");
+
+    let (code, out, _) = cli(&["comments", "delete", &id.to_string()], app.data.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with(&format!("Deleted comment {id}")));
+    assert!(app.state.comments.get(id).unwrap().is_none());
+    let (code, _, err) = cli(&["comments", "delete", &id.to_string()], app.data.path());
+    assert_eq!(code, 1);
+    assert!(err.contains(&format!("there is no comment number {id}")), "{err}");
+}
+
+#[test]
+fn the_password_is_set_from_standard_input_and_stored_hashed() {
+    use std::io::Write;
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clinic-site"))
+        .args(["admin", "set-password", "--data", data.path().to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+    let stored = std::fs::read_to_string(data.path().join("admin-password")).unwrap();
+    assert!(stored.starts_with("$argon2"), "{stored}");
+    assert!(!stored.contains(PASSWORD));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(data.path().join("admin-password")).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let mut short = Command::new(env!("CARGO_BIN_EXE_clinic-site"))
+        .args(["admin", "set-password", "--data", data.path().to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    short.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    let output = short.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at least 10 characters"));
+}

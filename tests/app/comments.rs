@@ -1,0 +1,348 @@
+//! Reader comments: posting, validation, spam and abuse defences,
+//! moderation, and that nothing accepted is ever lost.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use clinic_site::comments::Status;
+use clinic_site::config::Config;
+use tower::ServiceExt;
+
+use crate::helpers::*;
+
+const PAGE: &str = "/dry-needling/migraines/";
+const FORM: &str = "/dry-needling/migraines/comment/";
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// A token as if the form had been served `age` seconds ago.
+fn token(app: &TestApp, page: &str, age: i64) -> String {
+    app.state.secret.sign(page, now() - age)
+}
+
+fn encode(pairs: &[(&str, &str)]) -> String {
+    pairs.iter().map(|(k, v)| format!("{k}={}", clinic_site::site::percent_encode(v))).collect::<Vec<_>>().join("&")
+}
+
+/// Posts a form the way a browser on this site would.
+async fn post(app: &TestApp, path: &str, pairs: &[(&str, &str)], extra: &[(&str, &str)]) -> TestResponse {
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin");
+    for (k, v) in extra {
+        request = request.header(*k, *v);
+    }
+    let response = app.router.clone().oneshot(request.body(Body::from(encode(pairs))).unwrap()).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+    TestResponse { status, headers, body: String::from_utf8(bytes.to_vec()).unwrap() }
+}
+
+async fn post_comment(app: &TestApp, text: &str, name: &str) -> TestResponse {
+    let token = token(app, PAGE, 10);
+    post(app, FORM, &[("name", name), ("comment", text), ("consent", "yes"), ("token", &token)], &[]).await
+}
+
+fn stored(app: &TestApp) -> Vec<clinic_site::comments::Comment> {
+    app.state.comments.all().unwrap()
+}
+
+/// Approves every pending comment and republishes, as staff would.
+async fn approve_all(app: &TestApp) {
+    for comment in stored(app) {
+        app.state.comments.set_status(comment.id, Status::Approved).unwrap();
+    }
+    clinic_site::http::publish_comments(&app.state).await;
+}
+
+#[tokio::test]
+async fn section_pages_link_to_a_per_visitor_form_that_is_never_cached() {
+    let app = real_app();
+    let html = get(&app, PAGE).await.html();
+    assert_eq!(text_of(&html, "#comments-heading"), "Comments");
+    assert!(text_of(&html, "#comments").contains("No comments yet."));
+    assert_eq!(select(&html, "#comments a[href='/dry-needling/migraines/comment/']").len(), 1);
+    assert_eq!(get(&app, PAGE).await.header("cache-control"), "public, max-age=300", "the article page stays cacheable");
+
+    let form = get(&app, FORM).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert_eq!(form.header("cache-control"), "no-store");
+    let html = form.html();
+    assert_eq!(select(&html, "form[method='post'][action='/dry-needling/migraines/comment/']").len(), 1);
+    assert_eq!(select(&html, "input[name='token']").len(), 1);
+    assert_eq!(select(&html, ".honeypot input[name='website']").len(), 1);
+    assert_eq!(text_of(&html, "label[for='comment-consent']"), "I understand my comment will be public and I will not include personal medical details");
+    assert_ne!(get(&app, FORM).await.body, "", "served fresh each time");
+    // The front page of the article takes no comments unless it says so.
+    assert_eq!(get(&app, "/dry-needling/comment/").await.status, StatusCode::NOT_FOUND);
+    assert!(select(&get(&app, "/dry-needling/").await.html(), "#comments").is_empty());
+}
+
+#[tokio::test]
+async fn a_posted_comment_waits_for_approval_then_appears_with_the_reply() {
+    let app = real_app();
+    let response = post_comment(&app, "It helped my headaches.\nThree sessions in.", "Sam").await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+    assert_eq!(response.header("location"), "/dry-needling/migraines/#comment-received");
+    let page = get(&app, PAGE).await.html();
+    assert_eq!(text_of(&page, "#comment-received"), "Thank you, your comment will appear after the clinic has reviewed it.");
+    assert!(!text_of(&page, "#comments").contains("It helped"), "nothing shows before approval");
+    let comments = stored(&app);
+    assert_eq!(comments.len(), 1);
+    assert_eq!((comments[0].status, comments[0].name.as_str(), comments[0].body.as_str()), (Status::Pending, "Sam", "It helped my headaches.\nThree sessions in."));
+
+    app.state.comments.set_reply(comments[0].id, "Glad to hear it!").unwrap();
+    approve_all(&app).await;
+    let html = get(&app, PAGE).await.html();
+    assert_eq!(text_of(&html, "#comments-heading"), "Comments (1)");
+    assert_eq!(text_of(&html, ".comment .comment-meta strong"), "Sam");
+    let body = select(&html, ".comment > .comment-body")[0].text().collect::<String>();
+    assert_eq!(body, "It helped my headaches.\nThree sessions in.", "line breaks kept as text");
+    assert_eq!(text_of(&html, ".comment-reply .comment-meta"), "Reply from Riverside Physical Therapy");
+    assert_eq!(text_of(&html, ".comment-reply .comment-body"), "Glad to hear it!");
+    assert!(select(&get(&app, "/dry-needling/chronic-pain/").await.html(), ".comment").is_empty(), "only on its own page");
+}
+
+#[tokio::test]
+async fn an_anonymous_comment_shows_as_anonymous() {
+    let app = real_app();
+    post_comment(&app, "No name given.", "   ").await;
+    approve_all(&app).await;
+    assert_eq!(text_of(&get(&app, PAGE).await.html(), ".comment .comment-meta strong"), "Anonymous");
+}
+
+#[tokio::test]
+async fn bad_input_is_explained_and_the_text_is_kept() {
+    let app = real_app();
+    let t = token(&app, PAGE, 10);
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (&[("name", "Kim"), ("comment", "   "), ("consent", "yes")], "Enter your comment"),
+        (&[("name", "Kim"), ("comment", &"x".repeat(2001)), ("consent", "yes")], "Your comment must be 2,000 characters or fewer. It is 2001 characters now"),
+        (&[("name", "Kim"), ("comment", "Kept text <b>here</b>")], "Tick the box to confirm you understand your comment will be public"),
+        (&[("name", &"n".repeat(61)), ("comment", "Kept text"), ("consent", "yes")], "Your name must be 60 characters or fewer. It is 61 characters now"),
+    ];
+    for (fields, message) in cases {
+        let mut pairs = fields.to_vec();
+        pairs.push(("token", &t));
+        let response = post(&app, FORM, &pairs, &[]).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{message}");
+        assert_eq!(response.header("cache-control"), "no-store");
+        let html = response.html();
+        assert!(text_of(&html, ".error-summary").contains(message), "{message}: {}", text_of(&html, ".error-summary"));
+        assert!(text_of(&html, ".error-message").contains(message));
+        let kept = select(&html, "textarea[name='comment']")[0].text().collect::<String>();
+        let sent = fields.iter().find(|(k, _)| *k == "comment").unwrap().1;
+        assert_eq!(kept, sent, "the reader's text is kept");
+    }
+    assert!(stored(&app).is_empty());
+}
+
+#[tokio::test]
+async fn unknown_pages_and_oversized_posts_are_refused() {
+    let app = real_app();
+    let t = token(&app, "/dry-needling/nope/", 10);
+    let response = post(&app, "/dry-needling/nope/comment/", &[("comment", "hi"), ("consent", "yes"), ("token", &t)], &[]).await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
+    let big = "x".repeat(17 * 1024);
+    let response = post(&app, FORM, &[("comment", &big), ("consent", "yes")], &[]).await;
+    assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(response.body.contains("That was too much to send"));
+    assert!(stored(&app).is_empty());
+}
+
+#[tokio::test]
+async fn bots_filling_the_hidden_field_or_posting_instantly_are_dropped_quietly() {
+    let app = real_app();
+    let t = token(&app, PAGE, 10);
+    let response = post(&app, FORM, &[("comment", "Buy pills"), ("consent", "yes"), ("website", "http://spam.example"), ("token", &t)], &[]).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "the bot learns nothing");
+    let fresh = token(&app, PAGE, 0);
+    let response = post(&app, FORM, &[("comment", "Too quick"), ("consent", "yes"), ("token", &fresh)], &[]).await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+    assert!(stored(&app).is_empty());
+}
+
+#[tokio::test]
+async fn missing_forged_other_page_and_expired_tokens_are_refused_with_a_message() {
+    let app = real_app();
+    let other = token(&app, "/dry-needling/safety/", 10);
+    let expired = token(&app, PAGE, 13 * 60 * 60);
+    for (token, message) in [
+        ("", "This form could not be checked"),
+        ("123.abcd", "This form could not be checked"),
+        (other.as_str(), "This form could not be checked"),
+        (expired.as_str(), "This form was open for a long time, so it has expired"),
+    ] {
+        let response = post(&app, FORM, &[("comment", "My text"), ("consent", "yes"), ("token", token)], &[]).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{token}");
+        let html = response.html();
+        assert!(text_of(&html, ".error-summary").contains(message), "{token}");
+        assert_eq!(select(&html, "textarea")[0].text().collect::<String>(), "My text");
+        let fresh = select(&html, "input[name='token']")[0].value().attr("value").unwrap().to_string();
+        assert!(app.state.secret.verify(&fresh, PAGE, now() + 5).is_ok(), "a fresh token to send it again with");
+    }
+    assert!(stored(&app).is_empty());
+}
+
+#[tokio::test]
+async fn posts_from_other_websites_are_refused() {
+    let app = real_app();
+    let t = token(&app, PAGE, 10);
+    let fields = [("comment", "cross"), ("consent", "yes"), ("token", t.as_str())];
+    let request = |headers: Vec<(&'static str, &'static str)>| {
+        let mut builder = Request::builder().method(Method::POST).uri(FORM).header("content-type", "application/x-www-form-urlencoded");
+        for (k, v) in headers {
+            builder = builder.header(k, v);
+        }
+        builder.body(Body::from(encode(&fields))).unwrap()
+    };
+    for headers in [vec![("sec-fetch-site", "cross-site")], vec![("origin", "https://evil.example"), ("host", "riverside-pt.example")], vec![("origin", "null")]] {
+        let response = app.router.clone().oneshot(request(headers.clone())).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{headers:?}");
+    }
+    let response = app.router.clone().oneshot(request(vec![("origin", "https://riverside-pt.example")])).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(stored(&app).len(), 1);
+}
+
+#[tokio::test]
+async fn each_reader_may_post_a_few_comments_then_is_asked_to_wait() {
+    let app = TestApp::with_config(|data| Config { trust_proxy: true, comment_limit: 2, ..Config::for_test(data) });
+    let t = token(&app, PAGE, 10);
+    let fields = [("comment", "hello"), ("consent", "yes"), ("token", t.as_str())];
+    for _ in 0..2 {
+        assert_eq!(post(&app, FORM, &fields, &[("x-forwarded-for", "203.0.113.9")]).await.status, StatusCode::SEE_OTHER);
+    }
+    let refused = post(&app, FORM, &fields, &[("x-forwarded-for", "203.0.113.9")]).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.header("retry-after").parse::<u64>().unwrap() > 0);
+    assert!(refused.body.contains("Please wait a moment"));
+    // Another reader behind the same proxy is not affected.
+    assert_eq!(post(&app, FORM, &fields, &[("x-forwarded-for", "198.51.100.7, 203.0.113.10")]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(stored(&app).len(), 3);
+}
+
+#[tokio::test]
+async fn forwarded_addresses_are_ignored_unless_trusted() {
+    let app = TestApp::with_config(|data| Config { comment_limit: 1, ..Config::for_test(data) });
+    let t = token(&app, PAGE, 10);
+    let fields = [("comment", "hello"), ("consent", "yes"), ("token", t.as_str())];
+    assert_eq!(post(&app, FORM, &fields, &[("x-forwarded-for", "203.0.113.1")]).await.status, StatusCode::SEE_OTHER);
+    let spoofed = post(&app, FORM, &fields, &[("x-forwarded-for", "203.0.113.2")]).await;
+    assert_eq!(spoofed.status, StatusCode::TOO_MANY_REQUESTS, "a made-up header does not buy more posts");
+}
+
+#[tokio::test]
+async fn personal_details_get_a_warning_and_a_confirmed_post_is_flagged() {
+    let app = real_app();
+    let t = token(&app, PAGE, 10);
+    let text = "Call me on 555 010 0199 to talk about it";
+    let warned = post(&app, FORM, &[("comment", text), ("consent", "yes"), ("token", &t)], &[]).await;
+    assert_eq!(warned.status, StatusCode::OK);
+    let html = warned.html();
+    assert!(text_of(&html, "[role='alert']").contains("may include a phone number"), "{}", text_of(&html, "main"));
+    assert_eq!(select(&html, "textarea")[0].text().collect::<String>(), text);
+    assert_eq!(select(&html, "button[name='confirm_personal']").len(), 1);
+    assert!(stored(&app).is_empty(), "not stored until confirmed");
+
+    let confirmed = post(&app, FORM, &[("comment", text), ("consent", "yes"), ("token", &t), ("confirm_personal", "yes")], &[]).await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
+    let comments = stored(&app);
+    assert!(comments[0].flagged, "flagged for staff");
+}
+
+#[tokio::test]
+async fn comment_text_is_always_shown_as_text() {
+    let app = TestApp::with_config(|data| Config { comment_limit: 100, ..Config::for_test(data) });
+    let payloads = [
+        "<script>alert('x')</script>",
+        "<img src=x onerror=alert(1)>",
+        "[click](javascript:alert(1)) javascript:alert(1)",
+        "</textarea><script>alert(2)</script>",
+        "\"><svg onload=alert(3)>",
+        "&lt;b&gt;entity&lt;/b&gt; &amp;",
+        "\u{202e}gnp.exe \u{200b}zero width",
+        "**not bold** _not italic_ <https://example.org>",
+        "Robert'); DROP TABLE comments;--",
+    ];
+    for payload in payloads {
+        assert_eq!(post_comment(&app, payload, "<b>Name</b>").await.status, StatusCode::SEE_OTHER, "{payload}");
+    }
+    approve_all(&app).await;
+    let page = get(&app, PAGE).await;
+    let html = page.html();
+    let bodies: Vec<String> = select(&html, ".comment > .comment-body").iter().map(|b| b.text().collect()).collect();
+    assert_eq!(bodies, payloads.iter().map(|p| p.trim().to_string()).collect::<Vec<_>>(), "every payload reads back exactly as typed");
+    assert!(select(&html, "#comments script, #comments img, #comments svg, #comments [onerror], #comments [onload], #comments strong b").is_empty());
+    assert!(select(&html, "#comments a").iter().all(|a| a.value().attr("href") == Some("/dry-needling/migraines/comment/")), "no links from comment text");
+    assert_eq!(text_of(&html, ".comment .comment-meta strong"), "<b>Name</b>");
+    assert_eq!(stored(&app).len(), payloads.len(), "the SQL text did no harm");
+}
+
+#[tokio::test]
+async fn concurrent_posts_are_all_kept_exactly_once() {
+    let app = TestApp::with_config(|data| Config { comment_limit: 1000, ..Config::for_test(data) });
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for task in 0..8 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            for n in 0..50 {
+                let response = post_comment(&app, &format!("task {task} comment {n}"), "").await;
+                assert_eq!(response.status, StatusCode::SEE_OTHER);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let mut bodies: Vec<String> = stored(&app).into_iter().map(|c| c.body).collect();
+    bodies.sort();
+    let mut expected: Vec<String> = (0..8).flat_map(|t| (0..50).map(move |n| format!("task {t} comment {n}"))).collect();
+    expected.sort();
+    assert_eq!(bodies, expected);
+}
+
+#[test]
+fn accepted_comments_survive_the_server_being_killed() {
+    let server = Server::start(&["serve", "--comment-limit", "1000"]);
+    let secret = clinic_site::comments::token::Secret::load_or_create(&server.data.path().join("secret.key")).unwrap();
+    let token = secret.sign(PAGE, now() - 10);
+    for n in 0..25 {
+        let body = encode(&[("comment", &format!("survivor {n}")), ("consent", "yes"), ("token", &token)]);
+        let status = raw_post(server.addr, FORM, &body);
+        assert_eq!(status, 303, "comment {n}");
+    }
+    // SIGKILL: no shutdown, no flushing, as in a crash.
+    let data = server.kill();
+    let restarted = Server::start_with_data(&["serve"], data);
+    let store = clinic_site::comments::store::Store::open(&restarted.data.path().join("comments.db")).unwrap();
+    let mut bodies: Vec<String> = store.all().unwrap().into_iter().map(|c| c.body).collect();
+    bodies.sort();
+    let mut expected: Vec<String> = (0..25).map(|n| format!("survivor {n}")).collect();
+    expected.sort();
+    assert_eq!(bodies, expected);
+    assert!(store.all().unwrap().iter().all(|c| c.status == Status::Pending));
+    assert_eq!(restarted.get("/healthz").0, 200);
+}
+
+/// A form POST over a real socket; the status code.
+fn raw_post(addr: std::net::SocketAddr, path: &str, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nSec-Fetch-Site: same-origin\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
