@@ -153,10 +153,13 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
         tracing::info!("dropped a comment that filled in the hidden field");
         return thanks();
     }
+    // The form shown again keeps the token it was sent with, so its clock
+    // still runs from when the reader first opened it: a fresh token would
+    // make a quick "post it as it is" look like a bot.
     let mut template = FormTemplate {
         chrome: form_chrome(&site.settings, page),
         page,
-        token: state.secret.sign(&page.url, now()),
+        token: form.token.clone(),
         name: &form.name,
         comment: &form.comment,
         consent: form.consent.is_some(),
@@ -165,17 +168,20 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
         personal: Vec::new(),
         name_max: NAME_MAX,
     };
+    // A post sooner than a person could type is a bot; it is dropped
+    // quietly, but only after the checks a hasty person would also fail,
+    // so someone who sends an empty form at once still sees what to fix.
+    let mut too_fast = false;
     match state.secret.verify(&form.token, &page.url, now()) {
         Ok(()) => {}
-        Err(TokenError::TooFast) => {
-            tracing::info!("dropped a comment sent too soon after the form was served");
-            return thanks();
-        }
+        Err(TokenError::TooFast) => too_fast = true,
         Err(TokenError::Expired) => {
+            template.token = state.secret.sign(&page.url, now());
             template.notice = Some("This form was open for a long time, so it has expired. Your comment has not been sent yet: check it and send it again.");
             return form_response(StatusCode::BAD_REQUEST, &template);
         }
         Err(TokenError::Invalid) => {
+            template.token = state.secret.sign(&page.url, now());
             template.notice = Some("This form could not be checked, so your comment has not been sent yet. Please send it again from this page.");
             return form_response(StatusCode::BAD_REQUEST, &template);
         }
@@ -191,6 +197,11 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
         template.errors = errors.iter().map(|e| FieldMessage { field: e.field(), message: e.to_string() }).collect();
         return form_response(StatusCode::BAD_REQUEST, &template);
     };
+
+    if too_fast {
+        tracing::info!("dropped a comment sent too soon after the form was served");
+        return thanks();
+    }
 
     let found = personal_details(text.as_str());
     let confirmed = form.confirm_personal.is_some();

@@ -157,6 +157,15 @@ async fn unknown_pages_and_oversized_posts_are_refused() {
 }
 
 #[tokio::test]
+async fn a_person_sending_an_empty_form_at_once_is_told_what_to_fix() {
+    let app = real_app();
+    let fresh = token(&app, PAGE, 0);
+    let response = post(&app, FORM, &[("comment", ""), ("token", &fresh)], &[]).await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    assert!(text_of(&response.html(), ".error-summary").contains("Enter your comment"));
+}
+
+#[tokio::test]
 async fn bots_filling_the_hidden_field_or_posting_instantly_are_dropped_quietly() {
     let app = real_app();
     let t = token(&app, PAGE, 10);
@@ -250,8 +259,10 @@ async fn personal_details_get_a_warning_and_a_confirmed_post_is_flagged() {
     assert_eq!(select(&html, "textarea")[0].text().collect::<String>(), text);
     assert_eq!(select(&html, "button[name='confirm_personal']").len(), 1);
     assert!(stored(&app).is_empty(), "not stored until confirmed");
+    let kept = select(&html, "input[name='token']")[0].value().attr("value").unwrap().to_string();
+    assert_eq!(kept, t, "the form keeps its original token, so confirming at once is not taken for a bot");
 
-    let confirmed = post(&app, FORM, &[("comment", text), ("consent", "yes"), ("token", &t), ("confirm_personal", "yes")], &[]).await;
+    let confirmed = post(&app, FORM, &[("comment", text), ("consent", "yes"), ("token", &kept), ("confirm_personal", "yes")], &[]).await;
     assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
     let comments = stored(&app);
     assert!(comments[0].flagged, "flagged for staff");

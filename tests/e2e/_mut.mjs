@@ -130,6 +130,7 @@ test('"Copy link" is shown by the script and copies the canonical address, annou
           assert.equal((await status.textContent()).trim(), '', '#share-status should be empty before anything is copied');
 
           await primeClipboard(page);
+          await button.click();
           await waitForAnnouncement(page, 'Link copied');
           assert.equal(await page.evaluate(() => navigator.clipboard.readText()), canonical, 'clipboard after "Copy link"');
         },
@@ -443,7 +444,7 @@ test('in preview mode an open page reloads itself when its file changes, shows c
         await editAndWait(broken, ['first.md', 'missing required key'], 'after removing the title');
         assert.match(await bodyText(), /The content has a problem/, 'the error page heading');
 
-        await editAndWait(edited, ['Reloaded back to'], 'after putting the title back');
+        await editAndWait(broken, ['Reloaded back to'], 'after putting the title back');
         const text = await bodyText();
         assert.ok(!text.includes('missing required key'), `the error page is still shown after the fix:\n${text.slice(0, 600)}`);
         assert.equal(await evaluateSettled(page, () => document.querySelector('h1')?.textContent.trim()), 'First Part', '<h1> after the fix');
