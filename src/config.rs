@@ -42,6 +42,14 @@ pub struct Config {
     #[arg(long, env = "CLINIC_COMMENT_LIMIT", default_value_t = 5, value_name = "N")]
     pub comment_limit: usize,
 
+    /// Most connections served at once; more get a short "busy" answer.
+    #[arg(long, env = "CLINIC_MAX_CONNECTIONS", default_value_t = 1024, value_name = "N")]
+    pub max_connections: usize,
+
+    /// Seconds a client may take to send a request's headers.
+    #[arg(long, env = "CLINIC_HEADER_TIMEOUT", default_value_t = 10, value_name = "SECS")]
+    pub header_timeout: u64,
+
     /// Preview mode for staff: show drafts, reload open pages when content
     /// changes, and show content errors in the browser. Never use it for
     /// the public site.
@@ -66,6 +74,8 @@ impl Config {
             data: data.to_path_buf(),
             trust_proxy: false,
             comment_limit: 5,
+            max_connections: 1024,
+            header_timeout: 10,
             dev: false,
         }
     }

@@ -20,8 +20,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 
-use crate::compress;
-use crate::content::is_temporary;
+use crate::asset::Prepared;
 use crate::render::escape;
 use crate::site::Site;
 
@@ -53,7 +52,7 @@ pub struct Exported {
 }
 
 /// Writes `site` and `static_dir` into `out`, replacing what was there.
-pub fn export(site: &Site, static_dir: &Path, out: &Path) -> anyhow::Result<Exported> {
+pub fn export(site: &Site, out: &Path) -> anyhow::Result<Exported> {
     let name = out.file_name().context("the output folder needs a name, like --out public")?.to_string_lossy().into_owned();
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -64,7 +63,7 @@ pub fn export(site: &Site, static_dir: &Path, out: &Path) -> anyhow::Result<Expo
     if staging.exists() {
         std::fs::remove_dir_all(&staging).with_context(|| format!("cannot clear {}", staging.display()))?;
     }
-    let result = write_all(site, static_dir, &staging);
+    let result = write_all(site, &staging);
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&staging);
     }
@@ -73,7 +72,7 @@ pub fn export(site: &Site, static_dir: &Path, out: &Path) -> anyhow::Result<Expo
     Ok(exported)
 }
 
-fn write_all(site: &Site, static_dir: &Path, root: &Path) -> anyhow::Result<Exported> {
+fn write_all(site: &Site, root: &Path) -> anyhow::Result<Exported> {
     let mut writer = Writer { root, exported: Exported::default() };
     for path in site.paths() {
         let page = site.page(path).expect("paths() lists pages");
@@ -86,16 +85,19 @@ fn write_all(site: &Site, static_dir: &Path, root: &Path) -> anyhow::Result<Expo
         let png = site.card(path).expect("card_paths() lists cards");
         writer.write(path, &png)?;
     }
+    for path in site.assets.paths() {
+        writer.write(path, site.assets.get(path).expect("paths() lists assets"))?;
+    }
     let mut rules = String::from("# Old addresses and where they moved (Netlify and Cloudflare Pages format)\n");
     for (old, new) in site.redirects() {
-        writer.write(&format!("{}/index.html", old.trim_end_matches('/')), redirect_page(&site.settings.base_url, new).as_bytes())?;
+        let page = Prepared::html(redirect_page(&site.settings.base_url, new));
+        writer.write(&format!("{}/index.html", old.trim_end_matches('/')), &page)?;
         rules.push_str(&format!("{old} {new} 301\n"));
     }
-    writer.write("_redirects", rules.as_bytes())?;
+    writer.write("_redirects", &Prepared::new("text/plain; charset=utf-8", rules.into()))?;
     for (path, page) in site.closed_comment_pages() {
         writer.write(&format!("{path}index.html"), &page)?;
     }
-    writer.copy_dir(static_dir, "static")?;
     Ok(writer.exported)
 }
 
@@ -105,43 +107,23 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    /// Writes one file at a URL path, with compressed siblings for text.
-    fn write(&mut self, url_path: &str, bytes: &[u8]) -> anyhow::Result<()> {
-        let relative = url_path.trim_start_matches('/');
-        let path = self.root.join(relative);
+    /// Writes one file at a URL path: the same bytes `serve` sends, and the
+    /// same compressed forms beside it.
+    fn write(&mut self, url_path: &str, prepared: &Prepared) -> anyhow::Result<()> {
+        let path = self.root.join(url_path.trim_start_matches('/'));
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-        self.exported.files += 1;
-        self.exported.bytes += bytes.len() as u64;
-        if compress::is_compressible(relative) {
-            for (suffix, data) in [("gz", compress::gzip(bytes)), ("br", compress::brotli(bytes))] {
-                let sibling = PathBuf::from(format!("{}.{suffix}", path.display()));
-                std::fs::write(&sibling, &data).with_context(|| format!("cannot write {}", sibling.display()))?;
-                self.exported.files += 1;
-                self.exported.bytes += data.len() as u64;
-            }
-        }
-        Ok(())
-    }
-
-    fn copy_dir(&mut self, from: &Path, to: &str) -> anyhow::Result<()> {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(from)
-            .with_context(|| format!("cannot read {}", from.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| !is_temporary(p))
-            .collect();
-        entries.sort();
-        for entry in entries {
-            let name = entry.file_name().expect("read_dir entries have names").to_string_lossy().into_owned();
-            let target = format!("{to}/{name}");
-            if entry.is_dir() {
-                self.copy_dir(&entry, &target)?;
-            } else {
-                let bytes = std::fs::read(&entry).with_context(|| format!("cannot read {}", entry.display()))?;
-                self.write(&target, &bytes)?;
-            }
+        let variants = [(None, Some(&prepared.identity)), (Some("gz"), prepared.gzip.as_ref()), (Some("br"), prepared.brotli.as_ref())];
+        for (suffix, bytes) in variants {
+            let Some(bytes) = bytes else { continue };
+            let file = match suffix {
+                Some(suffix) => PathBuf::from(format!("{}.{suffix}", path.display())),
+                None => path.clone(),
+            };
+            std::fs::write(&file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
+            self.exported.files += 1;
+            self.exported.bytes += bytes.len() as u64;
         }
         Ok(())
     }

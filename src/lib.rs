@@ -7,7 +7,7 @@
 pub mod card;
 pub mod check;
 pub mod comments;
-pub mod compress;
+pub mod asset;
 pub mod config;
 pub mod content;
 pub mod export;

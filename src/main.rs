@@ -117,7 +117,7 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
         None => Vec::new(),
     };
     let site = Site::load(&args.content, &SiteOptions::public(&args.static_dir), &comments)?;
-    let exported = export::export(&site, &args.static_dir, &args.out)?;
+    let exported = export::export(&site, &args.out)?;
     println!("Wrote {} files ({} KB) to {}", exported.files, exported.bytes / 1024, args.out.display());
     Ok(())
 }

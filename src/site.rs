@@ -12,6 +12,7 @@ use axum::body::Bytes;
 use serde_json::json;
 use tokio::sync::watch;
 
+use crate::asset::{AssetUrls, Assets, Prepared};
 use crate::card::{self, CardText};
 use crate::comments::Comment;
 use crate::content::{self, Article, Content, ContentError, ContentErrors, Date, LoadOptions, Page, Settings, Severity, Source, validate};
@@ -82,7 +83,7 @@ fn inspect_rendered(content: &Content, articles: &[RenderedArticle<'_>], options
 pub struct Site {
     pub settings: Settings,
     /// Canonical path (always ending in `/`) to the finished HTML.
-    pages: HashMap<String, Bytes>,
+    pages: HashMap<String, Arc<Prepared>>,
     /// Lowercased path without its trailing slash to the canonical path, so
     /// `/Dry-Needling/Migraines` can be redirected rather than lost.
     loose: HashMap<String, String>,
@@ -91,10 +92,15 @@ pub struct Site {
     /// The same old addresses as staff wrote them, for the static export.
     redirects: Vec<(String, String)>,
     /// `/og/...png` path to what the card shows and, once drawn, the PNG.
-    cards: HashMap<String, (CardText, OnceLock<Bytes>)>,
-    sitemap: Bytes,
-    robots: Bytes,
-    not_found: Bytes,
+    cards: HashMap<String, (CardText, OnceLock<Arc<Prepared>>)>,
+    sitemap: Arc<Prepared>,
+    robots: Arc<Prepared>,
+    not_found: Arc<Prepared>,
+    /// The files of `static/`.
+    pub assets: Assets,
+    pub asset_urls: AssetUrls,
+    /// When this version was built, for `Last-Modified`.
+    pub built_at: std::time::SystemTime,
     /// Pages readers can comment on, by canonical path.
     comment_pages: HashMap<String, CommentPage>,
     /// Problems that did not stop this version going live.
@@ -141,6 +147,10 @@ impl Site {
         if inspection.errors() > 0 {
             return Err(ContentErrors(inspection.problems));
         }
+        let assets = Assets::load(&options.static_dir).map_err(|e| {
+            ContentErrors(vec![ContentError::new(&options.static_dir, 0, format!("{e:#}")).hint("check that the static folder exists and can be read (set it with --static)")])
+        })?;
+        let urls = assets.urls();
         let warnings = inspection.problems;
         let dev = options.dev;
 
@@ -157,11 +167,11 @@ impl Site {
         };
 
         let home_card = card("/og/index.png".to_string(), &format!("Patient information from {}", settings.clinic_name), None);
-        pages.insert("/".to_string(), render_template(&HomeTemplate { chrome: Chrome { dev, ..home_chrome(settings, &home_card) }, articles: cards_for(&articles) }));
+        pages.insert("/".to_string(), render_template(&HomeTemplate { chrome: Chrome { dev, ..home_chrome(settings, &urls, &home_card) }, articles: cards_for(&articles) }));
         for article in &articles {
             for (index, (page, url, rendered)) in article.pages().enumerate() {
                 let card_path = card(card_path(url), &page.front.title, (index > 0).then_some(article.title()));
-                let mut template = article_page(settings, article, index, &card_path, rendered, dev);
+                let mut template = article_page(settings, &urls, article, index, &card_path, rendered, dev);
                 if page.front.comments.unwrap_or(index > 0) {
                     template.comments = Some(comments_view(url, comments));
                     let target = CommentPage { title: page.front.title.clone(), url: url.to_string(), article_title: article.title().to_string(), article_url: article.url.clone() };
@@ -174,11 +184,11 @@ impl Site {
                     redirects.push((alias.clone(), url.to_string()));
                 }
             }
-            let mut print = print_page(settings, article);
+            let mut print = print_page(settings, &urls, article);
             print.chrome.dev = dev;
             pages.insert(article.print_url(), render_template(&print));
         }
-        let not_found = render_template(&NotFoundTemplate { chrome: Chrome { dev, ..Chrome::plain(settings, "Page not found", "/404/") }, articles: cards_for(&articles) });
+        let not_found = render_template(&NotFoundTemplate { chrome: Chrome { dev, ..Chrome::plain(settings, &urls, "Page not found", "/404/") }, articles: cards_for(&articles) });
         let loose = pages.keys().map(|path| (loose_key(path), path.clone())).collect();
         Ok(Site {
             settings: settings.clone(),
@@ -187,8 +197,11 @@ impl Site {
             aliases,
             redirects,
             cards,
-            sitemap: Bytes::from(sitemap(settings, &articles)),
-            robots: Bytes::from(format!("User-agent: *\nAllow: /\n\nSitemap: {}/sitemap.xml\n", settings.base_url)),
+            sitemap: Arc::new(Prepared::new("application/xml; charset=utf-8", Bytes::from(sitemap(settings, &articles)))),
+            robots: Arc::new(Prepared::new("text/plain; charset=utf-8", Bytes::from(robots(settings)))),
+            assets,
+            asset_urls: urls,
+            built_at: std::time::SystemTime::now(),
             not_found,
             comment_pages,
             warnings,
@@ -199,16 +212,16 @@ impl Site {
 
     /// For the static export, which cannot take posts: at each comment
     /// form's address, a page saying how to reach the clinic instead.
-    pub fn closed_comment_pages(&self) -> Vec<(String, Bytes)> {
-        let mut pages: Vec<(String, Bytes)> = self
+    pub fn closed_comment_pages(&self) -> Vec<(String, Arc<Prepared>)> {
+        let mut pages: Vec<(String, Arc<Prepared>)> = self
             .comment_pages
             .values()
             .map(|page| {
-                let chrome = Chrome::plain(&self.settings, &format!("Share your experience: {}", page.title), &format!("{}comment/", page.url));
+                let chrome = Chrome::plain(&self.settings, &self.asset_urls, &format!("Share your experience: {}", page.title), &format!("{}comment/", page.url));
                 (format!("{}comment/", page.url), render_template(&CommentsClosedTemplate { chrome, page }))
             })
             .collect();
-        pages.sort();
+        pages.sort_by(|a, b| a.0.cmp(&b.0));
         pages
     }
 
@@ -218,7 +231,7 @@ impl Site {
     }
 
     /// The HTML for a canonical path.
-    pub fn page(&self, path: &str) -> Option<&Bytes> {
+    pub fn page(&self, path: &str) -> Option<&Arc<Prepared>> {
         self.pages.get(path)
     }
 
@@ -234,20 +247,20 @@ impl Site {
 
     /// The social card PNG at `/og/...`, drawn on first request and kept for
     /// the life of this content version.
-    pub fn card(&self, path: &str) -> Option<Bytes> {
+    pub fn card(&self, path: &str) -> Option<Arc<Prepared>> {
         let (text, png) = self.cards.get(path)?;
-        Some(png.get_or_init(|| Bytes::from(card::render_png(text))).clone())
+        Some(png.get_or_init(|| Arc::new(Prepared::new("image/png", Bytes::from(card::render_png(text))))).clone())
     }
 
-    pub fn sitemap(&self) -> &Bytes {
+    pub fn sitemap(&self) -> &Arc<Prepared> {
         &self.sitemap
     }
 
-    pub fn robots(&self) -> &Bytes {
+    pub fn robots(&self) -> &Arc<Prepared> {
         &self.robots
     }
 
-    pub fn not_found(&self) -> &Bytes {
+    pub fn not_found(&self) -> &Arc<Prepared> {
         &self.not_found
     }
 
@@ -349,10 +362,15 @@ fn card_path(url: &str) -> String {
     }
 }
 
-fn render_template(template: &impl Template) -> Bytes {
+fn render_template(template: &impl Template) -> Arc<Prepared> {
     // Templates only read plain fields, so rendering cannot fail short of a
     // bug in a template; a half page would be worse than stopping.
-    Bytes::from(template.render().expect("templates render from plain data and cannot fail"))
+    Arc::new(Prepared::html(template.render().expect("templates render from plain data and cannot fail")))
+}
+
+fn robots(settings: &Settings) -> String {
+    // Staff pages and per-visitor forms are not for search engines.
+    format!("User-agent: *\nDisallow: /admin\nDisallow: /*/comment/\nAllow: /\n\nSitemap: {}/sitemap.xml\n", settings.base_url)
 }
 
 /// An article with each page rendered and given its address.
@@ -406,6 +424,8 @@ pub fn reading_minutes(words: usize) -> usize {
 /// What the shared layout needs: `<head>`, header and footer.
 pub struct Chrome<'a> {
     pub settings: &'a Settings,
+    /// Where the stylesheet and scripts are, under their hashed names.
+    pub assets: &'a AssetUrls,
     /// The `<title>`: page first, clinic last, so tabs stay telling apart.
     pub title: String,
     pub description: &'a str,
@@ -436,9 +456,10 @@ pub struct Preview {
 
 impl<'a> Chrome<'a> {
     /// The layout for a page that is not shared: no previews, not indexed.
-    pub fn plain(settings: &'a Settings, title: &str, path: &str) -> Self {
+    pub fn plain(settings: &'a Settings, assets: &'a AssetUrls, title: &str, path: &str) -> Self {
         Chrome {
             settings,
+            assets,
             title: format!("{title} – {}", settings.clinic_name),
             description: "",
             canonical: format!("{}{path}", settings.base_url),
@@ -450,7 +471,7 @@ impl<'a> Chrome<'a> {
         }
     }
 
-    fn shared(settings: &'a Settings, title: &str, description: &'a str, path: &str, card: &str, kind: &'static str) -> Self {
+    fn shared(settings: &'a Settings, assets: &'a AssetUrls, title: &str, description: &'a str, path: &str, card: &str, kind: &'static str) -> Self {
         Chrome {
             noindex: false,
             description,
@@ -462,7 +483,7 @@ impl<'a> Chrome<'a> {
                 locale: settings.language.replace('-', "_"),
             }),
             script: true,
-            ..Chrome::plain(settings, title, path)
+            ..Chrome::plain(settings, assets, title, path)
         }
     }
 }
@@ -626,10 +647,10 @@ fn cards_for(articles: &[RenderedArticle<'_>]) -> Vec<Card> {
         .collect()
 }
 
-fn home_chrome<'a>(settings: &'a Settings, card: &str) -> Chrome<'a> {
+fn home_chrome<'a>(settings: &'a Settings, assets: &'a AssetUrls, card: &str) -> Chrome<'a> {
     const DESCRIPTION: &str = "Clear, reviewed information from our physical therapists to help you understand your condition and your treatment.";
     let title = format!("Patient information from {}", settings.clinic_name);
-    let mut chrome = Chrome::shared(settings, &title, DESCRIPTION, "/", card, "website");
+    let mut chrome = Chrome::shared(settings, assets, &title, DESCRIPTION, "/", card, "website");
     chrome.title = title;
     chrome.json_ld = script_safe_json(&json!({
         "@context": "https://schema.org",
@@ -646,7 +667,15 @@ fn home_chrome<'a>(settings: &'a Settings, card: &str) -> Chrome<'a> {
 /// The label of the article's front page in its contents list.
 const OVERVIEW: &str = "Overview";
 
-fn article_page<'a>(settings: &'a Settings, article: &'a RenderedArticle<'_>, index: usize, card: &str, rendered: &'a Rendered, dev: bool) -> ArticleTemplate<'a> {
+fn article_page<'a>(
+    settings: &'a Settings,
+    assets: &'a AssetUrls,
+    article: &'a RenderedArticle<'_>,
+    index: usize,
+    card: &str,
+    rendered: &'a Rendered,
+    dev: bool,
+) -> ArticleTemplate<'a> {
     let all: Vec<(&Page, &str, &Rendered)> = article.pages().collect();
     let (page, url, _) = all[index];
     let nav = |i: usize| {
@@ -665,7 +694,7 @@ fn article_page<'a>(settings: &'a Settings, article: &'a RenderedArticle<'_>, in
     } else {
         Vec::new()
     };
-    let mut chrome = Chrome::shared(settings, &page.front.title, &page.front.description, url, card, "article");
+    let mut chrome = Chrome::shared(settings, assets, &page.front.title, &page.front.description, url, card, "article");
     chrome.dev = dev;
     chrome.json_ld = script_safe_json(&medical_web_page(settings, article, page, &chrome.canonical));
     let share = ShareLinks::new(&page.front.title, &chrome.canonical, &settings.clinic_name);
@@ -746,7 +775,7 @@ fn medical_web_page(settings: &Settings, article: &RenderedArticle<'_>, page: &P
 }
 
 /// The whole article on one page, for printing and handing to patients.
-fn print_page<'a>(settings: &'a Settings, article: &'a RenderedArticle<'_>) -> PrintTemplate<'a> {
+fn print_page<'a>(settings: &'a Settings, assets: &'a AssetUrls, article: &'a RenderedArticle<'_>) -> PrintTemplate<'a> {
     let path = article.print_url();
     let online_url = format!("{}{}", settings.base_url, article.url);
     let sections = article
@@ -762,7 +791,7 @@ fn print_page<'a>(settings: &'a Settings, article: &'a RenderedArticle<'_>) -> P
         })
         .collect();
     PrintTemplate {
-        chrome: Chrome { script: true, ..Chrome::plain(settings, &format!("Print: {}", article.title()), &path) },
+        chrome: Chrome { script: true, ..Chrome::plain(settings, assets, &format!("Print: {}", article.title()), &path) },
         title: article.title(),
         article_url: article.url.clone(),
         qr_svg: qr_svg(&online_url),

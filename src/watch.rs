@@ -3,14 +3,19 @@
 //! Every change rebuilds the whole site off to the side (it takes
 //! milliseconds) and swaps it in only when it built without errors, so a
 //! half-saved file or a typo never takes the public site down.
+//!
+//! Only changes count: inotify also reports files being opened and read,
+//! and a rebuild reads every file, so reacting to those would rebuild
+//! forever. Events are filtered by kind, and a rebuild is skipped when no
+//! file's size or modification time has changed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
-use notify_debouncer_mini::notify::RecursiveMode;
-use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 
 use crate::comments::store::Store;
 use crate::config::Config;
@@ -18,45 +23,93 @@ use crate::content::is_temporary;
 use crate::site::{Site, SiteHandle};
 
 /// Editors save in bursts (write, rename, touch); wait this long after the
-/// last event before rebuilding. Short, so a saved change is live quickly.
+/// last change before rebuilding. Short, so a saved change is live quickly.
 const DEBOUNCE: Duration = Duration::from_millis(75);
 
-pub type Watcher = Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>;
+/// Keeps the watch running; dropping it stops the watch.
+pub struct Watcher {
+    _inner: RecommendedWatcher,
+}
 
 /// Starts watching; the returned watcher must be kept alive.
 pub fn spawn(config: &Config, handle: Arc<SiteHandle>, comments: Arc<Store>) -> anyhow::Result<Watcher> {
-    let content_dir = config.content.clone();
-    let options = config.site_options();
-    let mut debouncer = new_debouncer(DEBOUNCE, move |result: DebounceEventResult| {
-        let changed: Vec<PathBuf> = match result {
-            Ok(events) => events.into_iter().map(|e| e.path).filter(|p| !is_temporary(p)).collect(),
-            Err(e) => {
-                tracing::warn!("watching the content folder failed: {e}");
-                return;
+    let (changes, received) = mpsc::channel::<PathBuf>();
+    let mut watcher = notify::recommended_watcher(move |result: notify::Result<Event>| match result {
+        Ok(event) if is_change(&event.kind) => {
+            for path in event.paths.into_iter().filter(|p| !is_temporary(p)) {
+                let _ = changes.send(path);
             }
-        };
-        if changed.is_empty() {
-            return;
         }
-        let started = Instant::now();
-        match handle.reload(|| Site::load(&content_dir, &options, &crate::http::approved_comments(&comments))) {
-            Ok(site) => {
-                tracing::info!("content changed: published the new version in {} ms", started.elapsed().as_millis());
-                if !site.warnings.is_empty() {
-                    tracing::warn!("the content has warnings:\n{}", crate::check::format_text(&site.warnings));
-                }
-            }
-            Err(errors) => tracing::error!(
-                "content changed but has errors; the last good version is still being served:\n{}",
-                crate::check::format_text(&errors.0)
-            ),
-        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("watching the content folder failed: {e}"),
     })
     .context("cannot start watching the content folder for changes")?;
-    debouncer
-        .watcher()
+    watcher
         .watch(&config.content, RecursiveMode::Recursive)
         .with_context(|| format!("cannot watch {} for changes", config.content.display()))?;
+
+    let content_dir = config.content.clone();
+    let options = config.site_options();
+    std::thread::Builder::new()
+        .name("content-watch".into())
+        .spawn(move || {
+            let mut last = fingerprint(&content_dir);
+            // Blocks until a change arrives; ends when the watcher is dropped.
+            while received.recv().is_ok() {
+                // Wait for the burst to end.
+                while received.recv_timeout(DEBOUNCE).is_ok() {}
+                let now = fingerprint(&content_dir);
+                if now == last {
+                    continue;
+                }
+                last = now;
+                rebuild(&handle, &content_dir, &options, &comments);
+            }
+        })
+        .context("cannot start the content watching thread")?;
     tracing::info!("watching {} for changes", config.content.display());
-    Ok(debouncer)
+    Ok(Watcher { _inner: watcher })
+}
+
+/// Creating, writing, renaming and deleting files; not opening or reading.
+fn is_change(kind: &EventKind) -> bool {
+    matches!(kind, EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_))
+}
+
+/// Every content file's path, size and modification time, sorted.
+fn fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if is_temporary(&path) {
+                continue;
+            }
+            match entry.metadata() {
+                Ok(meta) if meta.is_dir() => stack.push(path),
+                Ok(meta) => files.push((path, meta.len(), meta.modified().ok())),
+                Err(_) => {}
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn rebuild(handle: &SiteHandle, content_dir: &Path, options: &crate::site::SiteOptions, comments: &Store) {
+    let started = Instant::now();
+    match handle.reload(|| Site::load(content_dir, options, &crate::http::approved_comments(comments))) {
+        Ok(site) => {
+            tracing::info!("content changed: published the new version in {} ms", started.elapsed().as_millis());
+            if !site.warnings.is_empty() {
+                tracing::warn!("the content has warnings:\n{}", crate::check::format_text(&site.warnings));
+            }
+        }
+        Err(errors) => tracing::error!(
+            "content changed but has errors; the last good version is still being served:\n{}",
+            crate::check::format_text(&errors.0)
+        ),
+    }
 }

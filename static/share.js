@@ -1,4 +1,4 @@
-// Share controls and copyable heading links. The page works without this
+// Share controls, copyable heading links, and focus for form errors. The page works without this
 // file: the share row's plain links need no script, and the buttons it
 // enables stay hidden when it does not run.
 (function () {
@@ -49,6 +49,11 @@
       function () { /* copying is a bonus here; the link itself still works */ }
     );
   });
+
+  // After a form comes back with problems, start the reader at the list of
+  // them, as the GOV.UK and NHS patterns do.
+  var summary = document.querySelector(".error-summary");
+  if (summary) summary.focus();
 
   var printButton = document.querySelector("[data-print]");
   if (printButton) {

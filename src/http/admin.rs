@@ -30,7 +30,7 @@ use crate::comments::store::Counts;
 use crate::comments::token::{hex, random_bytes, write_private};
 use crate::comments::{Comment, Status};
 use crate::content::Date;
-use crate::site::Chrome;
+use crate::site::{Chrome, Site};
 
 const COOKIE: &str = "clinic_admin";
 const IDLE_LIMIT: Duration = Duration::from_secs(12 * 60 * 60);
@@ -145,11 +145,11 @@ struct LoginTemplate<'a> {
 async fn login_form(State(state): State<AppState>) -> Response {
     let site = state.site.load();
     let password_set = state.config.data.join(PASSWORD_FILE).is_file();
-    page(&LoginTemplate { chrome: admin_chrome(&site.settings, "Staff sign in"), error: None, password_set })
+    page(&LoginTemplate { chrome: admin_chrome(&site, "Staff sign in"), error: None, password_set })
 }
 
-fn admin_chrome<'a>(settings: &'a crate::content::Settings, title: &str) -> Chrome<'a> {
-    Chrome::plain(settings, title, "/admin")
+fn admin_chrome<'a>(site: &'a Site, title: &str) -> Chrome<'a> {
+    Chrome::plain(&site.settings, &site.asset_urls, title, "/admin")
 }
 
 #[derive(Deserialize)]
@@ -172,7 +172,7 @@ async fn login(State(state): State<AppState>, ClientIp(client): ClientIp, header
         tracing::warn!(%client, "failed staff sign-in");
         state.limits.logins.record(client);
         let site = state.site.load();
-        let template = LoginTemplate { chrome: admin_chrome(&site.settings, "Staff sign in"), error: Some("The password is not right. Check it and try again."), password_set: verified.is_some() };
+        let template = LoginTemplate { chrome: admin_chrome(&site, "Staff sign in"), error: Some("The password is not right. Check it and try again."), password_set: verified.is_some() };
         let mut response = page(&template);
         *response.status_mut() = StatusCode::UNAUTHORIZED;
         return response;
@@ -252,7 +252,7 @@ async fn home(State(state): State<AppState>, headers: HeaderMap, query: axum::ex
         _ => None,
     });
     page(&AdminTemplate {
-        chrome: admin_chrome(&site.settings, "Comments to moderate"),
+        chrome: admin_chrome(&site, "Comments to moderate"),
         csrf,
         counts,
         pending: pending.into_iter().map(row).collect(),

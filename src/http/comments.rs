@@ -24,7 +24,7 @@ use super::error::AppError;
 use super::limit::ClientIp;
 use crate::comments::token::TokenError;
 use crate::comments::{CommentText, DisplayName, InputError, NAME_MAX, NewComment, PersonalDetail, personal_details};
-use crate::site::{Chrome, CommentPage};
+use crate::site::{Chrome, CommentPage, Site};
 
 /// No form on the site sends more; anything bigger is refused unread.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -112,7 +112,7 @@ pub async fn comment_form(State(state): State<AppState>, uri: Uri) -> Response {
     let path = page_path(&uri);
     let Some(page) = site.comment_page(&path) else { return AppError::NotFound.into_response_with(&state) };
     let template = FormTemplate {
-        chrome: form_chrome(&site.settings, page),
+        chrome: form_chrome(&site, page),
         page,
         token: state.secret.sign(&page.url, now()),
         name: "",
@@ -126,8 +126,9 @@ pub async fn comment_form(State(state): State<AppState>, uri: Uri) -> Response {
     form_response(StatusCode::OK, &template)
 }
 
-fn form_chrome<'a>(settings: &'a crate::content::Settings, page: &CommentPage) -> Chrome<'a> {
-    Chrome::plain(settings, &format!("Share your experience: {}", page.title), &format!("{}comment/", page.url))
+fn form_chrome<'a>(site: &'a Site, page: &CommentPage) -> Chrome<'a> {
+    // share.js moves focus to the error summary when there is one.
+    Chrome { script: true, ..Chrome::plain(&site.settings, &site.asset_urls, &format!("Share your experience: {}", page.title), &format!("{}comment/", page.url)) }
 }
 
 #[tracing::instrument(skip_all, fields(page = %uri.path()))]
@@ -157,7 +158,7 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
     // still runs from when the reader first opened it: a fresh token would
     // make a quick "post it as it is" look like a bot.
     let mut template = FormTemplate {
-        chrome: form_chrome(&site.settings, page),
+        chrome: form_chrome(&site, page),
         page,
         token: form.token.clone(),
         name: &form.name,

@@ -63,7 +63,7 @@ pub fn error_page(site: &Site, errors: &ContentErrors) -> Response {
         })
         .collect();
     let template = DevErrorTemplate {
-        chrome: Chrome { dev: true, ..Chrome::plain(&site.settings, "Content error", "/") },
+        chrome: Chrome { dev: true, ..Chrome::plain(&site.settings, &site.asset_urls, "Content error", "/") },
         summary: summary(&errors.0),
         problems,
     };

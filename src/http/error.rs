@@ -90,27 +90,27 @@ impl AppError {
         let status = self.status_code();
         let body = match self {
             // The 404 page is built with the site: it lists the articles.
-            AppError::NotFound | AppError::MethodNotAllowed => site.not_found().to_vec(),
+            AppError::NotFound | AppError::MethodNotAllowed => {
+                let mut response = super::respond::send(site.not_found(), status, &axum::http::Method::GET, &axum::http::HeaderMap::new(), super::respond::Cache::NoStore, site.built_at);
+                if let AppError::MethodNotAllowed = self {
+                    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+                }
+                return response;
+            }
             ref other => {
                 if let AppError::Internal(detail) = other {
                     tracing::error!("{detail}");
                 }
                 let (heading, message) = other.explain();
-                let template = ErrorTemplate { chrome: Chrome::plain(&site.settings, heading, "/"), heading, message };
+                let template = ErrorTemplate { chrome: Chrome::plain(&site.settings, &site.asset_urls, heading, "/"), heading, message };
                 template.render().expect("the error page renders from plain data").into_bytes()
             }
         };
         let mut response = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        match self {
-            AppError::MethodNotAllowed => {
-                headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-            }
-            AppError::TooManyRequests(wait) => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
-            }
-            _ => {}
+        if let AppError::TooManyRequests(wait) = self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
         }
         response
     }

@@ -9,18 +9,23 @@ mod error;
 mod headers;
 mod limit;
 mod pages;
+mod respond;
 
 pub use admin::{PASSWORD_MIN, set_password};
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use axum::handler::Handler;
+use axum::extract::ConnectInfo;
+use axum::http::StatusCode;
 use axum::routing::get;
-use tower_http::services::ServeDir;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::io::AsyncWriteExt;
+use tower::ServiceExt;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -110,8 +115,6 @@ impl Config {
 /// The whole application as a plain function, so tests can call it without
 /// a socket.
 pub fn router(state: AppState) -> Router {
-    let not_found = pages::not_found.with_state(state.clone());
-    let assets = ServeDir::new(&state.config.static_dir).not_found_service(not_found);
     let mut router = Router::new();
     if state.config.dev {
         router = router.route(dev::EVENTS, get(dev::events));
@@ -123,9 +126,12 @@ pub fn router(state: AppState) -> Router {
         .route("/sitemap.xml", get(pages::sitemap))
         .route("/robots.txt", get(pages::robots))
         .route("/og/{*card}", get(pages::card))
-        .nest_service("/static", assets)
+        .route("/static/{*path}", get(pages::asset))
         .fallback(pages::page)
-        .layer(axum::middleware::map_response(headers::security))
+        .layer(axum::extract::DefaultBodyLimit::max(comments::BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), headers::paths))
+        .layer(axum::middleware::map_response_with_state(state.clone(), headers::security))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
@@ -134,7 +140,18 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A whole request, body included, must be done in this time.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long requests in flight get to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
 /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
+///
+/// The accept loop is hyper's own rather than `axum::serve`, for the two
+/// limits a public server needs that `axum::serve` does not offer: a time
+/// limit on reading request headers (so slow clients cannot hold
+/// connections open) and a cap on open connections, past which a client
+/// gets a short 503 instead of waiting.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = config.listen_addr();
     let state = AppState::load(config)?;
@@ -144,12 +161,63 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr().context("cannot read the address being listened on")?;
     tracing::info!("serving the site at http://{local}/");
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the server stopped with an error")?;
-    tracing::info!("stopped");
+
+    let header_timeout = Duration::from_secs(state.config.header_timeout.max(1));
+    let slots = Arc::new(tokio::sync::Semaphore::new(state.config.max_connections.max(1)));
+    let app = router(state);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, don't spin.
+                    tracing::warn!("cannot accept a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tokio::spawn(refuse_busy(stream));
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let service = app.clone().map_request(move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(remote));
+            request
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("connection from {remote} ended: {e}");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("stopped"),
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => tracing::warn!("stopped with requests still in flight after {SHUTDOWN_GRACE:?}"),
+    }
     Ok(())
+}
+
+/// The answer when every connection slot is taken: plain and short, since
+/// the server is busy, and telling browsers when to try again.
+async fn refuse_busy(mut stream: tokio::net::TcpStream) {
+    const BODY: &str = "The site is very busy right now. Please try again in a few seconds.\n";
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nretry-after: 5\r\ncache-control: no-store\r\nconnection: close\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(response.as_bytes())).await;
 }
 
 /// `clinic-site comments delete` works on the database directly while the

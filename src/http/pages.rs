@@ -1,19 +1,18 @@
-//! Article pages, redirects to canonical addresses, and the 404 page.
+//! Article pages, static files, social cards, the sitemap, redirects to
+//! canonical addresses, and the 404 page. Every body here was prepared when
+//! the site was built; a request only picks the right bytes.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::AppState;
 use super::error::AppError;
+use super::respond::{Cache, send};
 
-/// Pages may be cached briefly by browsers and shared caches; staff edits
-/// still show within five minutes.
-const PAGE_CACHE: &str = "public, max-age=300";
-
-/// Any path that is not another route: a page, a variant of a page's address,
-/// or not found.
-pub async fn page(State(state): State<AppState>, method: Method, uri: Uri) -> Response {
+/// Any path that is not another route: a page, a variant of a page's
+/// address, an old address, or not found.
+pub async fn page(State(state): State<AppState>, method: Method, headers: HeaderMap, uri: Uri) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return AppError::MethodNotAllowed.into_response_with(&state);
     }
@@ -22,8 +21,8 @@ pub async fn page(State(state): State<AppState>, method: Method, uri: Uri) -> Re
         return super::dev::error_page(&site, &errors);
     }
     let path = uri.path();
-    if let Some(html) = site.page(path) {
-        return ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, PAGE_CACHE)], html.clone()).into_response();
+    if let Some(page) = site.page(path) {
+        return send(page, StatusCode::OK, &method, &headers, Cache::Page, site.built_at);
     }
     // An old address staff listed in `aliases` gets 301, the status every
     // link preview crawler and old browser follows; a spelling variant of a
@@ -50,31 +49,43 @@ fn moved(status: StatusCode, canonical: &str, uri: &Uri) -> Response {
     }
 }
 
-/// Social card images change only with the content, so caches may keep
-/// them a day; the URL stays the same across edits.
-pub async fn card(State(state): State<AppState>, Path(path): Path<String>) -> Response {
+/// Files from `static/`, from memory: a path can only name a file that was
+/// read from the folder at start-up, so nothing outside it is reachable.
+pub async fn asset(State(state): State<AppState>, method: Method, headers: HeaderMap, Path(path): Path<String>) -> Response {
     let site = state.site.load();
-    let path = format!("/og/{path}");
-    // Drawing a card takes a few milliseconds of CPU: keep it off the
-    // threads that answer other requests.
-    let png = tokio::task::spawn_blocking(move || site.card(&path)).await.ok().flatten();
-    match png {
-        Some(png) => ([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "public, max-age=86400")], png).into_response(),
+    let path = format!("/static/{path}");
+    match site.assets.get(&path) {
+        Some(file) => {
+            let cache = if site.assets.is_fingerprinted(&path) { Cache::Immutable } else { Cache::Short };
+            send(file, StatusCode::OK, &method, &headers, cache, site.built_at)
+        }
         None => AppError::NotFound.into_response_with(&state),
     }
 }
 
-pub async fn sitemap(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "application/xml; charset=utf-8"), (header::CACHE_CONTROL, PAGE_CACHE)], state.site.load().sitemap().clone()).into_response()
+/// Social card images: the URL stays the same across edits, so caches keep
+/// them an hour and then revalidate.
+pub async fn card(State(state): State<AppState>, method: Method, headers: HeaderMap, Path(path): Path<String>) -> Response {
+    let site = state.site.load();
+    let path = format!("/og/{path}");
+    // Drawing a card takes a few milliseconds of CPU: keep it off the
+    // threads that answer other requests.
+    let drawing = site.clone();
+    let png = tokio::task::spawn_blocking(move || drawing.card(&path)).await.ok().flatten();
+    match png {
+        Some(png) => send(&png, StatusCode::OK, &method, &headers, Cache::Short, site.built_at),
+        None => AppError::NotFound.into_response_with(&state),
+    }
 }
 
-pub async fn robots(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, PAGE_CACHE)], state.site.load().robots().clone()).into_response()
+pub async fn sitemap(State(state): State<AppState>, method: Method, headers: HeaderMap) -> Response {
+    let site = state.site.load();
+    send(site.sitemap(), StatusCode::OK, &method, &headers, Cache::Short, site.built_at)
 }
 
-/// The 404 page for paths under /static/ that hold no file.
-pub async fn not_found(State(state): State<AppState>) -> Response {
-    AppError::NotFound.into_response_with(&state)
+pub async fn robots(State(state): State<AppState>, method: Method, headers: HeaderMap) -> Response {
+    let site = state.site.load();
+    send(site.robots(), StatusCode::OK, &method, &headers, Cache::Short, site.built_at)
 }
 
 /// Liveness for load balancers and uptime checks: always 200 while the
@@ -88,5 +99,5 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             crate::check::format_text(&errors.0)
         ),
     };
-    ([(header::CACHE_CONTROL, "no-store")], body)
+    ([(header::CACHE_CONTROL, "no-store"), (header::CONTENT_TYPE, "text/plain; charset=utf-8")], body)
 }

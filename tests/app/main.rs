@@ -11,3 +11,4 @@ mod reload;
 mod security;
 mod sharing;
 mod seed;
+mod serving;

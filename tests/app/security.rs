@@ -9,8 +9,8 @@ async fn raw_html_in_markdown_is_shown_as_text_not_live() {
     let response = get(&fixture_app("valid"), "/guide/").await;
     assert_eq!(response.status, StatusCode::OK);
     let html = response.html();
-    let scripts: Vec<_> = select(&html, "script").iter().map(|s| (s.value().attr("type"), s.value().attr("src"))).collect();
-    assert_eq!(scripts, [(Some("application/ld+json"), None), (None, Some("/static/share.js"))], "a live script element reached the page");
+    let scripts: Vec<_> = select(&html, "script").iter().map(|s| (s.value().attr("type"), s.value().attr("src").map(|src| src.starts_with("/static/share.")))).collect();
+    assert_eq!(scripts, [(Some("application/ld+json"), None), (None, Some(true))], "a live script element reached the page");
     assert!(select(&html, "img").is_empty(), "a live img element reached the page");
     assert!(select(&html, "[onerror], [onclick]").is_empty());
     let prose = text_of(&html, ".prose");

@@ -1,0 +1,211 @@
+//! Response bodies prepared once per content version: the bytes, their
+//! gzip and brotli forms (compressed once, at the highest levels, since each
+//! is sent many times), and a strong validator. Also the files in `static/`,
+//! each served under a name with its content hash so browsers may keep it
+//! for a year.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::body::Bytes;
+use sha2::{Digest, Sha256};
+
+use crate::content::is_temporary;
+
+/// One response body in every encoding we send.
+#[derive(Debug)]
+pub struct Prepared {
+    pub content_type: &'static str,
+    pub identity: Bytes,
+    /// `None` when compressing would not help (images, tiny bodies).
+    pub gzip: Option<Bytes>,
+    pub brotli: Option<Bytes>,
+    /// Strong ETag of the identity bytes, quotes included.
+    pub etag: String,
+}
+
+/// Below this, compressed output plus headers is no smaller.
+const MIN_COMPRESS: usize = 256;
+
+impl Prepared {
+    pub fn new(content_type: &'static str, identity: Bytes) -> Prepared {
+        let compress = is_text(content_type) && identity.len() >= MIN_COMPRESS;
+        let etag = format!("\"{}\"", &hash_hex(&identity)[..20]);
+        Prepared {
+            content_type,
+            gzip: compress.then(|| Bytes::from(gzip(&identity))),
+            brotli: compress.then(|| Bytes::from(brotli(&identity))),
+            identity,
+            etag,
+        }
+    }
+
+    pub fn html(html: String) -> Prepared {
+        Prepared::new("text/html; charset=utf-8", Bytes::from(html))
+    }
+}
+
+fn is_text(content_type: &str) -> bool {
+    content_type.starts_with("text/") || content_type.contains("javascript") || content_type.contains("xml") || content_type.contains("json") || content_type.contains("svg")
+}
+
+pub fn hash_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 3), flate2::Compression::best());
+    encoder.write_all(data).expect("writing to memory cannot fail");
+    encoder.finish().expect("writing to memory cannot fail")
+}
+
+pub fn brotli(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() / 3);
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    brotli::BrotliCompress(&mut std::io::Cursor::new(data), &mut out, &params).expect("writing to memory cannot fail");
+    out
+}
+
+/// The content type for a file name.
+pub fn content_type(name: &str) -> &'static str {
+    match name.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()).as_deref() {
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("html") => "text/html; charset=utf-8",
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("xml") => "application/xml; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("webp") => "image/webp",
+        Some("ico") => "image/x-icon",
+        Some("ttf") => "font/ttf",
+        Some("woff2") => "font/woff2",
+        Some("pdf") => "application/pdf",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The files of `static/`, by URL path. Each is reachable at its plain name
+/// (`/static/site.css`, for links typed into pages) and at a name carrying
+/// its content hash (`/static/site.3f9a1c2b.css`), which the templates use:
+/// a changed file gets a new name, so the old one can be cached for good.
+#[derive(Debug, Default)]
+pub struct Assets {
+    files: HashMap<String, Arc<Prepared>>,
+    fingerprinted: HashMap<String, String>,
+}
+
+/// The fingerprinted URLs the templates link to.
+#[derive(Debug, Clone, Default)]
+pub struct AssetUrls {
+    pub css: String,
+    pub share_js: String,
+    pub dev_js: String,
+}
+
+impl Assets {
+    /// Reads every file under `dir` (a few small files: kept in memory).
+    pub fn load(dir: &Path) -> anyhow::Result<Assets> {
+        let mut assets = Assets::default();
+        assets.add_dir(dir, "/static")?;
+        Ok(assets)
+    }
+
+    fn add_dir(&mut self, dir: &Path, prefix: &str) -> anyhow::Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read the static folder {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| !is_temporary(p))
+            .collect();
+        entries.sort();
+        for path in entries {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let url = format!("{prefix}/{name}");
+            if path.is_dir() {
+                self.add_dir(&path, &url)?;
+                continue;
+            }
+            let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let prepared = Arc::new(Prepared::new(content_type(&name), Bytes::from(bytes)));
+            let hashed = match name.rsplit_once('.') {
+                Some((stem, ext)) => format!("{prefix}/{stem}.{}.{ext}", &prepared.etag[1..9]),
+                None => format!("{prefix}/{name}.{}", &prepared.etag[1..9]),
+            };
+            self.files.insert(hashed.clone(), prepared.clone());
+            self.files.insert(url.clone(), prepared);
+            self.fingerprinted.insert(url, hashed);
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, path: &str) -> Option<&Arc<Prepared>> {
+        self.files.get(path)
+    }
+
+    /// Whether `path` names a file by its content hash (cacheable for good).
+    pub fn is_fingerprinted(&self, path: &str) -> bool {
+        self.fingerprinted.values().any(|hashed| hashed == path)
+    }
+
+    /// The hashed URL of a file, or the plain one if it is missing.
+    pub fn url(&self, plain: &str) -> String {
+        self.fingerprinted.get(plain).cloned().unwrap_or_else(|| plain.to_string())
+    }
+
+    pub fn urls(&self) -> AssetUrls {
+        AssetUrls { css: self.url("/static/site.css"), share_js: self.url("/static/share.js"), dev_js: self.url("/static/dev-reload.js") }
+    }
+
+    /// Every URL path, sorted, both plain and hashed names.
+    pub fn paths(&self) -> Vec<&str> {
+        let mut paths: Vec<&str> = self.files.keys().map(String::as_str).collect();
+        paths.sort_unstable();
+        paths
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    #[test]
+    fn text_is_prepared_in_every_encoding_that_round_trips() {
+        let text = "Dry needling ".repeat(100);
+        let prepared = Prepared::new("text/html; charset=utf-8", Bytes::from(text.clone()));
+        let mut back = String::new();
+        flate2::read::GzDecoder::new(&prepared.gzip.as_ref().unwrap()[..]).read_to_string(&mut back).unwrap();
+        assert_eq!(back, text);
+        let mut back = Vec::new();
+        brotli::BrotliDecompress(&mut &prepared.brotli.as_ref().unwrap()[..], &mut back).unwrap();
+        assert_eq!(back, text.as_bytes());
+        assert!(prepared.brotli.as_ref().unwrap().len() < text.len() / 10);
+        assert!(prepared.etag.starts_with('"') && prepared.etag.ends_with('"') && prepared.etag.len() == 22);
+    }
+
+    #[test]
+    fn images_and_tiny_bodies_are_not_compressed() {
+        assert!(Prepared::new("image/png", Bytes::from(vec![0; 5000])).gzip.is_none());
+        assert!(Prepared::new("text/plain; charset=utf-8", Bytes::from_static(b"ok")).brotli.is_none());
+    }
+
+    #[test]
+    fn static_files_get_hashed_names_that_change_with_their_content() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("site.css"), "body { color: black }").unwrap();
+        let first = Assets::load(dir.path()).unwrap().url("/static/site.css");
+        assert!(first.starts_with("/static/site.") && first.ends_with(".css") && first.len() == "/static/site.12345678.css".len(), "{first}");
+        std::fs::write(dir.path().join("site.css"), "body { color: navy }").unwrap();
+        let assets = Assets::load(dir.path()).unwrap();
+        assert_ne!(assets.url("/static/site.css"), first);
+        assert!(assets.get("/static/site.css").is_some() && assets.get(&assets.url("/static/site.css")).is_some());
+        assert!(assets.is_fingerprinted(&assets.url("/static/site.css")));
+        assert!(!assets.is_fingerprinted("/static/site.css"));
+    }
+}

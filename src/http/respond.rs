@@ -1,0 +1,212 @@
+//! Sending a prepared body: content negotiation, conditional requests and
+//! caching headers, all decided per request from bytes made once.
+
+use std::time::SystemTime;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+
+use crate::asset::Prepared;
+
+/// How long others may keep a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cache {
+    /// Article pages: five minutes fresh in browsers and CDNs, then served
+    /// stale for up to a day while the cache checks for a newer version
+    /// (an `ETag` makes that check a cheap 304). Edits show within minutes
+    /// and a slow origin never leaves a reader waiting.
+    Page,
+    /// Files whose name holds a hash of their content: never change.
+    Immutable,
+    /// Files under plain names and images: an hour, then revalidate.
+    Short,
+    /// Per visitor, or private: never stored.
+    NoStore,
+}
+
+impl Cache {
+    fn header(self) -> &'static str {
+        match self {
+            Cache::Page => "public, max-age=300, stale-while-revalidate=86400",
+            Cache::Immutable => "public, max-age=31536000, immutable",
+            Cache::Short => "public, max-age=3600",
+            Cache::NoStore => "no-store",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+/// Builds the response for `prepared` as this request asks for it.
+pub fn send(prepared: &Prepared, status: StatusCode, method: &Method, request: &HeaderMap, cache: Cache, modified: SystemTime) -> Response {
+    let compressible = prepared.gzip.is_some() || prepared.brotli.is_some();
+    let encoding = negotiate(request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or(""), prepared);
+    let last_modified = httpdate(modified);
+    let fresh = status == StatusCode::OK && not_modified(request, &prepared.etag, modified);
+
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = if fresh { StatusCode::NOT_MODIFIED } else { status };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache.header()));
+    if status == StatusCode::OK {
+        headers.insert(header::ETAG, HeaderValue::from_str(&prepared.etag).expect("an ETag is hex in quotes"));
+        headers.insert(header::LAST_MODIFIED, HeaderValue::from_str(&last_modified).expect("an HTTP date is ASCII"));
+    }
+    if compressible {
+        headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    }
+    if fresh {
+        return response;
+    }
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(prepared.content_type));
+    let body = match encoding {
+        Encoding::Brotli => {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+            prepared.brotli.clone().expect("negotiated only when present")
+        }
+        Encoding::Gzip => {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            prepared.gzip.clone().expect("negotiated only when present")
+        }
+        Encoding::Identity => prepared.identity.clone(),
+    };
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    if method != Method::HEAD {
+        *response.body_mut() = Body::from(body);
+    }
+    response
+}
+
+/// Picks the encoding with the highest q-value the client accepts, from
+/// those we have; ties go to the smaller (brotli, then gzip). `identity` is
+/// the fallback unless the client refuses it, and even then we send it:
+/// a readable page beats a 406.
+fn negotiate(accept: &str, prepared: &Prepared) -> Encoding {
+    let mut wildcard = None;
+    let mut q = |name: &str| -> Option<f32> {
+        accept.split(',').find_map(|item| {
+            let mut parts = item.split(';');
+            let coding = parts.next()?.trim();
+            let quality = parts.find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.trim().parse().ok())).unwrap_or(1.0);
+            if coding == "*" {
+                wildcard = Some(quality);
+            }
+            coding.eq_ignore_ascii_case(name).then_some(quality)
+        })
+    };
+    let br = q("br");
+    let gz = q("gzip");
+    let star = wildcard.unwrap_or(0.0);
+    let br = if prepared.brotli.is_some() { br.unwrap_or(star) } else { 0.0 };
+    let gz = if prepared.gzip.is_some() { gz.unwrap_or(star) } else { 0.0 };
+    if br > 0.0 && br >= gz {
+        Encoding::Brotli
+    } else if gz > 0.0 {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
+}
+
+/// `If-None-Match` wins over `If-Modified-Since` (RFC 9110, 13.2.2).
+fn not_modified(request: &HeaderMap, etag: &str, modified: SystemTime) -> bool {
+    if let Some(tags) = request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        // Weak comparison: W/"x" matches "x".
+        return tags.split(',').map(|t| t.trim().trim_start_matches("W/")).any(|t| t == "*" || t == etag);
+    }
+    match request.get(header::IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok()).and_then(parse_httpdate) {
+        Some(since) => whole_seconds(modified) <= since,
+        None => false,
+    }
+}
+
+fn whole_seconds(time: SystemTime) -> u64 {
+    time.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT`.
+pub fn httpdate(time: SystemTime) -> String {
+    let secs = whole_seconds(time);
+    let days = secs / 86_400;
+    let date = crate::content::Date::from_unix(secs as i64);
+    let rem = secs % 86_400;
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[(days % 7) as usize],
+        date.day,
+        MONTHS[usize::from(date.month - 1)],
+        date.year,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Seconds since 1970 from an IMF-fixdate; other (obsolete) forms are
+/// treated as absent, which only costs a full response.
+fn parse_httpdate(text: &str) -> Option<u64> {
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else { return None };
+    let month = MONTHS.iter().position(|m| m == month)? as u8 + 1;
+    let date = crate::content::Date::new(year.parse().ok()?, month, day.parse().ok()?)?;
+    let mut hms = time.split(':').map(|p| p.parse::<u64>().ok());
+    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
+    let days = days_from_civil(date);
+    Some(days.checked_mul(86_400)? + h * 3600 + m * 60 + s)
+}
+
+/// Days since 1970 for a date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(date: crate::content::Date) -> u64 {
+    let y = i64::from(date.year) - i64::from(date.month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(date.month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(date.day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe - 719_468).max(0) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Bytes;
+
+    use super::*;
+
+    fn prepared() -> Prepared {
+        Prepared::new("text/html; charset=utf-8", Bytes::from("<p>hello</p>".repeat(100)))
+    }
+
+    #[test]
+    fn encodings_are_chosen_by_q_value() {
+        let p = prepared();
+        assert_eq!(negotiate("gzip, deflate, br", &p), Encoding::Brotli);
+        assert_eq!(negotiate("gzip", &p), Encoding::Gzip);
+        assert_eq!(negotiate("br;q=0.5, gzip;q=0.8", &p), Encoding::Gzip);
+        assert_eq!(negotiate("br;q=0, gzip;q=0", &p), Encoding::Identity);
+        assert_eq!(negotiate("identity", &p), Encoding::Identity);
+        assert_eq!(negotiate("", &p), Encoding::Identity);
+        assert_eq!(negotiate("*", &p), Encoding::Brotli);
+        assert_eq!(negotiate("*;q=0.5, br;q=0", &p), Encoding::Gzip);
+        let png = Prepared::new("image/png", Bytes::from(vec![1; 1000]));
+        assert_eq!(negotiate("br, gzip", &png), Encoding::Identity);
+    }
+
+    #[test]
+    fn http_dates_round_trip() {
+        let time = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(784_111_777);
+        assert_eq!(httpdate(time), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(parse_httpdate("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(parse_httpdate("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+        let now = SystemTime::now();
+        assert_eq!(parse_httpdate(&httpdate(now)), Some(whole_seconds(now)));
+    }
+}
