@@ -7,6 +7,7 @@ mod content_errors;
 mod export;
 mod helpers;
 mod pages;
+mod properties;
 mod reload;
 mod security;
 mod sharing;

@@ -98,3 +98,22 @@ fn preview_mode_shows_content_errors_in_the_browser_and_reloads() {
     std::fs::write(&page, original).unwrap();
     assert!(wait_until(20, || server.get("/guide/").0 == 200), "never recovered");
 }
+
+#[test]
+fn nothing_is_rebuilt_while_nothing_changes() {
+    let content = copy_fixture("valid");
+    let server = Server::start(&["serve", "--dev", "--content", content.path().to_str().unwrap()]);
+    // Reading pages reads no content files, but the watcher also hears the
+    // rebuild's own reads; neither may cause a rebuild.
+    for _ in 0..5 {
+        assert_eq!(server.get("/guide/first/").0, 200);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let log = server.log.lock().unwrap().clone();
+    assert!(!log.contains("content changed"), "rebuilt with no change:\n{log}");
+    // Saving new text is one change and one rebuild.
+    std::fs::write(content.path().join("guide/first.md"), std::fs::read_to_string(content.path().join("guide/first.md")).unwrap().replace("Back to", "On to")).unwrap();
+    assert!(wait_until(20, || server.log.lock().unwrap().matches("content changed").count() == 1), "one save, one rebuild");
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    assert_eq!(server.log.lock().unwrap().matches("content changed").count(), 1, "and no more after it");
+}

@@ -377,7 +377,6 @@ async function openPreviewPage(page, preview) {
 
 test(
   'in preview mode an open page stays put while nothing changes',
-  { todo: 'site bug: the content watcher rebuilds in a loop (notify reports the rebuild\'s own file reads), so open preview pages reload every ~100 ms' },
   () =>
     withPreviewServer(({ preview }) =>
       withCheckedPage(
