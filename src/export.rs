@@ -94,7 +94,7 @@ fn write_all(site: &Site, root: &Path) -> anyhow::Result<Exported> {
         writer.write(&format!("{}/index.html", old.trim_end_matches('/')), &page)?;
         rules.push_str(&format!("{old} {new} 301\n"));
     }
-    writer.write("_redirects", &Prepared::new("text/plain; charset=utf-8", rules.into()))?;
+    writer.write("_redirects", &Prepared::shared("text/plain; charset=utf-8", rules.into()))?;
     for (path, page) in site.closed_comment_pages() {
         writer.write(&format!("{path}index.html"), &page)?;
     }

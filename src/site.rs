@@ -197,8 +197,8 @@ impl Site {
             aliases,
             redirects,
             cards,
-            sitemap: Arc::new(Prepared::new("application/xml; charset=utf-8", Bytes::from(sitemap(settings, &articles)))),
-            robots: Arc::new(Prepared::new("text/plain; charset=utf-8", Bytes::from(robots(settings)))),
+            sitemap: Prepared::shared("application/xml; charset=utf-8", Bytes::from(sitemap(settings, &articles))),
+            robots: Prepared::shared("text/plain; charset=utf-8", Bytes::from(robots(settings))),
             assets,
             asset_urls: urls,
             built_at: std::time::SystemTime::now(),
@@ -249,7 +249,7 @@ impl Site {
     /// the life of this content version.
     pub fn card(&self, path: &str) -> Option<Arc<Prepared>> {
         let (text, png) = self.cards.get(path)?;
-        Some(png.get_or_init(|| Arc::new(Prepared::new("image/png", Bytes::from(card::render_png(text))))).clone())
+        Some(png.get_or_init(|| Prepared::shared("image/png", Bytes::from(card::render_png(text)))).clone())
     }
 
     pub fn sitemap(&self) -> &Arc<Prepared> {
@@ -365,7 +365,7 @@ fn card_path(url: &str) -> String {
 fn render_template(template: &impl Template) -> Arc<Prepared> {
     // Templates only read plain fields, so rendering cannot fail short of a
     // bug in a template; a half page would be worse than stopping.
-    Arc::new(Prepared::html(template.render().expect("templates render from plain data and cannot fail")))
+    Prepared::html(template.render().expect("templates render from plain data and cannot fail"))
 }
 
 fn robots(settings: &Settings) -> String {

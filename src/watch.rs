@@ -53,16 +53,18 @@ pub fn spawn(config: &Config, handle: Arc<SiteHandle>, comments: Arc<Store>) -> 
     std::thread::Builder::new()
         .name("content-watch".into())
         .spawn(move || {
-            let mut last = fingerprint(&content_dir);
+            // Unknown until the first change: an edit saved while the server
+            // was starting must not be mistaken for the state it started with.
+            let mut last = None;
             // Blocks until a change arrives; ends when the watcher is dropped.
             while received.recv().is_ok() {
                 // Wait for the burst to end.
                 while received.recv_timeout(DEBOUNCE).is_ok() {}
                 let now = fingerprint(&content_dir);
-                if now == last {
+                if last.as_ref() == Some(&now) {
                     continue;
                 }
-                last = now;
+                last = Some(now);
                 rebuild(&handle, &content_dir, &options, &comments);
             }
         })
