@@ -5,7 +5,9 @@
 //!   synthetic page of about 800 words like the scale benchmark's.
 //! - `site_load/content`: the whole real site (`Site::load`: read, render,
 //!   check, template, compress every page and asset), as `serve` does at
-//!   start-up and on every content edit.
+//!   start-up, and `site_load/content_rebuild_while_live`: the same while an
+//!   earlier version is still alive, as on a content edit (unchanged bodies
+//!   are reused rather than compressed again).
 //! - `prepare/*` and `card/*`: the steps that dominate `Site::load` and
 //!   `build` (brotli q11 + gzip -9 of one finished page, the print page, and
 //!   drawing one social card PNG), so the scale figures can be explained.
@@ -99,6 +101,11 @@ fn site_load(c: &mut Criterion) {
     let mut group = c.benchmark_group("site_load");
     group.sample_size(10).measurement_time(Duration::from_secs(20));
     group.bench_function("content", |b| b.iter(load));
+    // A reload while the previous version is still being served: bodies
+    // that did not change are reused instead of compressed again.
+    let live = load();
+    group.bench_function("content_rebuild_while_live", |b| b.iter(load));
+    drop(live);
     group.finish();
 }
 

@@ -34,7 +34,10 @@ const MIN_COMPRESS: usize = 256;
 /// hash. A rebuild after one page changed then compresses only that page
 /// (brotli at its highest level is the slow part of a rebuild), which keeps
 /// a saved edit's way to the reader short.
-static PREPARED: Mutex<Option<HashMap<(&'static str, [u8; 32]), Weak<Prepared>>>> = Mutex::new(None);
+static PREPARED: Mutex<Option<HashMap<PreparedKey, Weak<Prepared>>>> = Mutex::new(None);
+
+/// Content type and SHA-256 of the bytes.
+type PreparedKey = (&'static str, [u8; 32]);
 
 impl Prepared {
     pub fn new(content_type: &'static str, identity: Bytes) -> Prepared {
