@@ -1,6 +1,7 @@
-//! HTTP transport: the router, shared state and the server loop. Handlers
-//! only look things up in the current [`Site`]; nothing is rendered per
-//! request.
+//! HTTP transport: the router, shared state and the server loop. Pages,
+//! files and cards are looked up in the current [`Site`], ready to send;
+//! only what differs per visitor (comment forms, staff pages, error pages)
+//! is rendered per request.
 
 mod admin;
 mod comments;
@@ -83,15 +84,7 @@ impl AppState {
 /// Puts the current approved comments on the pages.
 pub async fn publish_comments(state: &AppState) {
     let (site, store) = (state.site.clone(), state.comments.clone());
-    let published = tokio::task::spawn_blocking(move || {
-        site.republish(|| {
-            store.approved().unwrap_or_else(|e| {
-                tracing::error!("reading approved comments failed: {e}");
-                Vec::new()
-            })
-        })
-    })
-    .await;
+    let published = tokio::task::spawn_blocking(move || site.republish(|| approved_comments(&store))).await;
     if let Err(e) = published {
         tracing::error!("publishing comments failed: {e}");
     }
