@@ -81,8 +81,9 @@ fn write_all(site: &Site, root: &Path) -> anyhow::Result<Exported> {
     writer.write("404.html", site.not_found())?;
     writer.write("sitemap.xml", site.sitemap())?;
     writer.write("robots.txt", site.robots())?;
-    for path in site.card_paths() {
-        let png = site.card(path).expect("card_paths() lists cards");
+    // Drawing cards is the slow part of an export: draw them on every core.
+    let cards = crate::asset::par_map(site.card_paths(), |path| (path, site.card(path).expect("card_paths() lists cards")));
+    for (path, png) in cards {
         writer.write(path, &png)?;
     }
     for path in site.assets.paths() {

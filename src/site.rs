@@ -154,7 +154,6 @@ impl Site {
         let warnings = inspection.problems;
         let dev = options.dev;
 
-        let mut pages = HashMap::new();
         let mut cards = HashMap::new();
         let mut aliases = HashMap::new();
         let mut redirects = Vec::new();
@@ -167,7 +166,10 @@ impl Site {
         };
 
         let home_card = card("/og/index.png".to_string(), &format!("Patient information from {}", settings.clinic_name), None);
-        pages.insert("/".to_string(), render_template(&HomeTemplate { chrome: Chrome { dev, ..home_chrome(settings, &urls, &home_card) }, articles: cards_for(&articles) }));
+        // Templates are quick; compressing is the slow part, so pages are
+        // rendered to text first and compressed on every core together.
+        let mut html: Vec<(String, String)> = Vec::new();
+        html.push(("/".to_string(), render_html(&HomeTemplate { chrome: Chrome { dev, ..home_chrome(settings, &urls, &home_card) }, articles: cards_for(&articles) })));
         for article in &articles {
             for (index, (page, url, rendered)) in article.pages().enumerate() {
                 let card_path = card(card_path(url), &page.front.title, (index > 0).then_some(article.title()));
@@ -177,8 +179,7 @@ impl Site {
                     let target = CommentPage { title: page.front.title.clone(), url: url.to_string(), article_title: article.title().to_string(), article_url: article.url.clone() };
                     comment_pages.insert(url.to_string(), target);
                 }
-                let html = render_template(&template);
-                pages.insert(url.to_string(), html);
+                html.push((url.to_string(), render_html(&template)));
                 for alias in &page.front.aliases {
                     aliases.insert(loose_key(alias), url.to_string());
                     redirects.push((alias.clone(), url.to_string()));
@@ -186,9 +187,10 @@ impl Site {
             }
             let mut print = print_page(settings, &urls, article);
             print.chrome.dev = dev;
-            pages.insert(article.print_url(), render_template(&print));
+            html.push((article.print_url(), render_html(&print)));
         }
         let not_found = render_template(&NotFoundTemplate { chrome: Chrome { dev, ..Chrome::plain(settings, &urls, "Page not found", "/404/") }, articles: cards_for(&articles) });
+        let pages: HashMap<String, Arc<Prepared>> = crate::asset::par_map(html, |(path, html)| (path, Prepared::html(html))).into_iter().collect();
         let loose = pages.keys().map(|path| (loose_key(path), path.clone())).collect();
         Ok(Site {
             settings: settings.clone(),
@@ -363,9 +365,13 @@ fn card_path(url: &str) -> String {
 }
 
 fn render_template(template: &impl Template) -> Arc<Prepared> {
+    Prepared::html(render_html(template))
+}
+
+fn render_html(template: &impl Template) -> String {
     // Templates only read plain fields, so rendering cannot fail short of a
     // bug in a template; a half page would be worse than stopping.
-    Prepared::html(template.render().expect("templates render from plain data and cannot fail"))
+    template.render().expect("templates render from plain data and cannot fail")
 }
 
 fn robots(settings: &Settings) -> String {
