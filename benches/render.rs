@@ -9,8 +9,9 @@
 //!   earlier version is still alive, as on a content edit (unchanged bodies
 //!   are reused rather than compressed again).
 //! - `prepare/*` and `card/*`: the steps that dominate `Site::load` and
-//!   `build` (brotli q11 + gzip -9 of one finished page, the print page, and
-//!   drawing one social card PNG), so the scale figures can be explained.
+//!   `build`: `asset::brotli` and `asset::gzip` (at the levels the site
+//!   uses) of one finished page and of the print page, and drawing one
+//!   social card PNG, so the scale figures can be explained.
 //!
 //! Run with `cargo bench --bench render` (results in target/criterion/).
 //! No assertions: the machine is shared and timings are noisy.
@@ -118,8 +119,8 @@ fn prepare(c: &mut Criterion) {
     for (name, path) in [("safety_page", "/dry-needling/safety/"), ("print_page", "/dry-needling/print/")] {
         let html = site.page(path).unwrap_or_else(|| panic!("{path} is a page")).identity.clone();
         group.throughput(Throughput::Bytes(html.len() as u64));
-        group.bench_function(format!("brotli_q11/{name}"), |b| b.iter(|| clinic_site::asset::brotli(black_box(&html))));
-        group.bench_function(format!("gzip_best/{name}"), |b| b.iter(|| clinic_site::asset::gzip(black_box(&html))));
+        group.bench_function(format!("brotli/{name}"), |b| b.iter(|| clinic_site::asset::brotli(black_box(&html))));
+        group.bench_function(format!("gzip/{name}"), |b| b.iter(|| clinic_site::asset::gzip(black_box(&html))));
     }
     group.finish();
 
