@@ -20,6 +20,10 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
+# Everything below is one function, read whole before it runs: bash reads a
+# script as it goes, so an edit to this file during a long run would
+# otherwise break it.
+main() {
 SKIP="${SKIP:-}"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 OUT="${OUT:-$BENCH_DIR/results/$STAMP}"
@@ -63,7 +67,7 @@ step scale "$BENCH_DIR/scale.sh"
 step criterion bash -c 'cd "$0" && git log -1 --format="commit: %h %s" && cargo bench --bench render -- --noplot' "$ROOT"
 step soak "$BENCH_DIR/soak.sh"
 step lighthouse "$BENCH_DIR/lighthouse.sh"
-step reload-latency python3 "$BENCH_DIR/reload-latency.py" "$ROOT/target/release/clinic-site"
+step reload-latency python3 "$BENCH_DIR/reload-latency.py" "$CLINIC_BIN"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
 END_COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || true)"
 if [ "$START_COMMIT" != "$END_COMMIT" ]; then
@@ -76,3 +80,6 @@ if [ -n "$FAILED" ]; then
   echo "steps that failed or missed a hard check (zero errors, server up):$FAILED"
   exit 1
 fi
+}
+
+main "$@"

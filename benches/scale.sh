@@ -34,7 +34,7 @@ T="$BENCH_TMP"
 RESULTS="${RESULTS:-$T/results}"
 mkdir -p "$RESULTS"
 TIMES="$RESULTS/scale.tsv"
-printf 'pages\ttool\trun\tseconds\tmax_rss_kb\n' >"$TIMES"
+printf 'pages\ttool\trun\tseconds\tmax_rss_kb\tcpu_seconds\tload1\n' >"$TIMES"
 
 cat >&2 <<EOF
 
@@ -43,19 +43,25 @@ mdbook: $(mdbook --version | awk '{print $2}')
 sizes: $SIZES pages; $REPEATS runs each (mdbook on the largest: $MDBOOK_REPEATS_LARGEST)
 EOF
 
-# timed PAGES TOOL RUN CMD...: runs CMD (output to a log), records seconds
-# and peak resident memory.
+# timed PAGES TOOL RUN CMD...: runs CMD (output to a log), records wall
+# seconds, peak resident memory, CPU seconds (user + system: unlike wall
+# time, it does not change when other work takes a core, and it shows how
+# much of the work ran in parallel) and the load average before the run.
 timed() {
   local pages="$1" tool="$2" run="$3"
   shift 3
-  /usr/bin/time -f '%e %M' -o "$T/time.txt" "$@" >"$T/last.log" 2>&1 || {
+  local load
+  load="$(cut -d' ' -f1 /proc/loadavg)"
+  /usr/bin/time -f '%e %M %U %S' -o "$T/time.txt" "$@" >"$T/last.log" 2>&1 || {
     echo "$tool failed on $pages pages:" >&2
     tail -n 30 "$T/last.log" >&2
     exit 1
   }
-  read -r secs rss <"$T/time.txt"
-  printf '%s\t%s\t%s\t%s\t%s\n' "$pages" "$tool" "$run" "$secs" "$rss" >>"$TIMES"
-  printf '  %5s pages  %-20s run %s  %8.2f s  %7.0f MB\n' "$pages" "$tool" "$run" "$secs" "$((rss / 1024))" >&2
+  local secs rss user sys cpu
+  read -r secs rss user sys <"$T/time.txt"
+  cpu="$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.2f", u + s}')"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$pages" "$tool" "$run" "$secs" "$rss" "$cpu" "$load" >>"$TIMES"
+  printf '  %5s pages  %-20s run %s  %8.2f s wall  %8.2f s CPU  %6.0f MB  (load %s)\n' "$pages" "$tool" "$run" "$secs" "$cpu" "$((rss / 1024))" "$load" >&2
 }
 
 largest="$(printf '%s\n' $SIZES | sort -n | tail -n1)"
@@ -84,44 +90,44 @@ done
 python3 - "$TIMES" <<'EOF'
 import statistics, sys
 from collections import defaultdict
-times = defaultdict(list)
-rss = defaultdict(list)
+wall, cpu, rss, load = defaultdict(list), defaultdict(list), defaultdict(list), []
 with open(sys.argv[1]) as f:
     next(f)
     for line in f:
-        pages, tool, run, secs, kb = line.rstrip("\n").split("\t")
-        times[(int(pages), tool)].append(float(secs))
-        rss[(int(pages), tool)].append(int(kb))
-sizes = sorted({p for p, _ in times})
+        pages, tool, run, secs, kb, cpus, load1 = line.rstrip("\n").split("\t")
+        key = (int(pages), tool)
+        wall[key].append(float(secs))
+        cpu[key].append(float(cpus))
+        rss[key].append(int(kb))
+        load.append(float(load1))
+med = lambda d, k: statistics.median(d[k])
+sizes = sorted({p for p, _ in wall})
 tools = ["clinic-site check", "clinic-site build", "mdbook build"]
 print()
-print("Median wall time in seconds (runs), peak memory, and seconds per 1,000 pages")
-print(f"{'pages':>6}  " + "  ".join(f"{t:>30}" for t in tools))
+print("Median wall time and CPU time (user + system) in seconds, number of runs, peak memory")
+print(f"{'pages':>6}  {'tool':18} {'wall s':>8} {'CPU s':>8} {'runs':>4} {'MB':>6} {'wall s/1k pages':>15} {'CPU s/1k pages':>14}")
 for p in sizes:
-    cells = []
     for t in tools:
-        v = times.get((p, t))
-        if v:
-            m = statistics.median(v)
-            cells.append(f"{m:8.2f} s ({len(v)}) {max(rss[(p, t)]) / 1024:5.0f} MB {m / p * 1000:6.2f}/1k")
-        else:
-            cells.append(f"{'-':>30}")
-    print(f"{p:6d}  " + "  ".join(f"{c:>30}" for c in cells))
+        k = (p, t)
+        if k in wall:
+            print(f"{p:6d}  {t:18} {med(wall, k):8.2f} {med(cpu, k):8.2f} {len(wall[k]):4d} {max(rss[k]) / 1024:6.0f} "
+                  f"{med(wall, k) / p * 1000:15.2f} {med(cpu, k) / p * 1000:14.2f}")
 print()
-print("Growth between sizes (time ratio for the page ratio; 1.0x per page = linear)")
+print("Growth between sizes: time ratio for the page ratio (x1.00 per page = linear)")
 for a, b in zip(sizes, sizes[1:]):
-    parts = []
     for t in tools:
-        if (a, t) in times and (b, t) in times:
-            r = statistics.median(times[(b, t)]) / statistics.median(times[(a, t)])
-            parts.append(f"{t}: x{r:.1f} ({r / (b / a):.2f}x per page)")
-    print(f"  {a} -> {b} pages (x{b // a}): " + "; ".join(parts))
+        if (a, t) in wall and (b, t) in wall:
+            w = med(wall, (b, t)) / max(med(wall, (a, t)), 0.01)
+            c = med(cpu, (b, t)) / max(med(cpu, (a, t)), 0.01)
+            print(f"  {a:5d} -> {b:5d} pages (x{b // a:2d})  {t:18} wall x{w:5.1f} ({w / (b / a):.2f} per page)   CPU x{c:5.1f} ({c / (b / a):.2f} per page)")
 print()
 for p in sizes:
-    if (p, "clinic-site build") in times and (p, "mdbook build") in times:
-        print(f"  {p} pages: clinic-site build / mdbook build = x{statistics.median(times[(p, 'clinic-site build')]) / statistics.median(times[(p, 'mdbook build')]):.2f}")
+    if (p, "clinic-site build") in wall and (p, "mdbook build") in wall:
+        print(f"  {p:5d} pages: clinic-site build / mdbook build: wall x{med(wall, (p, 'clinic-site build')) / med(wall, (p, 'mdbook build')):.2f}, "
+              f"CPU x{med(cpu, (p, 'clinic-site build')) / max(med(cpu, (p, 'mdbook build')), 0.01):.2f}")
+print(f"\nload average before the runs: median {statistics.median(load):.2f}, max {max(load):.2f} (2 cores; the build uses both, so other work slows its wall time)")
 big = max(sizes)
-if (big, "clinic-site build") in times:
-    m = statistics.median(times[(big, "clinic-site build")])
-    print(f"\ngoal: {big} pages built in under 5 s: {m:.1f} s ({'met' if m < 5 else 'NOT met'})")
+if (big, "clinic-site build") in wall:
+    m = med(wall, (big, "clinic-site build"))
+    print(f"goal: {big} pages built in under 5 s: {m:.1f} s wall ({'met' if m < 5 else 'NOT met'})")
 EOF
