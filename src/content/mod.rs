@@ -129,6 +129,31 @@ pub struct Settings {
     #[serde(default = "default_reading_grade")]
     pub max_reading_grade: f64,
     pub contact: Contact,
+    /// How long reader comments are kept (`[comments]`).
+    #[serde(default)]
+    pub comments: CommentSettings,
+}
+
+/// Rules for keeping readers' comments, stated on the privacy notice and
+/// enforced by the server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentSettings {
+    /// Rejected comments are deleted for good this many days after they
+    /// were rejected: they will never be published, so there is no reason
+    /// to keep what a reader wrote.
+    #[serde(default = "default_rejected_days")]
+    pub delete_rejected_after_days: u32,
+}
+
+impl Default for CommentSettings {
+    fn default() -> Self {
+        CommentSettings { delete_rejected_after_days: default_rejected_days() }
+    }
+}
+
+fn default_rejected_days() -> u32 {
+    30
 }
 
 fn default_reading_grade() -> f64 {
@@ -143,6 +168,14 @@ pub struct Contact {
     pub phone: String,
     /// Where patients book an appointment online, if the clinic has one.
     pub booking_url: Option<String>,
+    /// The number to call in an emergency where the clinic's readers live
+    /// (911 in the US, 999 in the UK, 112 in the EU).
+    #[serde(default = "default_emergency_number")]
+    pub emergency_number: String,
+}
+
+fn default_emergency_number() -> String {
+    "911".to_string()
 }
 
 impl Contact {
@@ -181,6 +214,9 @@ const SETTINGS_KEYS: &[(&str, &str)] = &[
     ("contact", "[contact] with phone = \"(555) 010-0142\" below it"),
     ("phone", "phone = \"(555) 010-0142\""),
     ("booking_url", "booking_url = \"https://www.example-clinic.com/book\""),
+    ("emergency_number", "emergency_number = \"911\""),
+    ("comments", "[comments] with delete_rejected_after_days = 30 below it"),
+    ("delete_rejected_after_days", "delete_rejected_after_days = 30"),
 ];
 
 /// Which pages to load.
