@@ -36,7 +36,7 @@ RESULTS="${RESULTS:-$T/results}"
 mkdir -p "$RESULTS" "$T/data" "$T/data-quiet"
 
 log "exporting the site with clinic-site build"
-"$BIN" build --content "$ROOT/content" --static "$ROOT/static" --data "$T/no-data" --out "$T/export" >&2
+"$BIN" build --allow-placeholders --content "$ROOT/content" --static "$ROOT/static" --data "$T/no-data" --out "$T/export" >&2
 chmod -R a+rX "$T/export"
 
 NGINX_PORT="$(free_port)"

@@ -42,6 +42,12 @@ pub struct BuildArgs {
     /// only; a missing database means no comments).
     #[arg(long, env = "CLINIC_DATA", default_value = "data", value_name = "DIR")]
     pub data: PathBuf,
+
+    /// Write the export even though site.toml still has sample settings (a
+    /// made-up phone number, an example address). Only for trying an export
+    /// out: never publish one built this way.
+    #[arg(long)]
+    pub allow_placeholders: bool,
 }
 
 /// What was written.

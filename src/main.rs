@@ -116,7 +116,8 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
         Some(store) => store.approved()?,
         None => Vec::new(),
     };
-    let site = Site::load(&args.content, &SiteOptions::public(&args.static_dir), &comments)?;
+    let options = if args.allow_placeholders { SiteOptions::public(&args.static_dir) } else { SiteOptions::export(&args.static_dir) };
+    let site = Site::load(&args.content, &options, &comments)?;
     let exported = export::export(&site, &args.out)?;
     println!("Wrote {} files ({} KB) to {}", exported.files, exported.bytes / 1024, args.out.display());
     Ok(())

@@ -9,8 +9,11 @@
 //! 4. Give every heading a unique id and a visible anchor link, and collect
 //!    the headings for the "On this page" list.
 //! 5. Turn `> [!URGENT] Title` blockquotes into care-card style callouts.
-//! 6. Write HTML, and return the links so they can be checked once every
-//!    page has rendered (a link may point at a heading on another page).
+//! 6. Turn `[^key]` markers into numbered links to the page's reference
+//!    list (the sources themselves are in `content/sources.toml`).
+//! 7. Write HTML, and return the links and citations so they can be checked
+//!    once every page has rendered (a link may point at a heading on
+//!    another page, a citation at a source).
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -34,6 +37,39 @@ pub struct Rendered {
     pub text: String,
     /// Things staff should hear about; the page still renders.
     pub notes: Vec<Note>,
+    /// Every `[^key]` marker, in order.
+    pub citations: Vec<Citation>,
+}
+
+impl Rendered {
+    /// Cited source keys in the order of their first marker: the numbers
+    /// the markers show are positions in this list, plus one.
+    pub fn cited_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = Vec::new();
+        for citation in &self.citations {
+            if !keys.contains(&citation.key.as_str()) {
+                keys.push(&citation.key);
+            }
+        }
+        keys
+    }
+
+    /// The ids of the markers citing `key`, for the reference list's links
+    /// back to the text.
+    pub fn marker_ids(&self, key: &str) -> Vec<&str> {
+        self.citations.iter().filter(|c| c.key == key).map(|c| c.id.as_str()).collect()
+    }
+}
+
+/// A `[^key]` marker in the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Citation {
+    /// The source's key in `content/sources.toml`, lowercased.
+    pub key: String,
+    /// The marker's own id, for the link back from the reference list.
+    pub id: String,
+    /// Byte offset in the markdown, for the line number in messages.
+    pub offset: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +109,10 @@ pub enum NoteKind {
     TitleLevelHeading,
     /// `> [!WORD]` with a word that is not a callout type.
     UnknownCallout(String),
+    /// A callout that must say what to do in its heading has none.
+    CalloutWithoutHeading(Callout),
+    /// `[^note]: text`: sources live in `content/sources.toml`, not in pages.
+    FootnoteDefinition(String),
 }
 
 /// The kinds of callout staff can type, modelled on the NHS care cards.
@@ -82,10 +122,12 @@ pub enum Callout {
     NonUrgent,
     Urgent,
     Emergency,
+    /// How strong the evidence is for what the page says.
+    Evidence,
 }
 
 impl Callout {
-    pub const ALL: [Callout; 4] = [Callout::Info, Callout::NonUrgent, Callout::Urgent, Callout::Emergency];
+    pub const ALL: [Callout; 5] = [Callout::Info, Callout::NonUrgent, Callout::Urgent, Callout::Emergency, Callout::Evidence];
 
     /// What staff type after `> [!`.
     pub fn marker(self) -> &'static str {
@@ -94,6 +136,7 @@ impl Callout {
             Callout::NonUrgent => "NON-URGENT",
             Callout::Urgent => "URGENT",
             Callout::Emergency => "EMERGENCY",
+            Callout::Evidence => "EVIDENCE",
         }
     }
 
@@ -104,6 +147,7 @@ impl Callout {
             Callout::NonUrgent => "Non-urgent advice",
             Callout::Urgent => "Urgent advice",
             Callout::Emergency => "Immediate action required",
+            Callout::Evidence => "About the evidence",
         }
     }
 
@@ -114,6 +158,7 @@ impl Callout {
             Callout::NonUrgent => "Contact your physical therapist if",
             Callout::Urgent => "Get medical help straight away if",
             Callout::Emergency => "Call your local emergency number if",
+            Callout::Evidence => "How strong is the evidence?",
         }
     }
 
@@ -123,7 +168,14 @@ impl Callout {
             Callout::NonUrgent => "callout-non-urgent",
             Callout::Urgent => "callout-urgent",
             Callout::Emergency => "callout-emergency",
+            Callout::Evidence => "callout-evidence",
         }
+    }
+
+    /// Emergency advice is read in a hurry: its heading must say what to
+    /// do ("Call 911 if"), never a generic one.
+    fn needs_heading(self) -> bool {
+        self == Callout::Emergency
     }
 
     fn from_marker(marker: &str) -> Option<Callout> {
@@ -145,6 +197,8 @@ const RESERVED_IDS: &[&str] = &[
     "comments-heading",
     "comment-received",
     "what-this-article-covers",
+    "about-this-information",
+    "feeling-unwell",
 ];
 
 /// The one place that decides which markdown extensions pages get.
@@ -173,12 +227,42 @@ pub fn render(markdown: &str) -> Rendered {
 }
 
 pub fn render_with(markdown: &str, options: &RenderOptions<'_>) -> Rendered {
-    let events: Vec<(Event<'_>, Range<usize>)> = parser(markdown).into_offset_iter().collect();
-    let mut writer = Writer { shift: options.heading_shift, prefix: options.id_prefix.to_string(), ..Writer::default() };
+    let source = with_marker_definitions(markdown);
+    let events: Vec<(Event<'_>, Range<usize>)> = parser(&source).into_offset_iter().collect();
+    let mut writer = Writer { shift: options.heading_shift, prefix: options.id_prefix.to_string(), body_len: markdown.len(), ..Writer::default() };
     writer.run(events);
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, writer.out.into_iter());
-    Rendered { html, headings: writer.headings, links: writer.links, words: writer.words, text: writer.text, notes: writer.notes }
+    Rendered { html, headings: writer.headings, links: writer.links, words: writer.words, text: writer.text, notes: writer.notes, citations: writer.citations }
+}
+
+/// pulldown-cmark reads `[^key]` as a footnote marker only when a
+/// `[^key]: ...` definition exists. Our markers point at the site's
+/// bibliography instead, so a definition is added after the text for every
+/// marker; the definitions are dropped while rendering, and offsets in the
+/// text are unchanged because they come after it.
+fn with_marker_definitions(markdown: &str) -> std::borrow::Cow<'_, str> {
+    let mut labels: Vec<&str> = Vec::new();
+    let mut rest = markdown;
+    while let Some(start) = rest.find("[^") {
+        let after = &rest[start + 2..];
+        let end = after.find(']').unwrap_or(after.len());
+        let label = &after[..end];
+        if end < after.len() && !label.is_empty() && !label.contains(|c: char| c.is_whitespace() || c == '[') && !labels.contains(&label) {
+            labels.push(label);
+        }
+        rest = &after[end.min(after.len())..];
+    }
+    if labels.is_empty() {
+        return markdown.into();
+    }
+    let mut source = String::with_capacity(markdown.len() + labels.len() * 16);
+    source.push_str(markdown);
+    source.push_str("\n\n");
+    for label in labels {
+        source.push_str(&format!("[^{label}]: .\n\n"));
+    }
+    source.into()
 }
 
 #[derive(Default)]
@@ -200,6 +284,14 @@ struct Writer<'a> {
     last_level: u8,
     shift: u8,
     prefix: String,
+    /// Length of the text staff wrote; events after it are the added
+    /// marker definitions.
+    body_len: usize,
+    citations: Vec<Citation>,
+    /// Cited keys in first-cited order: a marker's number is its place here.
+    cited: Vec<String>,
+    /// Inside a footnote definition, which is not shown.
+    in_definition: bool,
 }
 
 impl<'a> Writer<'a> {
@@ -207,7 +299,18 @@ impl<'a> Writer<'a> {
         self.last_level = 1 + self.shift;
         let mut events = events.into_iter().peekable();
         while let Some((event, range)) = events.next() {
+            if self.in_definition {
+                self.in_definition = !matches!(event, Event::End(TagEnd::FootnoteDefinition));
+                continue;
+            }
             match event {
+                Event::Start(Tag::FootnoteDefinition(label)) => {
+                    if range.start < self.body_len {
+                        self.notes.push(Note { offset: range.start, kind: NoteKind::FootnoteDefinition(label.to_string()) });
+                    }
+                    self.in_definition = true;
+                }
+                Event::FootnoteReference(label) => self.citation(&label, range.start),
                 Event::Start(Tag::Heading { level, id, .. }) => {
                     let mut inner = Vec::new();
                     for (event, range) in events.by_ref() {
@@ -292,6 +395,27 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// A numbered marker linking to the source in the page's reference list.
+    /// The number is the source's place in the order sources are first
+    /// cited, the order the list is in.
+    fn citation(&mut self, label: &str, offset: usize) {
+        let key = label.to_lowercase();
+        let number = match self.cited.iter().position(|k| *k == key) {
+            Some(i) => i + 1,
+            None => {
+                self.cited.push(key.clone());
+                self.cited.len()
+            }
+        };
+        let occurrence = self.citations.iter().filter(|c| c.key == key).count() + 1;
+        let safe = escape(&key);
+        let id = format!("{}cite-{safe}-{occurrence}", self.prefix);
+        self.out.push(Event::Html(
+            format!("<sup class=\"citation\"><a href=\"#{}ref-{safe}\" id=\"{id}\">[<span class=\"visually-hidden\">source </span>{number}]</a></sup>", self.prefix).into(),
+        ));
+        self.citations.push(Citation { key, id, offset });
+    }
+
     fn end_block(&mut self) {
         if !self.text.is_empty() && !self.text.ends_with('\n') {
             self.text.push('\n');
@@ -352,7 +476,11 @@ impl<'a> Writer<'a> {
             }
             return false;
         };
-        let title = marker.map(|(_, rest)| rest.trim()).filter(|t| !t.is_empty()).unwrap_or(callout.default_title()).to_string();
+        let written = marker.map(|(_, rest)| rest.trim()).filter(|t| !t.is_empty());
+        if written.is_none() && callout.needs_heading() {
+            self.notes.push(Note { offset, kind: NoteKind::CalloutWithoutHeading(callout) });
+        }
+        let title = written.unwrap_or(callout.default_title()).to_string();
         let level = (self.last_level + 1).clamp(2 + self.shift, 4 + self.shift).min(6);
         let id = self.unique_id(slugify(&title));
         self.out.push(Event::Html(
@@ -388,6 +516,8 @@ impl<'a> Writer<'a> {
     /// the ids the templates use.
     fn unique_id(&mut self, base: String) -> String {
         let base = if base.is_empty() { "section".to_string() } else { base };
+        // Citation markers and reference list entries use these prefixes.
+        let base = if base.starts_with("cite-") || base.starts_with("ref-") { format!("section-{base}") } else { base };
         let base = format!("{}{base}", self.prefix);
         let mut id = base.clone();
         let mut n = 1;

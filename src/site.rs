@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use crate::asset::{AssetUrls, Assets, Prepared};
 use crate::card::{self, CardText};
 use crate::comments::Comment;
-use crate::content::{self, Article, Content, ContentError, ContentErrors, Date, LoadOptions, Page, Settings, Severity, Source, validate};
+use crate::content::{self, Article, Bibliography, Content, ContentError, ContentErrors, Date, LoadOptions, Page, Review, Settings, Severity, validate};
 use crate::readability::Readability;
 use crate::render::{self, RenderOptions, Rendered, TocEntry};
 
@@ -27,11 +27,19 @@ pub struct SiteOptions {
     pub dev: bool,
     /// Where `/static/` files live, to check that images exist.
     pub static_dir: PathBuf,
+    /// Building a site to publish as files (`build`): sample settings that
+    /// a preview may run with are errors here.
+    pub publish: bool,
 }
 
 impl SiteOptions {
     pub fn public(static_dir: &Path) -> Self {
-        SiteOptions { dev: false, static_dir: static_dir.to_path_buf() }
+        SiteOptions { dev: false, static_dir: static_dir.to_path_buf(), publish: false }
+    }
+
+    /// For `build`: the export goes to patients as it is.
+    pub fn export(static_dir: &Path) -> Self {
+        SiteOptions { publish: true, ..SiteOptions::public(static_dir) }
     }
 }
 
@@ -59,7 +67,7 @@ impl Inspection {
 /// Renders every page of `content` and runs every check, without building
 /// the site.
 pub fn inspect(content: &Content, options: &SiteOptions) -> Inspection {
-    let articles: Vec<RenderedArticle<'_>> = content.articles.iter().map(RenderedArticle::new).collect();
+    let articles: Vec<RenderedArticle<'_>> = content.articles.iter().map(|a| RenderedArticle::new(a, &content.bibliography)).collect();
     inspect_rendered(content, &articles, options)
 }
 
@@ -69,8 +77,22 @@ fn inspect_rendered(content: &Content, articles: &[RenderedArticle<'_>], options
         .flat_map(|a| a.pages())
         .map(|(page, url, rendered)| validate::Checked { page, url, rendered, readability: Readability::of_blocks(&rendered.text) })
         .collect();
-    let context = validate::Context { static_dir: &options.static_dir, today: Date::today(), max_grade: content.settings.max_reading_grade };
-    let problems = validate::check(&checked, &context);
+    let context = validate::Context {
+        static_dir: &options.static_dir,
+        today: Date::today(),
+        max_grade: content.settings.max_reading_grade,
+        bibliography: &content.bibliography,
+        claim_words: &content.settings.claim_words,
+    };
+    let mut problems = validate::check(&checked, &context);
+    problems.extend(content.placeholders.iter().map(|p| {
+        let mut problem = p.clone();
+        if options.publish {
+            problem.severity = Severity::Error;
+            problem.hint = Some(format!("{} (a published export may not carry sample settings; run `check` to see them all)", p.hint.as_deref().unwrap_or("replace the sample value")));
+        }
+        problem
+    }));
     let pages = checked
         .iter()
         .map(|c| PageStats { path: c.page.path.clone(), url: c.url.to_string(), readability: c.readability, minutes: reading_minutes(c.rendered.words) })
@@ -142,7 +164,7 @@ impl Site {
     /// building keeps reloads, moderation and exports from drifting apart.
     pub fn build(content: Arc<Content>, options: &SiteOptions, comments: &[Comment]) -> Result<Site, ContentErrors> {
         let settings = &content.settings;
-        let articles: Vec<RenderedArticle<'_>> = content.articles.iter().map(RenderedArticle::new).collect();
+        let articles: Vec<RenderedArticle<'_>> = content.articles.iter().map(|a| RenderedArticle::new(a, &content.bibliography)).collect();
         let inspection = inspect_rendered(&content, &articles, options);
         if inspection.errors() > 0 {
             return Err(ContentErrors(inspection.problems));
@@ -189,6 +211,8 @@ impl Site {
             print.chrome.dev = dev;
             html.push((article.print_url(), render_html(&print)));
         }
+        let privacy = PrivacyTemplate { chrome: Chrome { dev, noindex: false, ..Chrome::plain(settings, &urls, PRIVACY_TITLE, PRIVACY_PATH) }, comments: &settings.comments };
+        html.push((PRIVACY_PATH.to_string(), render_html(&privacy)));
         let not_found = render_template(&NotFoundTemplate { chrome: Chrome { dev, ..Chrome::plain(settings, &urls, "Page not found", "/404/") }, articles: cards_for(&articles) });
         let pages: HashMap<String, Arc<Prepared>> = crate::asset::par_map(html, |(path, html)| (path, Prepared::html(html))).into_iter().collect();
         let loose = pages.keys().map(|path| (loose_key(path), path.clone())).collect();
@@ -382,17 +406,18 @@ fn robots(settings: &Settings) -> String {
 /// An article with each page rendered and given its address.
 struct RenderedArticle<'c> {
     article: &'c Article,
+    bibliography: &'c Bibliography,
     url: String,
     index: (String, Rendered),
     sections: Vec<(String, Rendered)>,
 }
 
 impl<'c> RenderedArticle<'c> {
-    fn new(article: &'c Article) -> Self {
+    fn new(article: &'c Article, bibliography: &'c Bibliography) -> Self {
         let url = format!("/{}/", article.slug);
         let index = (url.clone(), render::render(article.index.body()));
         let sections = article.sections.iter().map(|s| (format!("{url}{}/", s.slug), render::render(s.body()))).collect();
-        RenderedArticle { article, url, index, sections }
+        RenderedArticle { article, bibliography, url, index, sections }
     }
 
     fn title(&self) -> &'c str {
@@ -413,9 +438,9 @@ impl<'c> RenderedArticle<'c> {
         self.pages().map(|(_, _, r)| r.words).sum()
     }
 
-    /// The newest review date of any of its pages.
-    fn last_reviewed(&self) -> Date {
-        self.pages().map(|(p, _, _)| p.front.last_reviewed).max().expect("an article has its index page")
+    /// The newest date any of its pages changed or was reviewed.
+    fn last_modified(&self) -> Option<Date> {
+        self.pages().filter_map(|(p, _, _)| p.last_modified()).max()
     }
 }
 
@@ -524,10 +549,50 @@ pub struct SectionSummary {
     pub description: String,
 }
 
-pub struct Review {
-    pub last: Date,
-    pub next: Date,
-    pub by: Option<String>,
+/// What a page may honestly say about its review: "Reviewed by ... on ..."
+/// only when front matter names the reviewer; otherwise when it was last
+/// updated, and nothing about a review.
+pub struct PageStatus {
+    pub review: Option<Review>,
+    pub updated: Option<Date>,
+}
+
+impl PageStatus {
+    fn of(page: &Page) -> Self {
+        PageStatus { review: page.front.review(), updated: page.updated() }
+    }
+}
+
+/// One entry of a page's reference list.
+pub struct ReferenceView<'a> {
+    pub number: usize,
+    pub id: String,
+    pub reference: &'a content::Reference,
+    pub link: Option<String>,
+    /// Ids of the markers citing it, for links back to the text; empty for
+    /// a source that is listed but not cited in the text.
+    pub backlinks: Vec<String>,
+}
+
+/// The reference list for one page: its `[^key]` markers' sources in the
+/// numbers the markers show, then the sources only listed in front matter.
+fn references<'a>(page: &Page, rendered: &Rendered, bibliography: &'a Bibliography, prefix: &str) -> Vec<ReferenceView<'a>> {
+    let cited = rendered.cited_keys();
+    let listed = page.front.sources.iter().map(String::as_str).filter(|k| !cited.contains(k));
+    cited
+        .iter()
+        .copied()
+        .chain(listed)
+        .filter_map(|key| bibliography.get(key).map(|reference| (key, reference)))
+        .enumerate()
+        .map(|(i, (key, reference))| ReferenceView {
+            number: i + 1,
+            id: format!("{prefix}ref-{key}"),
+            reference,
+            link: reference.link(),
+            backlinks: rendered.marker_ids(key).into_iter().map(String::from).collect(),
+        })
+        .collect()
 }
 
 /// Plain share links: they work without JavaScript and load nothing from
@@ -596,8 +661,10 @@ pub struct ArticleTemplate<'a> {
     pub body: &'a str,
     /// On the article's front page: what each section covers.
     pub sections: Vec<SectionSummary>,
-    pub sources: &'a [Source],
-    pub review: Review,
+    /// The page's numbered reference list: cited sources in the order they
+    /// are first cited, then those only listed in `sources`.
+    pub references: Vec<ReferenceView<'a>>,
+    pub status: PageStatus,
     pub share: ShareLinks,
     /// Approved comments and the way to add one; `None` where comments are
     /// off.
@@ -611,6 +678,7 @@ pub struct PrintSection<'a> {
     pub title: &'a str,
     pub id: String,
     pub body: String,
+    pub references: Vec<ReferenceView<'a>>,
 }
 
 #[derive(Template)]
@@ -621,7 +689,7 @@ pub struct PrintTemplate<'a> {
     pub article_url: String,
     pub online_url: String,
     pub sections: Vec<PrintSection<'a>>,
-    pub review: Review,
+    pub status: PageStatus,
     /// Inline SVG that opens the online article when scanned.
     pub qr_svg: String,
 }
@@ -631,6 +699,20 @@ pub struct PrintTemplate<'a> {
 struct CommentsClosedTemplate<'a> {
     chrome: Chrome<'a>,
     page: &'a CommentPage,
+}
+
+/// Where the privacy notice lives; the footer of every page links to it.
+pub const PRIVACY_PATH: &str = "/privacy/";
+const PRIVACY_TITLE: &str = "How we handle your comments";
+
+/// What is kept when a reader comments, for how long, and how to have it
+/// removed. Built from the settings the server enforces, so the notice
+/// cannot drift from what happens.
+#[derive(Template)]
+#[template(path = "privacy.html")]
+struct PrivacyTemplate<'a> {
+    chrome: Chrome<'a>,
+    comments: &'a content::CommentSettings,
 }
 
 #[derive(Template)]
@@ -654,7 +736,7 @@ fn cards_for(articles: &[RenderedArticle<'_>]) -> Vec<Card> {
 }
 
 fn home_chrome<'a>(settings: &'a Settings, assets: &'a AssetUrls, card: &str) -> Chrome<'a> {
-    const DESCRIPTION: &str = "Clear, reviewed information from our physical therapists to help you understand your condition and your treatment.";
+    const DESCRIPTION: &str = "Clear information from our physical therapists, with its sources, to help you understand your condition and your treatment.";
     let title = format!("Patient information from {}", settings.clinic_name);
     let mut chrome = Chrome::shared(settings, assets, &title, DESCRIPTION, "/", card, "website");
     chrome.title = title;
@@ -702,7 +784,7 @@ fn article_page<'a>(
     };
     let mut chrome = Chrome::shared(settings, assets, &page.front.title, &page.front.description, url, card, "article");
     chrome.dev = dev;
-    chrome.json_ld = script_safe_json(&medical_web_page(settings, article, page, &chrome.canonical));
+    chrome.json_ld = script_safe_json(&medical_web_page(settings, article, page, rendered, &chrome.canonical));
     let share = ShareLinks::new(&page.front.title, &chrome.canonical, &settings.clinic_name);
     ArticleTemplate {
         chrome,
@@ -719,8 +801,8 @@ fn article_page<'a>(
         toc: render::table_of_contents(&rendered.headings),
         body: &rendered.html,
         sections,
-        sources: &page.front.sources,
-        review: review(page),
+        references: references(page, rendered, article.bibliography, ""),
+        status: PageStatus::of(page),
         share,
         comments: None,
         prev: index.checked_sub(1).map(nav),
@@ -753,12 +835,9 @@ fn comments_view(url: &str, comments: &[Comment]) -> CommentsView {
     CommentsView { list, form_url: format!("{url}comment/") }
 }
 
-fn review(page: &Page) -> Review {
-    Review { last: page.front.last_reviewed, next: page.front.next_review(), by: page.front.reviewed_by.clone() }
-}
 
 /// Schema.org description of one article page, for search engines.
-fn medical_web_page(settings: &Settings, article: &RenderedArticle<'_>, page: &Page, canonical: &str) -> serde_json::Value {
+fn medical_web_page(settings: &Settings, article: &RenderedArticle<'_>, page: &Page, rendered: &Rendered, canonical: &str) -> serde_json::Value {
     let mut value = json!({
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",
@@ -766,7 +845,6 @@ fn medical_web_page(settings: &Settings, article: &RenderedArticle<'_>, page: &P
         "description": page.front.description,
         "url": canonical,
         "inLanguage": settings.language,
-        "lastReviewed": page.front.last_reviewed.iso(),
         "audience": { "@type": "MedicalAudience", "audienceType": "Patient" },
         "publisher": publisher(settings),
         "isPartOf": { "@type": "MedicalWebPage", "name": article.title(), "url": format!("{}{}", settings.base_url, article.url) },
@@ -774,8 +852,18 @@ fn medical_web_page(settings: &Settings, article: &RenderedArticle<'_>, page: &P
     if let Some(about) = &article.article.index.front.about {
         value["about"] = json!({ "@type": "MedicalTherapy", "name": about });
     }
-    if let Some(by) = &page.front.reviewed_by {
-        value["reviewedBy"] = json!({ "@type": "Person", "name": by });
+    // Search engines show review dates as a mark of quality: only a review
+    // someone made is claimed.
+    if let Some(review) = page.front.review() {
+        value["lastReviewed"] = review.on.iso().into();
+        value["reviewedBy"] = json!({ "@type": "Person", "name": review.by });
+    }
+    if let Some(updated) = page.updated() {
+        value["dateModified"] = updated.iso().into();
+    }
+    let citations: Vec<serde_json::Value> = references(page, rendered, article.bibliography, "").iter().map(|r| r.reference.json_ld()).collect();
+    if !citations.is_empty() {
+        value["citation"] = citations.into();
     }
     value
 }
@@ -792,8 +880,9 @@ fn print_page<'a>(settings: &'a Settings, assets: &'a AssetUrls, article: &'a Re
             // section's title; ids get the section's slug so they stay unique.
             let prefix = format!("{}-", page.slug);
             let shift = if i == 0 { 0 } else { 1 };
-            let body = render::render_with(page.body(), &RenderOptions { heading_shift: shift, id_prefix: &prefix }).html;
-            PrintSection { title: &page.front.title, id: page.slug.clone(), body }
+            let rendered = render::render_with(page.body(), &RenderOptions { heading_shift: shift, id_prefix: &prefix });
+            let references = references(page, &rendered, article.bibliography, &prefix);
+            PrintSection { title: &page.front.title, id: page.slug.clone(), body: rendered.html, references }
         })
         .collect();
     PrintTemplate {
@@ -803,7 +892,7 @@ fn print_page<'a>(settings: &'a Settings, assets: &'a AssetUrls, article: &'a Re
         qr_svg: qr_svg(&online_url),
         online_url,
         sections,
-        review: review(&article.article.index),
+        status: PageStatus::of(&article.article.index),
     }
 }
 
@@ -823,15 +912,14 @@ fn qr_svg(url: &str) -> String {
 /// `/sitemap.xml`: every published page with its last review date.
 fn sitemap(settings: &Settings, articles: &[RenderedArticle<'_>]) -> String {
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-    let mut entry = |path: &str, date: Date| {
-        xml.push_str(&format!("  <url><loc>{}{}</loc><lastmod>{}</lastmod></url>\n", settings.base_url, render::escape(path), date.iso()));
+    let mut entry = |path: &str, date: Option<Date>| {
+        let lastmod = date.map(|d| format!("<lastmod>{}</lastmod>", d.iso())).unwrap_or_default();
+        xml.push_str(&format!("  <url><loc>{}{}</loc>{lastmod}</url>\n", settings.base_url, render::escape(path)));
     };
-    if let Some(newest) = articles.iter().map(RenderedArticle::last_reviewed).max() {
-        entry("/", newest);
-    }
+    entry("/", articles.iter().filter_map(RenderedArticle::last_modified).max());
     for article in articles {
         for (page, url, _) in article.pages() {
-            entry(url, page.front.last_reviewed);
+            entry(url, page.last_modified());
         }
     }
     xml.push_str("</urlset>\n");

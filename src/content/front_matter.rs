@@ -26,16 +26,22 @@ pub struct FrontMatter {
     pub weight: i64,
     /// The last part of the page's web address; defaults to the file name.
     pub slug: Option<String>,
-    /// When a clinician last checked the page.
-    pub last_reviewed: Date,
+    /// When the page's text last changed for readers; shown as "Last updated"
+    /// when the page has no clinical review. The file's modification date
+    /// stands in when it is not given.
+    pub updated: Option<Date>,
+    /// When a clinician last checked the page. Only with `reviewed_by`: a
+    /// page never claims a review without naming who made it.
+    pub last_reviewed: Option<Date>,
     /// When the page is next due for a check; a year after `last_reviewed`
     /// unless given.
     pub next_review: Option<Date>,
-    /// Who checked the page clinically, shown beside the review dates.
+    /// Who checked the page clinically, with credentials ("Jane Smith, DPT").
     pub reviewed_by: Option<String>,
-    /// References listed under "Sources" at the end of the page.
+    /// Keys of entries in `content/sources.toml` listed under "Sources" even
+    /// where the text does not cite them with a `[^key]` marker.
     #[serde(default)]
-    pub sources: Vec<Source>,
+    pub sources: Vec<String>,
     /// A draft is not published.
     #[serde(default)]
     pub draft: bool,
@@ -52,17 +58,27 @@ pub struct FrontMatter {
 }
 
 impl FrontMatter {
-    pub fn next_review(&self) -> Date {
-        self.next_review.unwrap_or_else(|| self.last_reviewed.add_years(1))
+    /// The page's clinical review, when front matter names both who made it
+    /// and when. Anything less is not shown to readers as a review.
+    pub fn review(&self) -> Option<Review> {
+        let (by, on) = (self.reviewed_by.as_ref()?, self.last_reviewed?);
+        Some(Review { by: by.clone(), on, next: self.next_review.unwrap_or_else(|| on.add_years(1)) })
     }
 }
 
-/// A reference shown in the page's "Sources" list.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Source {
-    pub title: String,
-    pub url: String,
+/// A clinical review as readers are told of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    /// Name and credentials, as written: "Jane Smith, DPT".
+    pub by: String,
+    pub on: Date,
+    pub next: Date,
+}
+
+/// Whether `reviewed_by` gives credentials after the name ("Jane Smith, DPT"):
+/// readers judge a review by who made it.
+pub fn names_credentials(reviewed_by: &str) -> bool {
+    matches!(reviewed_by.split_once(','), Some((name, credentials)) if !name.trim().is_empty() && credentials.chars().any(char::is_alphabetic))
 }
 
 /// The keys a page may set, each with an example line used in hints.
@@ -71,10 +87,11 @@ pub const PAGE_KEYS: &[(&str, &str)] = &[
     ("description", "description = \"One plain sentence about what this page covers.\""),
     ("weight", "weight = 2"),
     ("slug", "slug = \"side-effects\""),
+    ("updated", "updated = 2026-01-15"),
     ("last_reviewed", "last_reviewed = 2026-01-15"),
     ("next_review", "next_review = 2027-01-15"),
     ("reviewed_by", "reviewed_by = \"Jane Smith, DPT\""),
-    ("sources", "sources = [{ title = \"Name of the source\", url = \"https://...\" }]"),
+    ("sources", "sources = [\"gattie-2017\", \"nice-ng193\"]"),
     ("draft", "draft = true"),
     ("aliases", "aliases = [\"/dry-needling/side-effects/\"]"),
     ("about", "about = \"Dry needling\""),
@@ -96,7 +113,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Parsed, Vec<ContentError>> {
     let first_line = text.lines().next().unwrap_or("");
     if first_line.trim_end() != FENCE {
         return Err(vec![ContentError::new(path, 1, "front matter missing: the file must start with a line of three plus signs (+++)")
-            .hint("put the page's settings at the very top between two +++ lines, like:\n  +++\n  title = \"Page title\"\n  description = \"One plain sentence about the page.\"\n  last_reviewed = 2026-01-15\n  +++")]);
+            .hint("put the page's settings at the very top between two +++ lines, like:\n  +++\n  title = \"Page title\"\n  description = \"One plain sentence about the page.\"\n  updated = 2026-01-15\n  +++")]);
     }
     let toml_start = bom + first_line.len() + 1;
     let mut offset = toml_start;
@@ -321,7 +338,7 @@ mod tests {
         parse(Path::new("content/a/page.md"), &src).err().expect("front matter should be refused")[0].to_string()
     }
 
-    const GOOD: &str = "title = \"T\"\ndescription = \"D\"\nlast_reviewed = 2026-01-15\n";
+    const GOOD: &str = "title = \"T\"\ndescription = \"D\"\nupdated = 2026-01-15\n";
 
     #[test]
     fn valid_front_matter_parses_with_defaults() {
@@ -330,20 +347,30 @@ mod tests {
         assert_eq!(parsed.front.title, "T");
         assert_eq!(parsed.front.weight, 0);
         assert!(!parsed.front.draft);
-        assert_eq!(parsed.front.next_review(), Date::new(2027, 1, 15).unwrap());
+        assert_eq!(parsed.front.review(), None, "no reviewer named, so no review");
         assert_eq!(&src[parsed.body_start..], "Body\n");
     }
 
     #[test]
+    fn a_review_needs_a_reviewer_and_a_date_and_defaults_its_next_date() {
+        let front = |extra: &str| parse(Path::new("p.md"), &format!("+++\n{GOOD}{extra}+++\nBody\n")).ok().unwrap().front;
+        assert_eq!(front("last_reviewed = 2026-01-15\n").review(), None);
+        assert_eq!(front("reviewed_by = \"Jane Smith, DPT\"\n").review(), None);
+        let review = front("reviewed_by = \"Jane Smith, DPT\"\nlast_reviewed = 2024-02-29\n").review().unwrap();
+        assert_eq!((review.by.as_str(), review.on, review.next), ("Jane Smith, DPT", Date::new(2024, 2, 29).unwrap(), Date::new(2025, 2, 28).unwrap()));
+        assert!(names_credentials("Jane Smith, DPT") && !names_credentials("Jane Smith") && !names_credentials("Jane Smith, ") && !names_credentials(", DPT"));
+    }
+
+    #[test]
     fn missing_required_key_points_at_the_closing_fence() {
-        let message = error_for("title = \"T\"\nlast_reviewed = 2026-01-15\n");
+        let message = error_for("title = \"T\"\nupdated = 2026-01-15\n");
         assert!(message.starts_with("content/a/page.md:4:1: error: front matter: missing required key \"description\""), "{message}");
         assert!(message.contains("hint: add a line such as description = "), "{message}");
     }
 
     #[test]
     fn unknown_key_is_rejected_with_the_nearest_valid_key() {
-        let message = error_for("titel = \"T\"\ndescription = \"D\"\nlast_reviewed = 2026-01-15\n");
+        let message = error_for("titel = \"T\"\ndescription = \"D\"\nupdated = 2026-01-15\n");
         assert!(message.starts_with("content/a/page.md:2:1: error: front matter: unknown key \"titel\""), "{message}");
         assert!(message.contains("did you mean \"title\"?"), "{message}");
     }
@@ -357,14 +384,14 @@ mod tests {
 
     #[test]
     fn impossible_date_is_explained() {
-        let message = error_for("title = \"T\"\ndescription = \"D\"\nlast_reviewed = \"2026-02-30\"\n");
+        let message = error_for("title = \"T\"\ndescription = \"D\"\nupdated = \"2026-02-30\"\n");
         assert!(message.starts_with("content/a/page.md:4:"), "{message}");
         assert!(message.contains("not a real calendar date"), "{message}");
     }
 
     #[test]
     fn toml_syntax_error_gives_its_line() {
-        let message = error_for("title = \"T\ndescription = \"D\"\nlast_reviewed = 2026-01-15\n");
+        let message = error_for("title = \"T\ndescription = \"D\"\nupdated = 2026-01-15\n");
         assert!(message.starts_with("content/a/page.md:2:"), "{message}");
         assert!(message.contains("not valid TOML"), "{message}");
     }

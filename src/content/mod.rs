@@ -6,6 +6,7 @@
 //! markdown into HTML is `render`'s job and checks that span pages are in
 //! `validate`.
 
+pub mod bibliography;
 pub mod front_matter;
 pub mod validate;
 
@@ -14,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use front_matter::{Date, FrontMatter, Source};
+pub use bibliography::{Bibliography, Reference};
+pub use front_matter::{Date, FrontMatter, Review};
 
 /// Everything under the content folder, parsed but not yet rendered.
 #[derive(Debug, Clone)]
@@ -22,6 +24,11 @@ pub struct Content {
     pub settings: Settings,
     /// Articles in folder-name order (the home page lists them so).
     pub articles: Vec<Article>,
+    /// `sources.toml`: every source pages may cite.
+    pub bibliography: Bibliography,
+    /// Sample values still in `site.toml`, as warnings: a preview may run
+    /// with them, a published export may not.
+    pub placeholders: Vec<ContentError>,
 }
 
 /// One article: a front page and its sections in reading order.
@@ -47,6 +54,8 @@ pub struct Page {
     pub source: String,
     /// Byte offset in `source` where the markdown body starts.
     pub body_start: usize,
+    /// The file's modification date, standing in for `updated`.
+    pub modified: Option<Date>,
 }
 
 impl Page {
@@ -57,7 +66,7 @@ impl Page {
             Some(slug) => slug.clone(),
             None => file_slug(path),
         };
-        let page = Page { path: path.to_path_buf(), front: parsed.front, slug, source, body_start: parsed.body_start };
+        let page = Page { path: path.to_path_buf(), front: parsed.front, slug, source, body_start: parsed.body_start, modified: None };
         let mut errors = Vec::new();
         if !is_valid_slug(&page.slug) {
             let (line, hint) = match page.front.slug {
@@ -66,6 +75,7 @@ impl Page {
             };
             errors.push(ContentError::new(path, line, format!("the web address part \"{}\" is not allowed", page.slug)).hint(hint));
         }
+        errors.extend(page.review_problems());
         if page.body().trim().is_empty() {
             errors.push(
                 ContentError::new(path, page.line_at(page.body_start), "this page has no text after its front matter")
@@ -78,7 +88,67 @@ impl Page {
     /// Reads and parses a file from disk.
     pub fn from_file(path: &Path) -> Result<Page, Vec<ContentError>> {
         let source = read_text(path)?;
-        Page::parse(path, source)
+        let mut page = Page::parse(path, source)?;
+        page.modified = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| Date::from_unix(d.as_secs() as i64));
+        Ok(page)
+    }
+
+    /// When the text last changed, for "Last updated": `updated` from the
+    /// front matter, or the file's modification date.
+    pub fn updated(&self) -> Option<Date> {
+        self.front.updated.or(self.modified)
+    }
+
+    /// The newest date the page was changed or reviewed, for the sitemap.
+    pub fn last_modified(&self) -> Option<Date> {
+        self.updated().max(self.front.review().map(|r| r.on))
+    }
+
+    /// A page may tell readers it was clinically reviewed only when it names
+    /// who reviewed it, with credentials, and when: a date typed on its own
+    /// would be a claim nobody made.
+    fn review_problems(&self) -> Vec<ContentError> {
+        let front = &self.front;
+        let mut errors = Vec::new();
+        let reviewer_hint = "add who reviewed it, with credentials, like reviewed_by = \"Jane Smith, DPT\"; only a clinician who checked the page may be named";
+        match (&front.reviewed_by, front.last_reviewed) {
+            (None, Some(_)) => errors.push(
+                ContentError::new(&self.path, self.line_of_key("last_reviewed"), "last_reviewed is set but reviewed_by is not: a page may only say it was reviewed if it names who reviewed it")
+                    .hint(format!("{reviewer_hint}; or remove last_reviewed and use updated = ... for the date the text changed")),
+            ),
+            (Some(_), None) => errors.push(
+                ContentError::new(&self.path, self.line_of_key("reviewed_by"), "reviewed_by is set but last_reviewed is not: readers need to know when the review was made")
+                    .hint("add the date of the review, like last_reviewed = 2026-01-15"),
+            ),
+            _ => {}
+        }
+        if let Some(by) = &front.reviewed_by
+            && !front_matter::names_credentials(by)
+        {
+            errors.push(
+                ContentError::new(&self.path, self.line_of_key("reviewed_by"), format!("reviewed_by \"{by}\" does not give the reviewer's credentials"))
+                    .hint("write the name, a comma, then the credentials, like reviewed_by = \"Jane Smith, DPT\""),
+            );
+        }
+        if front.next_review.is_some() && front.review().is_none() && errors.is_empty() {
+            errors.push(
+                ContentError::new(&self.path, self.line_of_key("next_review"), "next_review is set but the page has no clinical review")
+                    .hint("a next review date follows a review: add reviewed_by and last_reviewed, or remove next_review"),
+            );
+        }
+        if let (Some(review), Some(next)) = (front.review(), front.next_review)
+            && next <= review.on
+        {
+            errors.push(
+                ContentError::new(&self.path, self.line_of_key("next_review"), format!("next_review ({}) is not after last_reviewed ({})", next.long(), review.on.long()))
+                    .hint("set the date the page should next be checked, usually a year after the review"),
+            );
+        }
+        errors
     }
 
     pub fn body(&self) -> &str {
@@ -129,6 +199,10 @@ pub struct Settings {
     #[serde(default = "default_reading_grade")]
     pub max_reading_grade: f64,
     pub contact: Contact,
+    /// Words that make a health claim; `check` asks for a source on pages
+    /// that use them.
+    #[serde(default = "default_claim_words")]
+    pub claim_words: Vec<String>,
     /// How long reader comments are kept (`[comments]`).
     #[serde(default)]
     pub comments: CommentSettings,
@@ -158,6 +232,12 @@ fn default_rejected_days() -> u32 {
 
 fn default_reading_grade() -> f64 {
     8.0
+}
+
+/// Words that promise an outcome. A patient reading them deserves to see
+/// where the promise comes from.
+fn default_claim_words() -> Vec<String> {
+    ["effective", "cure", "proven", "heals", "safe and", "pain-free", "relieves", "guaranteed", "miracle"].map(String::from).to_vec()
 }
 
 /// How patients reach the clinic; shown in every footer.
@@ -195,13 +275,72 @@ impl Settings {
         })?;
         let trimmed = settings.base_url.trim_end_matches('/');
         if !(trimmed.starts_with("https://") || trimmed.starts_with("http://")) || trimmed.contains(char::is_whitespace) {
-            let line = source.lines().position(|l| l.trim_start().starts_with("base_url")).map_or(1, |i| i + 1);
+            let line = settings_line(source, "base_url");
             return Err(ContentError::new(path, line, format!("base_url \"{}\" is not a web address", settings.base_url))
                 .hint("write the site's public address with https://, like base_url = \"https://www.example-clinic.com\""));
         }
         settings.base_url = trimmed.to_string();
         Ok(settings)
     }
+}
+
+/// The line a setting is written on; 1 when it is not written out.
+fn settings_line(source: &str, key: &str) -> usize {
+    source.lines().position(|l| l.split('=').next().is_some_and(|k| k.trim() == key)).map_or(1, |i| i + 1)
+}
+
+/// The sample clinic's name, shipped in `content/site.toml`.
+const SAMPLE_CLINIC_NAME: &str = "Riverside Physical Therapy";
+
+/// Sample values a clinic must replace before publishing: they look real
+/// to patients, and previews, the sitemap and printed QR codes carry them.
+pub fn placeholders(path: &Path, source: &str, settings: &Settings) -> Vec<ContentError> {
+    let mut found = Vec::new();
+    let mut report = |key: &str, message: String, hint: &str| found.push(ContentError::new(path, settings_line(source, key), message).hint(hint).warning());
+    if settings.clinic_name.trim().is_empty() || settings.clinic_name.trim() == SAMPLE_CLINIC_NAME {
+        report("clinic_name", format!("clinic_name is still the sample name \"{}\"", settings.clinic_name), "put the clinic's name as patients know it, like clinic_name = \"Lakeside Physical Therapy\"");
+    }
+    if let Some(host) = placeholder_host(&settings.base_url) {
+        report("base_url", format!("base_url \"{}\" is a sample address: {host} is not a real website", settings.base_url), "put the address where patients will find the site, like base_url = \"https://www.your-clinic.com\"; link previews, the sitemap and printed QR codes use it");
+    }
+    match settings.contact.phone.trim() {
+        "" => report("phone", "the clinic's phone number is empty".to_string(), "patients need a number to call: put it under [contact] like phone = \"(312) 555-2368\" as it should be shown"),
+        phone if is_fictional_phone(phone) => report("phone", format!("phone \"{phone}\" is a made-up number (555 numbers are kept for films and examples)"), "put the clinic's real phone number, as patients should dial it"),
+        _ => {}
+    }
+    if let Some(url) = &settings.contact.booking_url
+        && let Some(host) = placeholder_host(url)
+    {
+        report("booking_url", format!("booking_url \"{url}\" is a sample address: {host} is not a real website"), "put the page where patients book, or remove booking_url if the clinic has none");
+    }
+    if settings.contact.emergency_number.trim().is_empty() {
+        report("emergency_number", "the emergency number is empty".to_string(), "put the number to call in an emergency where the clinic's patients live, like emergency_number = \"911\"");
+    }
+    found
+}
+
+/// The host of an address that cannot be a public website: the names kept
+/// for examples and tests (RFC 2606, RFC 6761) and this machine.
+fn placeholder_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let host = rest.split(['/', '?', '#', ':']).next().unwrap_or("").to_ascii_lowercase();
+    let reserved_tld = [".example", ".test", ".invalid", ".localhost", ".local"].iter().any(|tld| host.ends_with(tld));
+    let example_domain = ["example.com", "example.org", "example.net"].iter().any(|d| host == *d || host.ends_with(&format!(".{d}")));
+    let this_machine = host == "localhost" || host.starts_with("127.") || host == "[::1]" || host == "0.0.0.0";
+    (reserved_tld || example_domain || this_machine || host.is_empty()).then_some(host)
+}
+
+/// North American numbers that cannot be a clinic's: area code 555 does
+/// not exist, and 555-0100 to 555-0199 are kept for fiction in every area.
+fn is_fictional_phone(phone: &str) -> bool {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let digits = match digits.len() {
+        11 if digits.starts_with('1') => &digits[1..],
+        10 => &digits[..],
+        _ => return false,
+    };
+    let (area, exchange, line) = (&digits[..3], &digits[3..6], &digits[6..]);
+    area == "555" || (exchange == "555" && ("0100".."0200").contains(&line))
 }
 
 /// Keys `site.toml` may hold, with an example line for each.
@@ -211,6 +350,7 @@ const SETTINGS_KEYS: &[(&str, &str)] = &[
     ("language", "language = \"en-US\""),
     ("disclaimer", "disclaimer = \"This article is general information, not medical advice.\""),
     ("max_reading_grade", "max_reading_grade = 8"),
+    ("claim_words", "claim_words = [\"effective\", \"cure\", \"proven\"]"),
     ("contact", "[contact] with phone = \"(555) 010-0142\" below it"),
     ("phone", "phone = \"(555) 010-0142\""),
     ("booking_url", "booking_url = \"https://www.example-clinic.com/book\""),
@@ -241,18 +381,27 @@ pub fn load(dir: &Path, options: LoadOptions) -> Result<Content, ContentErrors> 
 pub fn load_all(dir: &Path, options: LoadOptions) -> (Option<Content>, Vec<ContentError>) {
     let mut errors = Vec::new();
     let settings_path = dir.join("site.toml");
+    let mut placeholders = Vec::new();
     let settings = match read_text(&settings_path) {
-        Ok(source) => Settings::parse(&settings_path, &source).map_err(|e| errors.push(e)).ok(),
+        Ok(source) => Settings::parse(&settings_path, &source)
+            .map_err(|e| errors.push(e))
+            .ok()
+            .inspect(|settings| placeholders = self::placeholders(&settings_path, &source, settings)),
         Err(mut e) => {
             errors.append(&mut e);
             None
         }
     };
+    let (bibliography, mut problems) = Bibliography::load(dir);
+    errors.append(&mut problems);
 
     let mut articles = Vec::new();
     match sorted_entries(dir) {
         Ok(entries) => {
             for entry in entries {
+                if entry.file_name().is_some_and(|n| n == bibliography::FILE) {
+                    continue;
+                }
                 if entry.is_dir() {
                     let (article, mut problems) = load_article(&entry, options);
                     errors.append(&mut problems);
@@ -273,7 +422,7 @@ pub fn load_all(dir: &Path, options: LoadOptions) -> (Option<Content>, Vec<Conte
                 .hint("an article is a folder with an index.md file in it, like content/dry-needling/index.md"),
         );
     }
-    let content = settings.filter(|_| !articles.is_empty()).map(|settings| Content { settings, articles });
+    let content = settings.filter(|_| !articles.is_empty()).map(|settings| Content { settings, articles, bibliography, placeholders });
     (content, errors)
 }
 
@@ -351,7 +500,7 @@ fn is_readme(path: &Path) -> bool {
     path.file_name().is_some_and(|n| n.eq_ignore_ascii_case("README.md"))
 }
 
-fn read_text(path: &Path) -> Result<String, Vec<ContentError>> {
+pub(crate) fn read_text(path: &Path) -> Result<String, Vec<ContentError>> {
     std::fs::read_to_string(path).map_err(|e| {
         let hint = match e.kind() {
             std::io::ErrorKind::NotFound => "create the file, or check the folder name given with --content",
@@ -529,7 +678,7 @@ mod tests {
 
     #[test]
     fn empty_body_is_an_error_on_the_line_after_the_front_matter() {
-        let src = "+++\ntitle = \"T\"\ndescription = \"D\"\nlast_reviewed = 2026-01-01\n+++\n\n";
+        let src = "+++\ntitle = \"T\"\ndescription = \"D\"\nupdated = 2026-01-01\n+++\n\n";
         let errors = Page::parse(Path::new("content/a/x.md"), src.into()).unwrap_err();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].to_string().lines().next().unwrap(), "content/a/x.md:6:1: error: this page has no text after its front matter");
@@ -537,9 +686,72 @@ mod tests {
 
     #[test]
     fn bad_file_name_is_reported_with_a_suggestion() {
-        let src = "+++\ntitle = \"T\"\ndescription = \"D\"\nlast_reviewed = 2026-01-01\n+++\nText.\n";
+        let src = "+++\ntitle = \"T\"\ndescription = \"D\"\nupdated = 2026-01-01\n+++\nText.\n";
         let errors = Page::parse(Path::new("content/a/Side Effects.md"), src.into()).unwrap_err();
         assert!(errors[0].message.contains("\"Side Effects\" is not allowed"), "{}", errors[0]);
         assert!(errors[0].hint.as_deref().unwrap().contains("side-effects.md"));
+    }
+
+    fn review_errors(front: &str) -> Vec<String> {
+        let src = format!("+++\ntitle = \"T\"\ndescription = \"D\"\n{front}+++\nText.\n");
+        Page::parse(Path::new("content/a/x.md"), src).err().unwrap_or_default().iter().map(|e| e.to_string()).collect()
+    }
+
+    #[test]
+    fn a_review_claim_needs_a_named_reviewer_with_credentials() {
+        assert!(review_errors("reviewed_by = \"Jane Smith, DPT\"\nlast_reviewed = 2026-01-15\n").is_empty());
+        let undated = review_errors("last_reviewed = 2026-11-20\n");
+        assert!(undated[0].starts_with("content/a/x.md:4:1: error: last_reviewed is set but reviewed_by is not"), "{undated:?}");
+        let nameless = review_errors("reviewed_by = \"Jane Smith, DPT\"\n");
+        assert!(nameless[0].starts_with("content/a/x.md:4:1: error: reviewed_by is set but last_reviewed is not"), "{nameless:?}");
+        let no_credentials = review_errors("reviewed_by = \"Jane Smith\"\nlast_reviewed = 2026-01-15\n");
+        assert!(no_credentials[0].contains("does not give the reviewer's credentials"), "{no_credentials:?}");
+        let orphan_next = review_errors("next_review = 2027-01-15\n");
+        assert!(orphan_next[0].contains("next_review is set but the page has no clinical review"), "{orphan_next:?}");
+        let backwards = review_errors("reviewed_by = \"Jane Smith, DPT\"\nlast_reviewed = 2026-01-15\nnext_review = 2025-01-15\n");
+        assert!(backwards[0].contains("is not after last_reviewed"), "{backwards:?}");
+    }
+
+    fn placeholder_messages(source: &str) -> Vec<String> {
+        let path = Path::new("content/site.toml");
+        let settings = Settings::parse(path, source).unwrap();
+        placeholders(path, source, &settings).iter().map(ToString::to_string).collect()
+    }
+
+    const REAL: &str = "clinic_name = \"Lakeside PT\"\nbase_url = \"https://www.lakeside-pt.com\"\nlanguage = \"en-US\"\ndisclaimer = \"General information.\"\n[contact]\nphone = \"(312) 555-2368\"\n";
+
+    #[test]
+    fn real_looking_settings_have_no_placeholders() {
+        assert_eq!(placeholder_messages(REAL), Vec::<String>::new());
+    }
+
+    #[test]
+    fn sample_settings_are_reported_where_they_are_written() {
+        let sample = REAL
+            .replace("Lakeside PT", "Riverside Physical Therapy")
+            .replace("https://www.lakeside-pt.com", "https://riverside-pt.example")
+            .replace("(312) 555-2368", "(555) 010-0142");
+        let messages = placeholder_messages(&format!("{sample}booking_url = \"https://example.com/book\"\n"));
+        assert_eq!(messages.len(), 4, "{messages:?}");
+        assert!(messages[0].starts_with("content/site.toml:1:1: warning: clinic_name is still the sample name"), "{}", messages[0]);
+        assert!(messages[1].starts_with("content/site.toml:2:1: warning: base_url \"https://riverside-pt.example\" is a sample address"), "{}", messages[1]);
+        assert!(messages[2].starts_with("content/site.toml:6:1: warning: phone \"(555) 010-0142\" is a made-up number"), "{}", messages[2]);
+        assert!(messages[3].starts_with("content/site.toml:7:1: warning: booking_url"), "{}", messages[3]);
+    }
+
+    #[test]
+    fn fictional_phone_numbers_and_reserved_hosts_are_recognised() {
+        for fake in ["(555) 010-0142", "555-123-4567", "+1 312 555 0100", "1-800-555-0199"] {
+            assert!(is_fictional_phone(fake), "{fake}");
+        }
+        for real in ["(312) 555-2368", "+1 312 555 0200", "020 7946 0000", "911"] {
+            assert!(!is_fictional_phone(real), "{real}");
+        }
+        for host in ["https://clinic.test", "https://a.invalid/x", "http://localhost:3000", "https://www.example.org", "http://127.0.0.1"] {
+            assert!(placeholder_host(host).is_some(), "{host}");
+        }
+        for host in ["https://www.nhs.uk", "https://example-clinic.com", "https://testing.org"] {
+            assert!(placeholder_host(host).is_none(), "{host}");
+        }
     }
 }

@@ -1,11 +1,12 @@
 //! Checks that need more than one file, or a page's rendered headings:
-//! duplicate addresses, links to pages or headings that do not exist, and
-//! what rendering had to change in a page.
+//! duplicate addresses, links to pages or headings that do not exist,
+//! citations of sources that do not exist, claims without sources, review
+//! status, and what rendering had to change in a page.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use super::{ContentError, Date, Page};
+use super::{Bibliography, ContentError, Date, Page};
 use crate::readability::Readability;
 use crate::render::{NoteKind, Rendered};
 
@@ -25,6 +26,10 @@ pub struct Context<'a> {
     pub today: Date,
     /// From `site.toml`: pages reading above this grade get a warning.
     pub max_grade: f64,
+    /// The sources pages may cite.
+    pub bibliography: &'a Bibliography,
+    /// From `site.toml`: words that make a health claim.
+    pub claim_words: &'a [String],
 }
 
 /// Link phrases that say nothing out of context: screen reader users often
@@ -57,8 +62,125 @@ pub fn check(pages: &[Checked<'_>], context: &Context<'_>) -> Vec<ContentError> 
         notes(checked, &mut problems);
         links(checked, &anchors, context, &mut problems);
         readability(checked, context, &mut problems);
+        citations(checked, context, &mut problems);
+        claims(checked, context, &mut problems);
     }
+    unused_sources(pages, context, &mut problems);
     problems
+}
+
+/// Every marker and every listed key must name a source in the
+/// bibliography: a citation that leads nowhere is worse than none.
+fn citations(checked: &Checked<'_>, context: &Context<'_>, problems: &mut Vec<ContentError>) {
+    let page = checked.page;
+    let known = || {
+        let keys: Vec<&str> = context.bibliography.entries.keys().map(String::as_str).collect();
+        if keys.is_empty() { format!("{} has no sources yet", context.bibliography.path.display()) } else { format!("the sources are: {}", keys.join(", ")) }
+    };
+    let suggestion = |key: &str| {
+        let keys: Vec<&str> = context.bibliography.entries.keys().map(String::as_str).collect();
+        super::front_matter::closest(key, &keys).map(|k| format!("did you mean [^{k}]? Otherwise, ")).unwrap_or_default()
+    };
+    for citation in &checked.rendered.citations {
+        if context.bibliography.get(&citation.key).is_none() {
+            problems.push(
+                page.error_in_body(citation.offset, format!("[^{}] cites a source that is not in {}", citation.key, context.bibliography.path.display()))
+                    .hint(format!("{}add it to {} under [{}], or use the key of a source that is there; {}", suggestion(&citation.key), context.bibliography.path.display(), citation.key, known())),
+            );
+        }
+    }
+    for key in &page.front.sources {
+        if context.bibliography.get(key).is_none() {
+            problems.push(
+                ContentError::new(&page.path, line_of_text(page, key, "sources"), format!("sources lists \"{key}\", which is not in {}", context.bibliography.path.display()))
+                    .hint(format!("add it to {} under [{key}], or use the key of a source that is there; {}", context.bibliography.path.display(), known())),
+            );
+        }
+    }
+}
+
+/// A source nobody cites is either forgotten or cited under another key.
+fn unused_sources(pages: &[Checked<'_>], context: &Context<'_>, problems: &mut Vec<ContentError>) {
+    let used: HashSet<&str> = pages
+        .iter()
+        .flat_map(|c| c.rendered.citations.iter().map(|citation| citation.key.as_str()).chain(c.page.front.sources.iter().map(String::as_str)))
+        .collect();
+    for key in context.bibliography.entries.keys().filter(|k| !used.contains(k.as_str())) {
+        problems.push(
+            ContentError::new(&context.bibliography.path, context.bibliography.line_of(key), format!("the source [{key}] is not cited or listed on any page"))
+                .hint(format!("cite it with [^{key}] after the sentence it supports, list it in a page's sources, or remove it"))
+                .warning(),
+        );
+    }
+}
+
+/// Words that promise an outcome, on a page that shows no source for it.
+/// One warning per sentence, at the first such word.
+fn claims(checked: &Checked<'_>, context: &Context<'_>, problems: &mut Vec<ContentError>) {
+    let page = checked.page;
+    if !page.front.sources.is_empty() || !checked.rendered.citations.is_empty() || context.claim_words.is_empty() {
+        return;
+    }
+    // The title and description make claims in search results and previews too.
+    let front_lines = ["title", "description"].map(|key| page.line_of_key(key));
+    let mut offset = 0;
+    for (index, line) in page.source.split_inclusive('\n').enumerate() {
+        let in_body = offset >= page.body_start;
+        let start = offset;
+        offset += line.len();
+        if !in_body && !front_lines.contains(&(index + 1)) {
+            continue;
+        }
+        for (sentence_start, sentence) in sentences(line) {
+            let mut found: Vec<(usize, &str)> = context.claim_words.iter().filter_map(|word| find_claim(sentence, word).map(|at| (at, word.as_str()))).collect();
+            found.sort_unstable();
+            let Some(&(first, _)) = found.first() else { continue };
+            let mut words: Vec<&str> = found.iter().map(|(_, w)| *w).collect();
+            words.dedup();
+            let (line_number, column) = super::line_col(&page.source, start + sentence_start + first);
+            problems.push(
+                ContentError::new(&page.path, line_number, format!("\"{}\" makes a health claim, but this page has no sources", words.join("\", \"")))
+                    .column(column)
+                    .hint("add a source that supports it (cite it with [^key] or list it in sources), or soften the claim, like \"can help\" or \"some people find\"")
+                    .warning(),
+            );
+        }
+    }
+}
+
+/// A line's sentences with their byte offsets: split after . ! or ?
+/// followed by a space, which is all a warning's position needs.
+fn sentences(line: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = line.as_bytes();
+    for i in 0..bytes.len() {
+        if matches!(bytes[i], b'.' | b'!' | b'?') && bytes.get(i + 1).is_some_and(u8::is_ascii_whitespace) {
+            out.push((start, &line[start..=i]));
+            start = i + 1;
+        }
+    }
+    out.push((start, &line[start..]));
+    out
+}
+
+/// Where a claim word or phrase starts in `text`, case-insensitively, as a
+/// whole word or with a common ending ("effectively", "cured", "relieves").
+fn find_claim(text: &str, word: &str) -> Option<usize> {
+    let lower = text.to_lowercase();
+    let word = word.trim().to_lowercase();
+    if word.is_empty() || lower.len() != text.len() {
+        // Case folding changed byte lengths (rare scripts): offsets would
+        // be wrong, so match exactly instead.
+        return text.find(word.as_str()).filter(|_| !word.is_empty());
+    }
+    let is_letter = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    lower.match_indices(word.as_str()).map(|(at, _)| at).find(|&at| {
+        let before = lower[..at].chars().next_back();
+        let after = &lower[at + word.len()..];
+        let ending: String = after.chars().take_while(|c| c.is_alphanumeric()).collect();
+        !is_letter(before) && ["", "s", "d", "ly", "ed", "es", "ness"].contains(&ending.as_str())
+    })
 }
 
 /// Lengths that link previews and search results cut, and review dates.
@@ -85,17 +207,24 @@ fn front_matter(page: &Page, context: &Context<'_>, problems: &mut Vec<ContentEr
                 .warning(),
         );
     }
-    let next = front.next_review();
-    if next < context.today {
+    let Some(review) = front.review() else {
         problems.push(
-            ContentError::new(&page.path, page.line_of_key(if front.next_review.is_some() { "next_review" } else { "last_reviewed" }), format!("this page was due for clinical review on {}", next.long()))
+            ContentError::new(&page.path, 1, "this page has not been clinically reviewed, so it shows \"Last updated\" and no review claim")
+                .hint("ask a clinician to check it, then add reviewed_by = \"Name, credentials\" and last_reviewed = <the date they did> (see \"Clinical review\" in README.md)")
+                .warning(),
+        );
+        return;
+    };
+    if review.next < context.today {
+        problems.push(
+            ContentError::new(&page.path, page.line_of_key(if front.next_review.is_some() { "next_review" } else { "last_reviewed" }), format!("this page was due for clinical review on {}", review.next.long()))
                 .hint("ask a clinician to check the page, then set last_reviewed to the date they did")
                 .warning(),
         );
     }
-    if front.last_reviewed > context.today {
+    if review.on > context.today {
         problems.push(
-            ContentError::new(&page.path, page.line_of_key("last_reviewed"), format!("last_reviewed is in the future ({})", front.last_reviewed.long()))
+            ContentError::new(&page.path, page.line_of_key("last_reviewed"), format!("last_reviewed is in the future ({})", review.on.long()))
                 .hint("set it to the date the page was actually checked")
                 .warning(),
         );
@@ -131,7 +260,7 @@ fn readability(checked: &Checked<'_>, context: &Context<'_>, problems: &mut Vec<
 }
 
 /// Paths the server uses itself, which no page or old address may take.
-const RESERVED: &[&str] = &["og", "static", "healthz", "admin", "print", "sitemap.xml", "robots.txt"];
+const RESERVED: &[&str] = &["og", "static", "healthz", "admin", "print", "privacy", "sitemap.xml", "robots.txt"];
 
 /// Old addresses must look like paths, and each may lead to one page only.
 fn aliases(pages: &[Checked<'_>], problems: &mut Vec<ContentError>) {
@@ -147,7 +276,7 @@ fn aliases(pages: &[Checked<'_>], problems: &mut Vec<ContentError>) {
             );
         }
         for alias in &page.front.aliases {
-            let line = line_of_text(page, alias);
+            let line = line_of_text(page, alias, "aliases");
             if !alias.starts_with('/') || alias.contains(['?', '#', ' ', '\\']) || alias.len() > 200 {
                 problems.push(
                     ContentError::new(&page.path, line, format!("the old address \"{alias}\" is not a path on this site"))
@@ -167,10 +296,11 @@ fn aliases(pages: &[Checked<'_>], problems: &mut Vec<ContentError>) {
     }
 }
 
-/// The line of the front matter where `text` is written, in quotes.
-fn line_of_text(page: &Page, text: &str) -> usize {
+/// The line of the front matter where `text` is written, in quotes; the
+/// line of `key` when it cannot be found.
+fn line_of_text(page: &Page, text: &str, key: &str) -> usize {
     let quoted = format!("\"{text}\"");
-    page.source[..page.body_start].find(&quoted).map_or_else(|| page.line_of_key("aliases"), |offset| page.line_at(offset))
+    page.source[..page.body_start].find(&quoted).map_or_else(|| page.line_of_key(key), |offset| page.line_at(offset))
 }
 
 fn notes(checked: &Checked<'_>, problems: &mut Vec<ContentError>) {
@@ -193,7 +323,11 @@ fn notes(checked: &Checked<'_>, problems: &mut Vec<ContentError>) {
                 .hint("start section headings with ## (and ### for parts inside them)")
                 .warning(),
             NoteKind::UnknownCallout(word) => at(format!("\"[!{word}]\" is not a kind of callout"))
-                .hint("use one of > [!INFO], > [!NON-URGENT], > [!URGENT] or > [!EMERGENCY]"),
+                .hint("use one of > [!INFO], > [!NON-URGENT], > [!URGENT], > [!EMERGENCY] or > [!EVIDENCE]"),
+            NoteKind::CalloutWithoutHeading(callout) => at(format!("this [!{}] callout has no heading", callout.marker()))
+                .hint(format!("say what to do on the marker's line, like > [!{}] Call 911 if", callout.marker())),
+            NoteKind::FootnoteDefinition(label) => at(format!("the source note [^{label}]: ... is not shown: sources are written once, in sources.toml"))
+                .hint(format!("move the source into content/sources.toml under [{label}] with its authors, title and note, and keep [^{label}] in the text")),
         });
     }
 }
@@ -293,7 +427,24 @@ fn internal_target(from: &str, dest: &str) -> Option<(String, Option<String>)> {
 
 #[cfg(test)]
 mod tests {
-    use super::internal_target;
+    use super::{find_claim, internal_target, sentences};
+
+    #[test]
+    fn claim_words_match_whole_words_and_common_endings() {
+        assert_eq!(find_claim("A safe and effective treatment", "effective"), Some(11));
+        assert_eq!(find_claim("How It Effectively Relieves Pain", "effective"), Some(7));
+        assert_eq!(find_claim("Yes, it is safe and quick", "safe and"), Some(11));
+        assert_eq!(find_claim("living pain-free!", "pain-free"), Some(7));
+        assert_eq!(find_claim("it was cured", "cure"), Some(7));
+        assert_eq!(find_claim("a secure place", "cure"), None);
+        assert_eq!(find_claim("ineffective", "effective"), None);
+        assert_eq!(find_claim("curettage", "cure"), None);
+    }
+
+    #[test]
+    fn sentences_keep_their_offsets() {
+        assert_eq!(sentences("One. Two! Three"), vec![(0, "One."), (4, " Two!"), (9, " Three")]);
+    }
 
     #[test]
     fn internal_links_resolve_like_a_browser_would() {

@@ -101,7 +101,7 @@ pub fn approved_comments(store: &Store) -> Vec<Comment> {
 
 impl Config {
     pub fn site_options(&self) -> SiteOptions {
-        SiteOptions { dev: self.dev, static_dir: self.static_dir.clone() }
+        SiteOptions { dev: self.dev, static_dir: self.static_dir.clone(), publish: false }
     }
 }
 

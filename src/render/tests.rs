@@ -87,10 +87,10 @@ fn unknown_callout_stays_a_quote_and_is_reported() {
 }
 
 #[test]
-fn extensions_tables_footnotes_strikethrough_and_smart_quotes_are_on() {
-    let out = html("| a | b |\n|---|---|\n| 1 | 2 |\n\nSee note[^1]. ~~old~~ \"quoted\" it's\n\n[^1]: The note.\n");
+fn extensions_tables_citations_strikethrough_and_smart_quotes_are_on() {
+    let out = html("| a | b |\n|---|---|\n| 1 | 2 |\n\nSee note.[^src-1] ~~old~~ \"quoted\" it's\n");
     assert!(out.contains("<table>"), "{out}");
-    assert!(out.contains("footnote"), "{out}");
+    assert!(out.contains("class=\"citation\""), "{out}");
     assert!(out.contains("<del>old</del>"), "{out}");
     assert!(out.contains("“quoted” it’s"), "{out}");
 }
@@ -118,4 +118,47 @@ fn table_of_contents_nests_h3_under_h2() {
         shape,
         vec![("early".into(), vec![]), ("a".into(), vec!["a1".into(), "a2".into()]), ("b".into(), vec![])]
     );
+}
+
+#[test]
+fn citation_markers_are_numbered_in_first_cited_order_and_link_both_ways() {
+    let out = render("One.[^b-2020] Two.[^A-2019][^b-2020]\n\nThree `[^not-a-marker]`.[^a-2019]\n");
+    assert_eq!(out.cited_keys(), vec!["b-2020", "a-2019"], "keys are lowercased, first-cited first");
+    assert_eq!(out.marker_ids("a-2019"), vec!["cite-a-2019-1", "cite-a-2019-2"]);
+    assert!(out.html.contains("<sup class=\"citation\"><a href=\"#ref-b-2020\" id=\"cite-b-2020-1\">[<span class=\"visually-hidden\">source </span>1]</a></sup>"), "{}", out.html);
+    assert!(out.html.contains("id=\"cite-a-2019-1\">[<span class=\"visually-hidden\">source </span>2]"), "{}", out.html);
+    assert!(out.html.contains("id=\"cite-b-2020-2\">[<span class=\"visually-hidden\">source </span>1]"), "{}", out.html);
+    assert!(out.html.contains("<code>[^not-a-marker]</code>"), "code is left alone: {}", out.html);
+    assert!(!out.html.contains("footnote"), "the added definitions are not shown: {}", out.html);
+    assert_eq!(out.citations[0].offset, 4, "offsets point into the text staff wrote");
+    assert!(out.notes.is_empty(), "{:?}", out.notes);
+}
+
+#[test]
+fn citation_ids_and_prefixes_keep_print_pages_unique() {
+    let out = render_with("Text.[^x-1]\n\n## Ref x 1\n", &RenderOptions { heading_shift: 1, id_prefix: "safety-" });
+    assert!(out.html.contains("href=\"#safety-ref-x-1\" id=\"safety-cite-x-1-1\""), "{}", out.html);
+    assert_eq!(out.headings[0].id, "safety-section-ref-x-1", "a heading never takes a reference list id, prefixed or not");
+    let plain = render("## Ref x 1\n");
+    assert_eq!(plain.headings[0].id, "section-ref-x-1", "headings never take a reference list id");
+}
+
+#[test]
+fn footnote_definitions_in_a_page_are_reported_and_not_shown() {
+    let out = render("Claim.[^x]\n\n[^x]: A note typed in the page.\n");
+    assert!(!out.html.contains("A note typed"), "{}", out.html);
+    assert_eq!(out.notes, vec![Note { offset: 12, kind: NoteKind::FootnoteDefinition("x".into()) }]);
+    assert_eq!(out.citations.len(), 1);
+}
+
+#[test]
+fn evidence_callouts_have_their_own_label_and_emergency_callouts_need_a_heading() {
+    let evidence = render("> [!EVIDENCE]\n>\n> Most studies are small.\n");
+    assert!(evidence.html.contains("callout callout-evidence"), "{}", evidence.html);
+    assert!(evidence.html.contains("About the evidence<span class=\"visually-hidden\">:</span></span> How strong is the evidence?"), "{}", evidence.html);
+    assert!(evidence.notes.is_empty());
+    let bare = render("> [!EMERGENCY]\n>\n> Call now.\n");
+    assert_eq!(bare.notes, vec![Note { offset: 0, kind: NoteKind::CalloutWithoutHeading(Callout::Emergency) }]);
+    let titled = render("> [!EMERGENCY] Call 911 if\n>\n> - chest pain\n");
+    assert!(titled.notes.is_empty());
 }

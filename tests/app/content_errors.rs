@@ -32,7 +32,7 @@ fn links_to_missing_pages_and_headings_are_errors() {
     let text = messages("broken-link");
     assert!(text.contains("tests/fixtures/invalid/broken-link/guide/index.md:9:5: error: link to /guide/safety/ matches no page"), "{text}");
     assert!(text.contains("tests/fixtures/invalid/broken-link/guide/index.md:9:40: error: link to #nowhere matches no heading on /guide/"), "{text}");
-    assert!(text.ends_with("2 errors found in the content"), "{text}");
+    assert!(text.ends_with("2 errors and 2 warnings found in the content"), "{text}");
 }
 
 

@@ -7,7 +7,9 @@ use crate::helpers::*;
 
 fn build(content: &str, out: &std::path::Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_clinic-site"))
-        .args(["build", "--content", content, "--out", out.to_str().unwrap(), "--data", out.parent().unwrap().join("no-data").to_str().unwrap()])
+        // The fixtures and the sample content use sample settings on purpose
+        // (see `builds_with_sample_settings_are_refused`).
+        .args(["build", "--allow-placeholders", "--content", content, "--out", out.to_str().unwrap(), "--data", out.parent().unwrap().join("no-data").to_str().unwrap()])
         .output()
         .expect("the binary runs")
 }

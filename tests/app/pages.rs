@@ -113,7 +113,10 @@ async fn headings_have_unique_ids_and_anchor_links() {
 async fn section_pages_have_an_on_this_page_list_of_their_headings() {
     let html = get(&real_app(), "/dry-needling/migraines/").await.html();
     let entries: Vec<String> = select(&html, "nav.on-this-page a").iter().map(|a| collapse(&a.text().collect::<String>())).collect();
-    assert_eq!(entries, ["1. Reduces Muscle Tension", "2. Improves Blood Flow", "3. Breaks the Pain Cycle"]);
+    assert_eq!(
+        entries,
+        ["1. Reduces Muscle Tension", "2. Improves Blood Flow", "3. Breaks the Pain Cycle", "How strong is the evidence?", "Get help straight away if your headache"]
+    );
 }
 
 #[tokio::test]
@@ -124,26 +127,72 @@ async fn session_steps_are_an_ordered_list() {
 }
 
 #[tokio::test]
-async fn safety_page_has_an_urgent_when_to_get_medical_help_callout() {
+async fn safety_page_sends_chest_symptoms_to_911_and_infection_to_same_day_help() {
     let html = get(&real_app(), "/dry-needling/safety/").await.html();
-    let heading = text_of(&html, ".callout-urgent h3");
-    assert_eq!(heading, "Urgent advice: When to get medical help");
-    let body = text_of(&html, ".callout-urgent");
-    assert!(body.contains("chest pain or shortness of breath"), "{body}");
+    let emergency = text_of(&html, ".callout-emergency");
+    assert_eq!(text_of(&html, ".callout-emergency h3"), "Immediate action required: Call 911 if you have chest pain or shortness of breath");
+    for words in ["collapsed lung", "some hours after your session"] {
+        assert!(emergency.contains(words), "{words:?} missing from: {emergency}");
+    }
+    let urgent = text_of(&html, ".callout-urgent");
+    assert_eq!(text_of(&html, ".callout-urgent h3"), "Urgent advice: Get medical help the same day if");
+    assert!(urgent.contains("signs of infection") && urgent.contains("fainted"), "{urgent}");
+    assert!(!urgent.contains("chest pain"), "chest symptoms are an emergency, not same-day advice: {urgent}");
 }
 
 #[tokio::test]
-async fn every_page_shows_review_dates_reading_time_disclaimer_and_contact() {
+async fn patients_are_told_what_to_mention_before_a_first_session() {
+    let html = get(&real_app(), "/dry-needling/what-to-expect/").await.html();
+    let before = text_of(&html, ".callout-info");
+    assert!(before.starts_with("Information: Before your appointment: tell your therapist if you"), "{before}");
+    for point in ["pregnant", "thins your blood", "infection where the needles would go", "allergic to metal", "stop the treatment whenever you want"] {
+        assert!(before.contains(point), "{point:?} missing: {before}");
+    }
+    let reassurance = select(&html, ".prose p a").into_iter().find(|a| a.text().collect::<String>() == "don’t worry!").expect("\"don't worry!\" is a link");
+    assert_eq!(reassurance.value().attr("href"), Some("/dry-needling/safety/"));
+}
+
+#[tokio::test]
+async fn the_migraine_page_lists_headache_warning_signs() {
+    let html = get(&real_app(), "/dry-needling/migraines/").await.html();
+    let urgent = text_of(&html, ".callout-urgent");
+    assert!(urgent.starts_with("Urgent advice: Get help straight away if your headache"), "{urgent}");
+    for sign in ["suddenly and is very severe", "blow to your head", "slurred speech", "stiff neck", "call 911"] {
+        assert!(urgent.contains(sign), "{sign:?} missing: {urgent}");
+    }
+}
+
+#[tokio::test]
+async fn pages_that_make_claims_say_how_strong_the_evidence_is_with_sources() {
+    let app = real_app();
+    for path in ["/dry-needling/", "/dry-needling/migraines/", "/dry-needling/chronic-pain/"] {
+        let html = get(&app, path).await.html();
+        let note = text_of(&html, ".callout-evidence");
+        assert!(note.starts_with("About the evidence:"), "{path}: {note}");
+        assert!(note.contains("quality"), "{path} says how strong the evidence is: {note}");
+        let markers = select(&html, ".callout-evidence sup.citation a");
+        assert!(!markers.is_empty(), "{path}: the evidence note cites its sources");
+        for marker in markers {
+            let target = marker.value().attr("href").expect("href").trim_start_matches('#').to_string();
+            assert_eq!(select(&html, &format!("section.sources li[id='{target}']")).len(), 1, "{path}: {target} is in the list");
+        }
+    }
+}
+
+#[tokio::test]
+async fn unreviewed_pages_say_when_they_were_updated_and_claim_no_review() {
     let app = real_app();
     for (path, _) in ARTICLE {
-        let html = get(&app, path).await.html();
+        let response = get(&app, path).await;
+        let html = response.html();
         let review = text_of(&html, ".review");
-        assert!(review.contains("Page last reviewed: 20 November 2026"), "{path}: {review}");
-        assert!(review.contains("Next review due: 20 November 2027"), "{path}: {review}");
+        assert_eq!(review, "Last updated 1 December 2026.", "{path}");
+        assert!(!response.body.to_lowercase().contains("reviewed by") && !response.body.contains("Page last reviewed"), "{path} claims a review");
         assert!(text_of(&html, ".page-meta").contains(" minute read"), "{path}");
         let footer = text_of(&html, "footer");
         assert!(footer.contains("not medical advice"), "{path}: {footer}");
         assert_eq!(select(&html, "footer a[href='tel:5550100142']").len(), 1, "{path}");
+        assert_eq!(select(&html, "footer a[href='/privacy/']").len(), 1, "{path}");
         assert_eq!(select(&html, "a.skip-link[href='#main-content']").len(), 1, "{path}");
         assert_eq!(select(&html, "main#main-content").len(), 1, "{path}");
         assert_eq!(text_of(&html, "nav[aria-label='Breadcrumb'] li"), "Home", "{path}");
@@ -151,15 +200,35 @@ async fn every_page_shows_review_dates_reading_time_disclaimer_and_contact() {
 }
 
 #[tokio::test]
-async fn reviewer_sources_and_explicit_next_review_are_shown_when_given() {
+async fn a_named_review_with_its_dates_and_numbered_sources_is_shown_when_given() {
     let html = get(&fixture_app("valid"), "/guide/").await.html();
     let review = text_of(&html, ".review");
-    assert!(review.contains("Next review due: 15 July 2026"), "{review}");
-    assert!(review.contains("Reviewed by: Jane Smith, DPT"), "{review}");
-    let sources = select(&html, "section.sources a");
+    assert_eq!(review, "Reviewed by Jane Smith, DPT on 15 January 2026. Next review due 15 July 2026.");
+    let sources = select(&html, "section.sources li");
     assert_eq!(sources.len(), 1);
-    assert_eq!(sources[0].value().attr("href"), Some("https://example.org/source"));
-    assert_eq!(collapse(&sources[0].text().collect::<String>()), "A source about \"quotes\" & ampersands");
+    assert_eq!(sources[0].value().attr("id"), Some("ref-test-source"));
+    let link = select(&html, "section.sources li a");
+    assert_eq!(link[0].value().attr("href"), Some("https://example.org/source"));
+    assert_eq!(collapse(&link[0].text().collect::<String>()), "A source about \"quotes\" & ampersands");
+    let entry = text_of(&html, "section.sources li");
+    assert!(entry.contains("Test A, Example B.") && entry.contains("Test Press; 2020."), "{entry}");
+    assert!(entry.contains("What it says: What the test source says, with <b>markup</b> that must stay text."), "{entry}");
+    assert!(select(&html, "section.sources b").is_empty(), "source text is escaped");
+}
+
+#[tokio::test]
+async fn citation_markers_and_reference_entries_link_to_each_other() {
+    let html = get(&real_app(), "/dry-needling/right-for-you/").await.html();
+    let markers = select(&html, ".prose sup.citation a");
+    let numbers: Vec<String> = markers.iter().map(|a| collapse(&a.text().collect::<String>())).collect();
+    assert_eq!(numbers, ["[source 1]", "[source 2]"]);
+    let entries: Vec<&str> = select(&html, "section.sources ol > li").iter().filter_map(|li| li.value().attr("id")).collect();
+    assert_eq!(entries, ["ref-gattie-2017", "ref-pourahmadi-2021"], "numbered in the order they are cited");
+    for marker in &markers {
+        let id = marker.value().attr("id").expect("a marker has an id to come back to");
+        let target = marker.value().attr("href").expect("href");
+        assert_eq!(select(&html, &format!("section.sources li{target} a[href='#{id}']")).len(), 1, "{target} links back to {id}");
+    }
 }
 
 #[tokio::test]

@@ -53,7 +53,7 @@ fn a_new_page_appears_in_the_navigation_without_a_restart() {
     assert_eq!(server.get("/guide/third/").0, 404);
     std::fs::write(
         content.path().join("guide/third.md"),
-        "+++\ntitle = \"Third Part\"\ndescription = \"A part added while the server was running.\"\nweight = 5\nlast_reviewed = 2026-01-15\n+++\n\nNew text.\n",
+        "+++\ntitle = \"Third Part\"\ndescription = \"A part added while the server was running.\"\nweight = 5\nupdated = 2026-01-15\n+++\n\nNew text.\n",
     )
     .unwrap();
     assert!(wait_until(20, || server.get("/guide/third/").0 == 200), "the new page never appeared");

@@ -79,7 +79,12 @@ async fn json_ld_describes_a_medical_web_page() {
         assert_eq!(data["description"], meta(&html, "name", "description"), "{path}");
         assert_eq!(data["url"], format!("https://riverside-pt.example{path}"), "{path}");
         assert_eq!(data["inLanguage"], "en-US", "{path}");
-        assert_eq!(data["lastReviewed"], "2026-11-20", "{path}");
+        assert!(data.get("lastReviewed").is_none() && data.get("reviewedBy").is_none(), "{path}: no clinician reviewed it, so no review is claimed");
+        assert_eq!(data["dateModified"], "2026-12-01", "{path}");
+        let citations = data["citation"].as_array().unwrap_or_else(|| panic!("{path} cites its sources"));
+        let listed = select(&html, "section.sources li").len();
+        assert_eq!(citations.len(), listed, "{path}: one citation per listed source");
+        assert!(citations.iter().all(|c| c["name"].is_string() && c["author"].is_string()), "{path}");
         assert_eq!(data["about"]["@type"], "MedicalTherapy", "{path}");
         assert_eq!(data["about"]["name"], "Dry needling", "{path}");
         assert_eq!(data["audience"]["audienceType"], "Patient", "{path}");
@@ -96,6 +101,7 @@ async fn a_title_with_quotes_and_script_tags_keeps_the_page_valid() {
     let title = "Say \"hi\" </script><script>alert(1)</script> & bye";
     assert_eq!(json_ld(&html)["name"], title);
     assert_eq!(json_ld(&html)["reviewedBy"]["name"], "Sam O'Neil, PT");
+    assert_eq!(json_ld(&html)["lastReviewed"], "2026-02-01", "a named review is claimed");
     assert_eq!(meta(&html, "property", "og:title"), title);
     assert_eq!(text_of(&html, "h1"), collapse(title));
     assert_eq!(select(&html, "script").len(), 2, "only the JSON-LD and share.js scripts exist");
@@ -137,7 +143,7 @@ async fn sitemap_lists_every_published_page_with_absolute_urls() {
     let mut expected: Vec<String> = vec!["https://riverside-pt.example/".into()];
     expected.extend(ARTICLE.iter().map(|(p, _)| format!("https://riverside-pt.example{p}")));
     assert_eq!(locs, expected);
-    assert_eq!(response.body.matches("<lastmod>2026-11-20</lastmod>").count(), expected.len());
+    assert_eq!(response.body.matches("<lastmod>2026-12-01</lastmod>").count(), expected.len(), "the date each page last changed");
     let robots = get(&app, "/robots.txt").await;
     assert!(robots.body.contains("Sitemap: https://riverside-pt.example/sitemap.xml"), "{}", robots.body);
 }
@@ -180,5 +186,11 @@ async fn printable_article_has_every_section_contact_and_a_qr_code() {
     assert!(text_of(&html, ".print-contact").contains("https://riverside-pt.example/dry-needling/"));
     let ids: Vec<&str> = select(&html, "[id]").iter().filter_map(|e| e.value().attr("id")).collect();
     assert_eq!(ids.len(), ids.iter().collect::<HashSet<_>>().len(), "ids unique across sections: {ids:?}");
-    assert_eq!(select(&html, "h3").len(), select(&html, ".print-section .prose h3").len(), "section headings moved down a level");
+    assert_eq!(
+        select(&html, "h3").len(),
+        select(&html, ".prose h3").len() + select(&html, ".print-section > .sources > h3").len(),
+        "section headings moved down a level"
+    );
+    assert_eq!(text_of(&html, ".print-contact .review"), "Last updated 1 December 2026.");
+    assert!(select(&html, ".print-section .sources li[id^='safety-ref-']").len() >= 3, "each section lists its sources");
 }
