@@ -9,6 +9,7 @@ mod helpers;
 mod pages;
 mod properties;
 mod reload;
+mod safety;
 mod security;
 mod sharing;
 mod seed;
