@@ -52,6 +52,7 @@ before(async () => {
   pages = [
     { name: 'home', path: '/', status: 200 },
     ...contents.map((item) => ({ name: pageName(item.path), path: item.path, status: 200 })),
+    { name: 'privacy', path: '/privacy/', status: 200 },
     { name: 'not-found', path: NOT_FOUND_PATH, status: 404 },
   ];
   ensureScreenshotDir();
@@ -247,6 +248,38 @@ test('article addresses without the trailing slash redirect permanently (301/308
         // browsers and search engines remember the canonical address.
         const status = (await redirect.response()).status();
         assert.ok(PERMANENT_REDIRECTS.includes(status), `${loose} answered ${status}, not a permanent redirect`);
+      }),
+    );
+  }
+});
+
+/** Presses Tab until `matches(activeElement)` is true; fails after `limit` presses. */
+async function tabTo(page, description, matches, limit = 120) {
+  for (let i = 0; i < limit; i += 1) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(matches)) return;
+  }
+  assert.fail(`Tab never reached ${description}; focus is on ${JSON.stringify(await activeElement(page))}`);
+}
+
+test('citation markers and the reference list work from the keyboard, both ways', async (t) => {
+  for (const [name, viewport] of Object.entries(VIEWPORTS)) {
+    await t.test(name, () =>
+      withPage(browser, viewport, async (page) => {
+        await page.goto(url('/dry-needling/right-for-you/'));
+        await tabTo(page, 'the first citation marker', () => document.activeElement?.closest('sup.citation') !== null);
+        assert.equal(await page.evaluate(() => document.activeElement.textContent), '[source 1]');
+        await page.keyboard.press('Enter');
+        await page.waitForFunction(() => location.hash === '#ref-gattie-2017');
+        const entry = page.locator('#ref-gattie-2017');
+        await assert.doesNotReject(entry.waitFor({ state: 'visible' }));
+        assert.ok(await entry.evaluate((li) => { const r = li.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; }), 'the source is scrolled into view');
+        await tabTo(page, 'the link back to the text', () => document.activeElement?.closest('.reference-back') !== null);
+        await page.keyboard.press('Enter');
+        await page.waitForFunction(() => location.hash === '#cite-gattie-2017-1');
+        const marker = page.locator('#cite-gattie-2017-1');
+        assert.ok(await marker.evaluate((a) => { const r = a.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }), 'back at the marker');
+        await page.screenshot({ path: path.join(SCREENSHOT_DIR, `citations-${name}.png`), fullPage: true });
       }),
     );
   }
