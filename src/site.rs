@@ -568,7 +568,6 @@ pub struct ReferenceView<'a> {
     pub number: usize,
     pub id: String,
     pub reference: &'a content::Reference,
-    pub link: Option<String>,
     /// Ids of the markers citing it, for links back to the text; empty for
     /// a source that is listed but not cited in the text.
     pub backlinks: Vec<String>,
@@ -589,7 +588,6 @@ fn references<'a>(page: &Page, rendered: &Rendered, bibliography: &'a Bibliograp
             number: i + 1,
             id: format!("{prefix}ref-{key}"),
             reference,
-            link: reference.link(),
             backlinks: rendered.marker_ids(key).into_iter().map(String::from).collect(),
         })
         .collect()
@@ -784,7 +782,8 @@ fn article_page<'a>(
     };
     let mut chrome = Chrome::shared(settings, assets, &page.front.title, &page.front.description, url, card, "article");
     chrome.dev = dev;
-    chrome.json_ld = script_safe_json(&medical_web_page(settings, article, page, rendered, &chrome.canonical));
+    let references = references(page, rendered, article.bibliography, "");
+    chrome.json_ld = script_safe_json(&medical_web_page(settings, article, page, &references, &chrome.canonical));
     let share = ShareLinks::new(&page.front.title, &chrome.canonical, &settings.clinic_name);
     ArticleTemplate {
         chrome,
@@ -801,7 +800,7 @@ fn article_page<'a>(
         toc: render::table_of_contents(&rendered.headings),
         body: &rendered.html,
         sections,
-        references: references(page, rendered, article.bibliography, ""),
+        references,
         status: PageStatus::of(page),
         share,
         comments: None,
@@ -835,9 +834,8 @@ fn comments_view(url: &str, comments: &[Comment]) -> CommentsView {
     CommentsView { list, form_url: format!("{url}comment/") }
 }
 
-
 /// Schema.org description of one article page, for search engines.
-fn medical_web_page(settings: &Settings, article: &RenderedArticle<'_>, page: &Page, rendered: &Rendered, canonical: &str) -> serde_json::Value {
+fn medical_web_page(settings: &Settings, article: &RenderedArticle<'_>, page: &Page, references: &[ReferenceView<'_>], canonical: &str) -> serde_json::Value {
     let mut value = json!({
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",
@@ -861,7 +859,7 @@ fn medical_web_page(settings: &Settings, article: &RenderedArticle<'_>, page: &P
     if let Some(updated) = page.updated() {
         value["dateModified"] = updated.iso().into();
     }
-    let citations: Vec<serde_json::Value> = references(page, rendered, article.bibliography, "").iter().map(|r| r.reference.json_ld()).collect();
+    let citations: Vec<serde_json::Value> = references.iter().map(|r| r.reference.json_ld()).collect();
     if !citations.is_empty() {
         value["citation"] = citations.into();
     }

@@ -297,14 +297,17 @@ const SAMPLE_CLINIC_NAME: &str = "Riverside Physical Therapy";
 pub fn placeholders(path: &Path, source: &str, settings: &Settings) -> Vec<ContentError> {
     let mut found = Vec::new();
     let mut report = |key: &str, message: String, hint: &str| found.push(ContentError::new(path, settings_line(source, key), message).hint(hint).warning());
-    if settings.clinic_name.trim().is_empty() || settings.clinic_name.trim() == SAMPLE_CLINIC_NAME {
-        report("clinic_name", format!("clinic_name is still the sample name \"{}\"", settings.clinic_name), "put the clinic's name as patients know it, like clinic_name = \"Lakeside Physical Therapy\"");
+    let name_hint = "put the clinic's name as patients know it, like clinic_name = \"Lakeside Physical Therapy\"";
+    match settings.clinic_name.trim() {
+        "" => report("clinic_name", "clinic_name is empty".to_string(), name_hint),
+        SAMPLE_CLINIC_NAME => report("clinic_name", format!("clinic_name is still the sample name \"{SAMPLE_CLINIC_NAME}\""), name_hint),
+        _ => {}
     }
     if let Some(host) = placeholder_host(&settings.base_url) {
         report("base_url", format!("base_url \"{}\" is a sample address: {host} is not a real website", settings.base_url), "put the address where patients will find the site, like base_url = \"https://www.your-clinic.com\"; link previews, the sitemap and printed QR codes use it");
     }
     match settings.contact.phone.trim() {
-        "" => report("phone", "the clinic's phone number is empty".to_string(), "patients need a number to call: put it under [contact] like phone = \"(312) 555-2368\" as it should be shown"),
+        "" => report("phone", "the clinic's phone number is empty".to_string(), "patients need a number to call: put it under [contact] written as patients should see it, like phone = \"(312) 123-4567\""),
         phone if is_fictional_phone(phone) => report("phone", format!("phone \"{phone}\" is a made-up number (555 numbers are kept for films and examples)"), "put the clinic's real phone number, as patients should dial it"),
         _ => {}
     }

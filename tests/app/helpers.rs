@@ -199,6 +199,11 @@ pub fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, Vec<u8>) {
     (status, raw[split + 4..].to_vec())
 }
 
+/// The body of a [`Server::get`] answer as text.
+pub fn body(response: (u16, Vec<u8>)) -> String {
+    String::from_utf8(response.1).expect("UTF-8")
+}
+
 /// Polls `check` every 25 ms until it holds or `seconds` pass.
 pub fn wait_until(seconds: u64, mut check: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);

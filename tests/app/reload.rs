@@ -6,10 +6,6 @@ use clinic_site::config::Config;
 
 use crate::helpers::*;
 
-fn body(response: (u16, Vec<u8>)) -> String {
-    String::from_utf8(response.1).expect("UTF-8")
-}
-
 #[test]
 fn edits_go_live_and_broken_edits_keep_the_last_good_site() {
     let content = copy_fixture("valid");

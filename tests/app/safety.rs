@@ -109,10 +109,6 @@ fn without_markers(text: &str) -> String {
     out
 }
 
-fn body(response: (u16, Vec<u8>)) -> String {
-    String::from_utf8(response.1).expect("UTF-8 body")
-}
-
 fn normalise(text: &str) -> String {
     collapse(&text.replace("**", "").replace(['’', '‘'], "'").replace(['“', '”'], "\""))
 }
