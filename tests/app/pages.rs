@@ -138,6 +138,8 @@ async fn safety_page_sends_chest_symptoms_to_911_and_infection_to_same_day_help(
     assert_eq!(text_of(&html, ".callout-urgent h3"), "Urgent advice: Get medical help the same day if");
     assert!(urgent.contains("signs of infection") && urgent.contains("fainted"), "{urgent}");
     assert!(!urgent.contains("chest pain"), "chest symptoms are an emergency, not same-day advice: {urgent}");
+    // Links shared before the advice was split into levels keep working.
+    assert_eq!(text_of(&html, "h2#when-to-get-medical-help"), "When to Get Medical Help");
 }
 
 #[tokio::test]
