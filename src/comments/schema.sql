@@ -17,3 +17,6 @@ CREATE INDEX comments_by_page ON comments (page, status, created_at);
 -- step 2: comments whose writer confirmed text that looked like personal details
 ALTER TABLE comments ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX comments_by_status ON comments (status, created_at);
+
+-- step 3: why a flagged comment was flagged (personal-detail codes, comma-separated)
+ALTER TABLE comments ADD COLUMN flag_reasons TEXT NOT NULL DEFAULT '';

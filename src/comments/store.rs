@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Comment, NewComment, Status};
+use super::{Comment, NewComment, Status, flags_from_codes, flags_to_codes};
 
 const SCHEMA: &str = include_str!("schema.sql");
 
@@ -91,8 +91,8 @@ impl Store {
     pub fn insert(&self, comment: &NewComment, now: i64) -> Result<i64, StoreError> {
         let conn = self.conn();
         conn.execute(
-            "INSERT INTO comments (page, name, body, created_at, status, flagged) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
-            params![comment.page, comment.name.as_str(), comment.text.as_str(), now, comment.flagged],
+            "INSERT INTO comments (page, name, body, created_at, status, flagged, flag_reasons) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6)",
+            params![comment.page, comment.name.as_str(), comment.text.as_str(), now, !comment.flags.is_empty(), flags_to_codes(&comment.flags)],
         )
         .map_err(on_constraint)?;
         Ok(conn.last_insert_rowid())
@@ -164,7 +164,7 @@ impl Store {
 
     fn query(&self, filter: &str, params: impl rusqlite::Params) -> Result<Vec<Comment>, StoreError> {
         let conn = self.conn();
-        let sql = format!("SELECT id, page, name, body, created_at, status, reply, flagged FROM comments {filter}");
+        let sql = format!("SELECT id, page, name, body, created_at, status, reply, flagged, flag_reasons FROM comments {filter}");
         let mut statement = conn.prepare(&sql).map_err(StoreError::Database)?;
         let rows = statement
             .query_map(params, |row| {
@@ -178,6 +178,7 @@ impl Store {
                     status: Status::parse(&status).unwrap_or(Status::Pending),
                     reply: row.get(6)?,
                     flagged: row.get(7)?,
+                    flags: flags_from_codes(&row.get::<_, String>(8)?),
                 })
             })
             .map_err(StoreError::Database)?;
@@ -220,7 +221,7 @@ mod tests {
     use crate::comments::{CommentText, DisplayName};
 
     fn new(page: &str, text: &str) -> NewComment {
-        NewComment { page: page.into(), name: DisplayName::parse("Jo").unwrap(), text: CommentText::parse(text).unwrap(), flagged: false }
+        NewComment { page: page.into(), name: DisplayName::parse("Jo").unwrap(), text: CommentText::parse(text).unwrap(), flags: Vec::new() }
     }
 
     #[test]
@@ -234,7 +235,7 @@ mod tests {
         // Opening again changes nothing and loses nothing.
         let store = Store::open(&path).unwrap();
         assert_eq!(store.all().unwrap().len(), 1);
-        assert_eq!(schema_version(&path).unwrap(), 2);
+        assert_eq!(schema_version(&path).unwrap(), 3);
     }
 
     #[test]
@@ -252,7 +253,36 @@ mod tests {
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].body, "old comment");
         assert!(!all[0].flagged, "the new column has its default");
-        assert_eq!(schema_version(&path).unwrap(), 2);
+        assert_eq!(schema_version(&path).unwrap(), 3);
+    }
+
+    #[test]
+    fn the_reasons_a_comment_was_flagged_are_kept() {
+        use crate::comments::PersonalDetail::{Medicine, Phone, SymptomsNow};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let flagged = store.insert(&NewComment { flags: vec![Phone, Medicine, SymptomsNow], ..new("/p/", "on warfarin, call 555 010 0199") }, 1).unwrap();
+        let plain = store.insert(&new("/p/", "plain"), 2).unwrap();
+        let flagged = store.get(flagged).unwrap().unwrap();
+        assert!(flagged.flagged);
+        assert_eq!(flagged.flags, vec![Phone, Medicine, SymptomsNow]);
+        let plain = store.get(plain).unwrap().unwrap();
+        assert!(!plain.flagged && plain.flags.is_empty());
+    }
+
+    #[test]
+    fn comments_flagged_before_reasons_were_kept_stay_flagged_without_reasons() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("comments.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&steps()[..2].join("\n")).unwrap();
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            conn.execute("INSERT INTO comments (page, name, body, created_at, flagged) VALUES ('/a/', '', 'call me', 5, 1)", []).unwrap();
+        }
+        let all = Store::open(&path).unwrap().all().unwrap();
+        assert!(all[0].flagged);
+        assert!(all[0].flags.is_empty());
     }
 
     #[test]

@@ -23,7 +23,7 @@ use super::AppState;
 use super::error::AppError;
 use super::limit::ClientIp;
 use crate::comments::token::TokenError;
-use crate::comments::{CommentText, DisplayName, InputError, NAME_MAX, NewComment, PersonalDetail, personal_details};
+use crate::comments::{CommentText, DisplayName, InputError, NAME_MAX, NewComment, PersonalDetail, in_words, personal_details};
 use crate::site::{Chrome, CommentPage, Site};
 
 /// No form on the site sends more; anything bigger is refused unread.
@@ -84,11 +84,12 @@ impl FormTemplate<'_> {
 
     fn personal_list(&self) -> String {
         let kinds: Vec<String> = self.personal.iter().map(ToString::to_string).collect();
-        match kinds.as_slice() {
-            [] => String::new(),
-            [one] => one.clone(),
-            [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
-        }
+        in_words(&kinds.iter().map(String::as_str).collect::<Vec<_>>(), "or")
+    }
+
+    /// The writer may be unwell now: the form tells them to call, not post.
+    fn symptoms_now(&self) -> bool {
+        self.personal.contains(&PersonalDetail::SymptomsNow)
     }
 }
 
@@ -211,7 +212,7 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
         return form_response(StatusCode::OK, &template);
     }
 
-    let comment = NewComment { page: page.url.clone(), name, text, flagged: !found.is_empty() };
+    let comment = NewComment { page: page.url.clone(), name, text, flags: found };
     let store = state.comments.clone();
     match tokio::task::spawn_blocking(move || store.insert(&comment, now())).await {
         Ok(Ok(id)) => {

@@ -289,7 +289,8 @@ async fn comment_text_is_always_shown_as_text() {
     let page = get(&app, PAGE).await;
     let html = page.html();
     let bodies: Vec<String> = select(&html, ".comment > .comment-body").iter().map(|b| b.text().collect()).collect();
-    assert_eq!(bodies, payloads.iter().map(|p| p.trim().to_string()).collect::<Vec<_>>(), "every payload reads back exactly as typed");
+    // Exactly as typed, but for the bidi override, which is removed.
+    assert_eq!(bodies, payloads.iter().map(|p| p.trim().replace('\u{202e}', "")).collect::<Vec<_>>(), "every payload reads back as typed");
     assert!(select(&html, "#comments script, #comments img, #comments svg, #comments [onerror], #comments [onload], #comments strong b").is_empty());
     assert!(select(&html, "#comments a").iter().all(|a| a.value().attr("href") == Some("/dry-needling/migraines/comment/")), "no links from comment text");
     assert_eq!(text_of(&html, ".comment .comment-meta strong"), "<b>Name</b>");
@@ -356,4 +357,150 @@ fn raw_post(addr: std::net::SocketAddr, path: &str, body: &str) -> u16 {
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     response.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// Health details, the unwell note and the privacy link
+
+/// The form's token field.
+fn token_in(html: &scraper::Html) -> String {
+    select(html, "input[name='token']")[0].value().attr("value").unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_form_tells_readers_who_feel_unwell_to_call_and_links_the_privacy_notice() {
+    let app = real_app();
+    let form = get(&app, FORM).await;
+    let html = form.html();
+    let note = select(&html, "main .callout.callout-urgent#feeling-unwell");
+    assert_eq!(note.len(), 1);
+    assert_eq!(
+        text_of(&html, "#feeling-unwell"),
+        "Urgent advice: Feeling unwell after a treatment? Do not post here: call the clinic on (555) 010-0142, or 911 in an emergency."
+    );
+    assert_eq!(select(&html, "#feeling-unwell a[href='tel:5550100142']").len(), 1);
+    assert!(form.body.find("id=\"feeling-unwell\"").unwrap() < form.body.find("<form class=\"comment-form\"").unwrap(), "near the top, before the form");
+    assert_eq!(select(&html, "main a[href='/privacy/']").iter().map(|a| collapse(&a.text().collect::<String>())).collect::<Vec<_>>(), ["privacy notice"]);
+    assert!(select(&html, "#unwell-now").is_empty(), "the call-now warning is for comments that describe symptoms");
+}
+
+#[tokio::test]
+async fn the_unwell_note_uses_the_numbers_in_site_toml() {
+    let content = copy_real_content();
+    edit_site_toml(content.path(), "emergency_number = \"911\"", "emergency_number = \"999\"");
+    edit_site_toml(content.path(), "phone = \"(555) 010-0142\"", "phone = \"01632 960 001\"");
+    let app = TestApp::with_config(|data| Config { content: content.path().to_path_buf(), ..Config::for_test(data) });
+    let html = get(&app, FORM).await.html();
+    assert_eq!(text_of(&html, "#feeling-unwell p"), "Do not post here: call the clinic on 01632 960 001, or 999 in an emergency.");
+}
+
+#[tokio::test]
+async fn health_details_get_a_warning_with_call_now_advice_and_a_confirmed_post_is_flagged_with_its_reasons() {
+    let app = real_app();
+    let t = token(&app, PAGE, 10);
+    let text = "I'm 20 weeks pregnant, on warfarin, and short of breath for hours";
+    let warned = post(&app, FORM, &[("name", "Dee"), ("comment", text), ("consent", "yes"), ("token", &t)], &[]).await;
+    assert_eq!(warned.status, StatusCode::OK);
+    let html = warned.html();
+    assert_eq!(
+        text_of(&html, "#personal-details[role='alert'] p"),
+        "Your comment looks like it may include the name of a medicine, a pregnancy or symptoms you have now. Everyone will be able to read it."
+    );
+    let urgent = text_of(&html, "#unwell-now.callout-urgent[role='alert']");
+    assert!(urgent.contains("If you feel unwell now, do not wait for a reply"), "{urgent}");
+    assert!(urgent.contains("Call the clinic now on (555) 010-0142. In an emergency, call 911."), "{urgent}");
+    assert_eq!(select(&html, "#unwell-now a[href='tel:5550100142']").len(), 1);
+    assert!(select(&html, "#feeling-unwell").is_empty(), "the call-now advice takes the general note's place");
+    assert!(warned.body.find("id=\"unwell-now\"").unwrap() < warned.body.find("id=\"personal-details\"").unwrap(), "the call-now advice comes first");
+    assert_eq!(select(&html, "textarea")[0].text().collect::<String>(), text, "the text is kept");
+    assert!(stored(&app).is_empty(), "not stored until confirmed");
+
+    let confirmed = post(&app, FORM, &[("name", "Dee"), ("comment", text), ("consent", "yes"), ("token", &token_in(&html)), ("confirm_personal", "yes")], &[]).await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
+    let comments = stored(&app);
+    assert!(comments[0].flagged);
+    use clinic_site::comments::PersonalDetail::*;
+    assert_eq!(comments[0].flags, vec![Medicine, Pregnancy, SymptomsNow]);
+}
+
+#[tokio::test]
+async fn a_medicine_alone_gets_the_warning_without_call_now_advice() {
+    let app = real_app();
+    let t = token(&app, PAGE, 10);
+    let warned = post(&app, FORM, &[("comment", "I take sertraline and it was fine"), ("consent", "yes"), ("token", &t)], &[]).await;
+    assert_eq!(warned.status, StatusCode::OK);
+    let html = warned.html();
+    assert!(text_of(&html, "#personal-details").contains("the name of a medicine"));
+    assert!(select(&html, "#unwell-now").is_empty());
+}
+
+#[tokio::test]
+async fn ordinary_experiences_are_posted_without_a_warning() {
+    let app = real_app();
+    for text in ["It helped my neck pain.", "I felt better after two sessions.", "As an aspiring runner I was nervous, but it was fine."] {
+        assert_eq!(post_comment(&app, text, "").await.status, StatusCode::SEE_OTHER, "{text}");
+    }
+    assert!(stored(&app).iter().all(|c| !c.flagged));
+}
+
+// ---------------------------------------------------------------------------
+// Hostile text: bidi controls, invisible text, every script
+
+#[tokio::test]
+async fn a_right_to_left_override_in_a_name_cannot_reverse_the_page() {
+    let app = real_app();
+    post_comment(&app, "It helped.\u{202E} reversed?", "\u{202E}1 December 2026").await;
+    approve_all(&app).await;
+    let page = get(&app, PAGE).await;
+    assert!(!page.body.contains('\u{202E}'), "no override reaches the page");
+    let html = page.html();
+    assert_eq!(text_of(&html, ".comment .comment-meta strong bdi"), "1 December 2026");
+    assert_eq!(select(&html, ".comment > .comment-body[dir='auto']")[0].text().collect::<String>(), "It helped. reversed?");
+}
+
+#[tokio::test]
+async fn right_to_left_names_and_comments_show_as_written() {
+    let app = real_app();
+    post_comment(&app, "שלום, הטיפול עזר לי מאוד.", "سارا").await;
+    approve_all(&app).await;
+    let html = get(&app, PAGE).await.html();
+    assert_eq!(text_of(&html, ".comment .comment-meta strong bdi"), "سارا");
+    assert_eq!(text_of(&html, ".comment > .comment-body[dir='auto']"), "שלום, הטיפול עזר לי מאוד.");
+}
+
+#[tokio::test]
+async fn names_and_comments_with_nothing_visible_are_refused_with_a_message() {
+    let app = real_app();
+    let t = token(&app, PAGE, 10);
+    let name = post(&app, FORM, &[("name", "\u{200B}\u{200D}\u{202E}"), ("comment", "Kept text"), ("consent", "yes"), ("token", &t)], &[]).await;
+    assert_eq!(name.status, StatusCode::BAD_REQUEST);
+    let html = name.html();
+    assert_eq!(text_of(&html, "#comment-name-error"), "Error: Your name has no letters or numbers we can show. Leave it empty to post as Anonymous");
+    assert_eq!(select(&html, ".error-summary a[href='#comment-name']").len(), 1);
+    assert_eq!(select(&html, "textarea")[0].text().collect::<String>(), "Kept text");
+
+    let text = post(&app, FORM, &[("name", "Kim"), ("comment", "\u{200B}\u{2060}\u{FEFF} \u{2066}\u{2069}\u{FE0F}"), ("consent", "yes"), ("token", &t)], &[]).await;
+    assert_eq!(text.status, StatusCode::BAD_REQUEST);
+    assert_eq!(text_of(&text.html(), "#comment-text-error"), "Error: Enter your comment");
+    assert!(stored(&app).is_empty());
+}
+
+#[tokio::test]
+async fn huge_words_and_every_script_are_stored_as_sent() {
+    let app = TestApp::with_config(|data| Config { comment_limit: 100, ..Config::for_test(data) });
+    let texts = [
+        "a".repeat(2000),
+        "漢字かなカナ한국어".repeat(200),
+        "ॐ मणि पद्मे हूँ தமிழ் ქართული አማርኛ ไทย ᠮᠣᠩᠭᠣᠯ 𓀀𓁐".to_string(),
+        "Z\u{0351}\u{0352}\u{0357}a\u{036B}\u{0364}l\u{0310}g\u{0314}o".repeat(50),
+        "👩🏽\u{200D}⚕️👨\u{200D}👩\u{200D}👧\u{200D}👦🏳️\u{200D}🌈".to_string(),
+    ];
+    for text in &texts {
+        assert_eq!(post_comment(&app, text, "名前").await.status, StatusCode::SEE_OTHER, "{}", text.chars().take(20).collect::<String>());
+    }
+    let mut bodies: Vec<String> = stored(&app).into_iter().map(|c| c.body).collect();
+    bodies.sort();
+    let mut expected: Vec<String> = texts.to_vec();
+    expected.sort();
+    assert_eq!(bodies, expected);
 }
