@@ -23,17 +23,33 @@ use super::AppState;
 use super::error::AppError;
 use super::limit::ClientIp;
 use crate::comments::token::TokenError;
-use crate::comments::{CommentText, DisplayName, InputError, NAME_MAX, NewComment, PersonalDetail, in_words, personal_details};
+use crate::comments::{CommentText, DisplayName, InputError, NAME_MAX, NewComment, PersonalDetail, TEXT_MAX, in_words, personal_details};
 use crate::site::{Chrome, CommentPage, Site};
 
-/// No form on the site sends more; anything bigger is refused unread.
+/// No other form on the site sends more; anything bigger is refused
+/// unread. The comment form has its own, larger limit.
 pub const BODY_LIMIT: usize = 16 * 1024;
 
+/// The most a browser sends for one character of a form field: 4 UTF-8
+/// bytes (emoji, rarer CJK), each written as `%XX`. A line break counts as
+/// one character but is sent as `%0D%0A`, which fits too.
+const MAX_SENT_BYTES_PER_CHAR: usize = 4 * 3;
+
+/// Field names, the token, the tick boxes and the buttons.
+const FORM_OVERHEAD: usize = 1024;
+
+/// The largest comment form a reader can send within the rules: a
+/// 2,000-character comment and a 60-character name in any script. More
+/// than this is not a reader, so it is refused unread (413).
+pub const COMMENT_BODY_LIMIT: usize = (TEXT_MAX + NAME_MAX) * MAX_SENT_BYTES_PER_CHAR + FORM_OVERHEAD;
+
 pub fn router() -> Router<AppState> {
+    // The route's own limit wins over the site-wide one set in `router`:
+    // the layer nearest the handler sets it last.
     Router::new()
         .route("/{article}/comment/", get(comment_form).post(post_comment))
         .route("/{article}/{section}/comment/", get(comment_form).post(post_comment))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(COMMENT_BODY_LIMIT))
 }
 
 /// What the form sends. Every field defaults to empty, so a missing field
