@@ -14,7 +14,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{DefaultBodyLimit, Form, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -83,7 +83,7 @@ struct FormTemplate<'a> {
     consent: bool,
     errors: Vec<FieldMessage>,
     /// A problem with the form as a whole (an expired token, say).
-    notice: Option<&'static str>,
+    notice: Option<String>,
     personal: Vec<PersonalDetail>,
     name_max: usize,
 }
@@ -156,9 +156,6 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
     let site = state.site.load();
     let path = page_path(&uri);
     let Some(page) = site.comment_page(&path) else { return AppError::NotFound.into_response_with(&state) };
-    if let Err(wait) = state.limits.comments.check(client) {
-        return AppError::TooManyRequests(wait).into_response_with(&state);
-    }
     let form = match form {
         Ok(Form(form)) => form,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => return AppError::PayloadTooLarge.into_response_with(&state),
@@ -189,20 +186,16 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
     // A post sooner than a person could type is a bot; it is dropped
     // quietly, but only after the checks a hasty person would also fail,
     // so someone who sends an empty form at once still sees what to fix.
-    let mut too_fast = false;
-    match state.secret.verify(&form.token, &page.url, now()) {
-        Ok(()) => {}
-        Err(TokenError::TooFast) => too_fast = true,
-        Err(TokenError::Expired) => {
-            template.token = state.secret.sign(&page.url, now());
-            template.notice = Some("This form was open for a long time, so it has expired. Your comment has not been sent yet: check it and send it again.");
-            return form_response(StatusCode::BAD_REQUEST, &template);
-        }
-        Err(TokenError::Invalid) => {
-            template.token = state.secret.sign(&page.url, now());
-            template.notice = Some("This form could not be checked, so your comment has not been sent yet. Please send it again from this page.");
-            return form_response(StatusCode::BAD_REQUEST, &template);
-        }
+    let verified = state.secret.verify(&form.token, &page.url, now());
+    let problem = match verified {
+        Err(TokenError::Expired) => Some("This form was open for a long time, so it has expired. Your comment has not been sent yet: check it and send it again."),
+        Err(TokenError::Invalid) => Some("This form could not be checked, so your comment has not been sent yet. Please send it again from this page."),
+        Ok(_) | Err(TokenError::TooFast) => None,
+    };
+    if let Some(problem) = problem {
+        template.token = state.secret.sign(&page.url, now());
+        template.notice = Some(problem.into());
+        return form_response(StatusCode::BAD_REQUEST, &template);
     }
 
     let name = DisplayName::parse(&form.name);
@@ -216,10 +209,10 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
         return form_response(StatusCode::BAD_REQUEST, &template);
     };
 
-    if too_fast {
+    let Ok(()) = verified else {
         tracing::info!("dropped a comment sent too soon after the form was served");
         return thanks();
-    }
+    };
 
     let found = personal_details(text.as_str());
     let confirmed = form.confirm_personal.is_some();
@@ -228,10 +221,26 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
         return form_response(StatusCode::OK, &template);
     }
 
+    // Only stored comments use up the allowance: the slot is taken now, so
+    // posts arriving together cannot all slip under the limit, and given
+    // back below unless the comment is stored. Over the limit, the reader
+    // keeps their text and is told when to send it.
+    let slot = match state.limits.comments.reserve(client) {
+        Ok(slot) => slot,
+        Err(wait) => {
+            let minutes = wait.as_secs().div_ceil(60).max(1);
+            template.notice = Some(format!("You have sent several comments in a short time. Please wait about {minutes} minutes, then send this one again. It is kept below."));
+            let mut response = form_response(StatusCode::TOO_MANY_REQUESTS, &template);
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+            return response;
+        }
+    };
+
     let comment = NewComment { page: page.url.clone(), name, text, flags: found };
     let store = state.comments.clone();
     match tokio::task::spawn_blocking(move || store.insert(&comment, now())).await {
         Ok(Ok(id)) => {
+            slot.commit();
             tracing::info!(id, "comment received for moderation");
             thanks()
         }
@@ -255,8 +264,6 @@ pub fn same_origin(headers: &HeaderMap, base_url: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
-
     use super::*;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

@@ -220,30 +220,34 @@ async fn posts_from_other_websites_are_refused() {
     assert_eq!(stored(&app).len(), 1);
 }
 
+/// A comment as a reader would send it, from a form opened 10 s before.
+async fn post_from(app: &TestApp, text: &str, forwarded_for: &str) -> TestResponse {
+    let t = token(app, PAGE, 10);
+    post(app, FORM, &[("comment", text), ("consent", "yes"), ("token", &t)], &[("x-forwarded-for", forwarded_for)]).await
+}
+
 #[tokio::test]
 async fn each_reader_may_post_a_few_comments_then_is_asked_to_wait() {
     let app = TestApp::with_config(|data| Config { trust_proxy: true, comment_limit: 2, ..Config::for_test(data) });
-    let t = token(&app, PAGE, 10);
-    let fields = [("comment", "hello"), ("consent", "yes"), ("token", t.as_str())];
-    for _ in 0..2 {
-        assert_eq!(post(&app, FORM, &fields, &[("x-forwarded-for", "203.0.113.9")]).await.status, StatusCode::SEE_OTHER);
+    for n in 0..2 {
+        assert_eq!(post_from(&app, &format!("hello {n}"), "203.0.113.9").await.status, StatusCode::SEE_OTHER);
     }
-    let refused = post(&app, FORM, &fields, &[("x-forwarded-for", "203.0.113.9")]).await;
+    let refused = post_from(&app, "one too many", "203.0.113.9").await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(refused.header("retry-after").parse::<u64>().unwrap() > 0);
-    assert!(refused.body.contains("Please wait a moment"));
+    let html = refused.html();
+    assert!(text_of(&html, ".error-summary").contains("You have sent several comments in a short time. Please wait about 10 minutes"), "{}", text_of(&html, ".error-summary"));
+    assert_eq!(select(&html, "textarea")[0].text().collect::<String>(), "one too many", "the reader's text is kept");
     // Another reader behind the same proxy is not affected.
-    assert_eq!(post(&app, FORM, &fields, &[("x-forwarded-for", "198.51.100.7, 203.0.113.10")]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(post_from(&app, "hello", "198.51.100.7, 203.0.113.10").await.status, StatusCode::SEE_OTHER);
     assert_eq!(stored(&app).len(), 3);
 }
 
 #[tokio::test]
 async fn forwarded_addresses_are_ignored_unless_trusted() {
     let app = TestApp::with_config(|data| Config { comment_limit: 1, ..Config::for_test(data) });
-    let t = token(&app, PAGE, 10);
-    let fields = [("comment", "hello"), ("consent", "yes"), ("token", t.as_str())];
-    assert_eq!(post(&app, FORM, &fields, &[("x-forwarded-for", "203.0.113.1")]).await.status, StatusCode::SEE_OTHER);
-    let spoofed = post(&app, FORM, &fields, &[("x-forwarded-for", "203.0.113.2")]).await;
+    assert_eq!(post_from(&app, "hello", "203.0.113.1").await.status, StatusCode::SEE_OTHER);
+    let spoofed = post_from(&app, "hello again", "203.0.113.2").await;
     assert_eq!(spoofed.status, StatusCode::TOO_MANY_REQUESTS, "a made-up header does not buy more posts");
 }
 
@@ -551,4 +555,67 @@ async fn other_forms_keep_the_smaller_site_wide_limit() {
         .unwrap();
     let response = app.router.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+// ---------------------------------------------------------------------------
+// Rate limit: only stored comments count, also under concurrency
+
+#[tokio::test]
+async fn mistakes_and_warnings_do_not_use_up_the_allowance() {
+    let app = TestApp::with_config(|data| Config { comment_limit: 5, ..Config::for_test(data) });
+    let t = token(&app, PAGE, 10);
+    for mistake in [vec![("comment", "   "), ("consent", "yes")], vec![("comment", "no consent")]] {
+        let mut fields = mistake.clone();
+        fields.push(("token", &t));
+        assert_eq!(post(&app, FORM, &fields, &[]).await.status, StatusCode::BAD_REQUEST);
+    }
+    let personal = [("comment", "Call me on 555 010 0199"), ("consent", "yes"), ("token", t.as_str())];
+    assert_eq!(post(&app, FORM, &personal, &[]).await.status, StatusCode::OK, "the warning");
+    let mut confirmed = personal.to_vec();
+    confirmed.push(("confirm_personal", "yes"));
+    assert_eq!(post(&app, FORM, &confirmed, &[]).await.status, StatusCode::SEE_OTHER);
+    // Bots dropped quietly are not stored, so they do not count either.
+    let bot = [("comment", "spam"), ("consent", "yes"), ("website", "x"), ("token", t.as_str())];
+    assert_eq!(post(&app, FORM, &bot, &[]).await.status, StatusCode::SEE_OTHER);
+    for n in 0..4 {
+        assert_eq!(post_comment(&app, &format!("more {n}"), "").await.status, StatusCode::SEE_OTHER, "post {n} of the 4 left");
+    }
+    assert_eq!(post_comment(&app, "sixth", "").await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(stored(&app).len(), 5);
+}
+
+/// Sends `count` posts at once on the multi-threaded runtime; their statuses.
+async fn at_once(app: &std::sync::Arc<TestApp>, count: usize, pairs: impl Fn(usize) -> Vec<(String, String)>) -> Vec<StatusCode> {
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(count));
+    let tasks: Vec<_> = (0..count)
+        .map(|n| {
+            let (app, barrier, fields) = (app.clone(), barrier.clone(), pairs(n));
+            tokio::spawn(async move {
+                let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                barrier.wait().await;
+                post(&app, FORM, &fields, &[]).await.status
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    statuses
+}
+
+fn count(statuses: &[StatusCode], status: StatusCode) -> usize {
+    statuses.iter().filter(|s| **s == status).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_posts_from_one_reader_store_no_more_than_the_limit() {
+    let app = std::sync::Arc::new(TestApp::with_config(|data| Config { comment_limit: 5, ..Config::for_test(data) }));
+    let statuses = at_once(&app, 20, |n| {
+        let t = token(&app, PAGE, 10);
+        vec![("comment".into(), format!("at once {n}")), ("consent".into(), "yes".into()), ("token".into(), t)]
+    })
+    .await;
+    assert_eq!((count(&statuses, StatusCode::SEE_OTHER), count(&statuses, StatusCode::TOO_MANY_REQUESTS)), (5, 15), "{statuses:?}");
+    assert_eq!(stored(&app).len(), 5);
 }
