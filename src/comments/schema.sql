@@ -20,3 +20,13 @@ CREATE INDEX comments_by_status ON comments (status, created_at);
 
 -- step 3: why a flagged comment was flagged (personal-detail codes, comma-separated)
 ALTER TABLE comments ADD COLUMN flag_reasons TEXT NOT NULL DEFAULT '';
+
+-- step 4: each comment form (its token's nonce) stores one comment; kept
+-- until the token has expired anyway. The comment may be deleted later
+-- (a privacy request) while the form must stay used.
+CREATE TABLE used_forms (
+    nonce      TEXT    PRIMARY KEY,
+    comment_id INTEGER REFERENCES comments (id) ON DELETE SET NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX used_forms_by_expiry ON used_forms (expires_at);

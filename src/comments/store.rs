@@ -10,6 +10,7 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::token::Nonce;
 use super::{Comment, NewComment, Status, flags_from_codes, flags_to_codes};
 
 const SCHEMA: &str = include_str!("schema.sql");
@@ -45,6 +46,16 @@ fn on_constraint(error: rusqlite::Error) -> StoreError {
         }
         other => StoreError::Database(other),
     }
+}
+
+/// What `insert_once` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// Stored, with this id.
+    New(i64),
+    /// Nothing stored: the form had been used. `same` when the earlier
+    /// comment had the same name and text (a double click).
+    AlreadyUsed { same: bool },
 }
 
 /// How many comments are in each state, for the admin home page.
@@ -89,13 +100,35 @@ impl Store {
     /// Stores a new comment as pending and returns its id. When this
     /// returns, the comment is on disk.
     pub fn insert(&self, comment: &NewComment, now: i64) -> Result<i64, StoreError> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO comments (page, name, body, created_at, status, flagged, flag_reasons) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6)",
-            params![comment.page, comment.name.as_str(), comment.text.as_str(), now, !comment.flags.is_empty(), flags_to_codes(&comment.flags)],
-        )
-        .map_err(on_constraint)?;
-        Ok(conn.last_insert_rowid())
+        insert_row(&self.conn(), comment, now)
+    }
+
+    /// Stores a new comment sent with the form `form`, unless that form has
+    /// already stored one: a double click, a reader going back and sending
+    /// again, or a bot replaying one form. Marking the form used happens in
+    /// the same transaction as the insert, so of any number of posts with
+    /// one form, at once or not, exactly one is stored.
+    pub fn insert_once(&self, comment: &NewComment, form: Nonce<'_>, now: i64) -> Result<Inserted, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::Database)?;
+        // Forms past their expiry are refused before they get here, so
+        // their records are no longer needed.
+        tx.execute("DELETE FROM used_forms WHERE expires_at < ?1", params![now]).map_err(StoreError::Database)?;
+        let used: Option<Option<i64>> =
+            tx.query_row("SELECT comment_id FROM used_forms WHERE nonce = ?1", params![form.nonce], |row| row.get(0)).optional().map_err(StoreError::Database)?;
+        if let Some(earlier) = used {
+            let earlier: Option<(String, String)> = match earlier {
+                Some(id) => tx.query_row("SELECT name, body FROM comments WHERE id = ?1", params![id], |row| Ok((row.get(0)?, row.get(1)?))).optional().map_err(StoreError::Database)?,
+                None => None,
+            };
+            // A comment since deleted cannot be compared: treat it as the same.
+            let same = earlier.is_none_or(|(name, body)| name == comment.name.as_str() && body == comment.text.as_str());
+            return Ok(Inserted::AlreadyUsed { same });
+        }
+        let id = insert_row(&tx, comment, now)?;
+        tx.execute("INSERT INTO used_forms (nonce, comment_id, expires_at) VALUES (?1, ?2, ?3)", params![form.nonce, id, form.expires_at]).map_err(on_constraint)?;
+        tx.commit().map_err(StoreError::Database)?;
+        Ok(Inserted::New(id))
     }
 
     /// Changes when another connection (another process) commits to the
@@ -186,6 +219,15 @@ impl Store {
     }
 }
 
+fn insert_row(conn: &Connection, comment: &NewComment, now: i64) -> Result<i64, StoreError> {
+    conn.execute(
+        "INSERT INTO comments (page, name, body, created_at, status, flagged, flag_reasons) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6)",
+        params![comment.page, comment.name.as_str(), comment.text.as_str(), now, !comment.flags.is_empty(), flags_to_codes(&comment.flags)],
+    )
+    .map_err(on_constraint)?;
+    Ok(conn.last_insert_rowid())
+}
+
 /// The schema's steps, split on their `-- step N:` comments (kept, so
 /// each step's SQL starts with its own description).
 fn steps() -> Vec<String> {
@@ -235,7 +277,7 @@ mod tests {
         // Opening again changes nothing and loses nothing.
         let store = Store::open(&path).unwrap();
         assert_eq!(store.all().unwrap().len(), 1);
-        assert_eq!(schema_version(&path).unwrap(), 3);
+        assert_eq!(schema_version(&path).unwrap(), 4);
     }
 
     #[test]
@@ -253,7 +295,7 @@ mod tests {
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].body, "old comment");
         assert!(!all[0].flagged, "the new column has its default");
-        assert_eq!(schema_version(&path).unwrap(), 3);
+        assert_eq!(schema_version(&path).unwrap(), 4);
     }
 
     #[test]
@@ -283,6 +325,53 @@ mod tests {
         let all = Store::open(&path).unwrap().all().unwrap();
         assert!(all[0].flagged);
         assert!(all[0].flags.is_empty());
+    }
+
+    fn form(nonce: &str) -> Nonce<'_> {
+        Nonce { nonce, expires_at: 1_000 }
+    }
+
+    #[test]
+    fn a_form_stores_one_comment() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let Inserted::New(id) = store.insert_once(&new("/p/", "first"), form("aa"), 10).unwrap() else { panic!("stored") };
+        assert_eq!(store.insert_once(&new("/p/", "first"), form("aa"), 11).unwrap(), Inserted::AlreadyUsed { same: true });
+        assert_eq!(store.insert_once(&new("/p/", "changed"), form("aa"), 12).unwrap(), Inserted::AlreadyUsed { same: false });
+        assert!(matches!(store.insert_once(&new("/p/", "other form"), form("bb"), 13).unwrap(), Inserted::New(_)));
+        assert_eq!(store.all().unwrap().len(), 2);
+        // A comment deleted for a privacy request leaves its form used.
+        store.delete(id).unwrap();
+        assert_eq!(store.insert_once(&new("/p/", "first"), form("aa"), 14).unwrap(), Inserted::AlreadyUsed { same: true });
+        assert_eq!(store.all().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn records_of_used_forms_go_once_the_form_has_expired() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        store.insert_once(&new("/p/", "a"), Nonce { nonce: "old", expires_at: 100 }, 50).unwrap();
+        store.insert_once(&new("/p/", "b"), Nonce { nonce: "new", expires_at: 300 }, 60).unwrap();
+        let count = || store.conn().query_row("SELECT count(*) FROM used_forms", [], |row| row.get::<_, i64>(0)).unwrap();
+        assert_eq!(count(), 2);
+        store.insert_once(&new("/p/", "c"), Nonce { nonce: "later", expires_at: 400 }, 200).unwrap();
+        assert_eq!(count(), 2, "the expired record went, the live one stayed");
+        assert!(matches!(store.insert_once(&new("/p/", "b"), Nonce { nonce: "new", expires_at: 300 }, 250).unwrap(), Inserted::AlreadyUsed { .. }));
+    }
+
+    #[test]
+    fn one_form_posted_from_many_threads_stores_one_comment() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(Store::open(&dir.path().join("c.db")).unwrap());
+        let threads: Vec<_> = (0..16)
+            .map(|n| {
+                let store = store.clone();
+                std::thread::spawn(move || store.insert_once(&new("/p/", &format!("try {n}")), Nonce { nonce: "one", expires_at: 1_000 }, 10).unwrap())
+            })
+            .collect();
+        let stored = threads.into_iter().map(|t| t.join().unwrap()).filter(|r| matches!(r, Inserted::New(_))).count();
+        assert_eq!(stored, 1);
+        assert_eq!(store.all().unwrap().len(), 1);
     }
 
     #[test]

@@ -22,7 +22,8 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::AppError;
 use super::limit::ClientIp;
-use crate::comments::token::TokenError;
+use crate::comments::store::Inserted;
+use crate::comments::token::{Nonce, TokenError};
 use crate::comments::{CommentText, DisplayName, InputError, NAME_MAX, NewComment, PersonalDetail, TEXT_MAX, in_words, personal_details};
 use crate::site::{Chrome, CommentPage, Site};
 
@@ -128,10 +129,14 @@ pub async fn comment_form(State(state): State<AppState>, uri: Uri) -> Response {
     let site = state.site.load();
     let path = page_path(&uri);
     let Some(page) = site.comment_page(&path) else { return AppError::NotFound.into_response_with(&state) };
+    let token = match fresh_token(&state, page) {
+        Ok(token) => token,
+        Err(e) => return e.into_response_with(&state),
+    };
     let template = FormTemplate {
         chrome: form_chrome(&site, page),
         page,
-        token: state.secret.sign(&page.url, now()),
+        token,
         name: "",
         comment: "",
         consent: false,
@@ -141,6 +146,10 @@ pub async fn comment_form(State(state): State<AppState>, uri: Uri) -> Response {
         name_max: NAME_MAX,
     };
     form_response(StatusCode::OK, &template)
+}
+
+fn fresh_token(state: &AppState, page: &CommentPage) -> Result<String, AppError> {
+    state.secret.sign(&page.url, now()).map_err(|e| AppError::Internal(format!("cannot make a comment form token: {e}")))
 }
 
 fn form_chrome<'a>(site: &'a Site, page: &CommentPage) -> Chrome<'a> {
@@ -193,9 +202,14 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
         Ok(_) | Err(TokenError::TooFast) => None,
     };
     if let Some(problem) = problem {
-        template.token = state.secret.sign(&page.url, now());
-        template.notice = Some(problem.into());
-        return form_response(StatusCode::BAD_REQUEST, &template);
+        return match fresh_token(&state, page) {
+            Ok(token) => {
+                template.token = token;
+                template.notice = Some(problem.into());
+                form_response(StatusCode::BAD_REQUEST, &template)
+            }
+            Err(e) => e.into_response_with(&state),
+        };
     }
 
     let name = DisplayName::parse(&form.name);
@@ -209,7 +223,7 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
         return form_response(StatusCode::BAD_REQUEST, &template);
     };
 
-    let Ok(()) = verified else {
+    let Ok(used) = verified else {
         tracing::info!("dropped a comment sent too soon after the form was served");
         return thanks();
     };
@@ -237,12 +251,31 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
     };
 
     let comment = NewComment { page: page.url.clone(), name, text, flags: found };
+    let (nonce, expires_at) = (used.nonce.to_string(), used.expires_at);
     let store = state.comments.clone();
-    match tokio::task::spawn_blocking(move || store.insert(&comment, now())).await {
-        Ok(Ok(id)) => {
+    let stored = tokio::task::spawn_blocking(move || store.insert_once(&comment, Nonce { nonce: &nonce, expires_at }, now())).await;
+    match stored {
+        Ok(Ok(Inserted::New(id))) => {
             slot.commit();
             tracing::info!(id, "comment received for moderation");
             thanks()
+        }
+        Ok(Ok(Inserted::AlreadyUsed { same: true })) => {
+            tracing::info!("a form that already stored a comment was sent again with the same text (a double click or a replay); nothing stored");
+            thanks()
+        }
+        Ok(Ok(Inserted::AlreadyUsed { same: false })) => {
+            // Most likely the reader went back after posting and wrote
+            // something else: keep it, and give them a form to send it with.
+            tracing::info!("a form that already stored a comment was sent again with other text; nothing stored, form shown again");
+            match fresh_token(&state, page) {
+                Ok(token) => {
+                    template.token = token;
+                    template.notice = Some("This form has already been used to send a comment. This comment has not been sent yet: check it and send it again.".into());
+                    form_response(StatusCode::BAD_REQUEST, &template)
+                }
+                Err(e) => e.into_response_with(&state),
+            }
         }
         Ok(Err(e)) => AppError::Internal(format!("storing a comment failed: {e}")).into_response_with(&state),
         Err(e) => AppError::Internal(format!("storing a comment panicked: {e}")).into_response_with(&state),

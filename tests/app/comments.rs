@@ -20,7 +20,7 @@ fn now() -> i64 {
 
 /// A token as if the form had been served `age` seconds ago.
 fn token(app: &TestApp, page: &str, age: i64) -> String {
-    app.state.secret.sign(page, now() - age)
+    app.state.secret.sign(page, now() - age).unwrap()
 }
 
 fn encode(pairs: &[(&str, &str)]) -> String {
@@ -329,8 +329,8 @@ async fn concurrent_posts_are_all_kept_exactly_once() {
 fn accepted_comments_survive_the_server_being_killed() {
     let server = Server::start(&["serve", "--comment-limit", "1000"]);
     let secret = clinic_site::comments::token::Secret::load_or_create(&server.data.path().join("secret.key")).unwrap();
-    let token = secret.sign(PAGE, now() - 10);
     for n in 0..25 {
+        let token = secret.sign(PAGE, now() - 10).unwrap();
         let body = encode(&[("comment", &format!("survivor {n}")), ("consent", "yes"), ("token", &token)]);
         let status = raw_post(server.addr, FORM, &body);
         assert_eq!(status, 303, "comment {n}");
@@ -618,4 +618,58 @@ async fn simultaneous_posts_from_one_reader_store_no_more_than_the_limit() {
     .await;
     assert_eq!((count(&statuses, StatusCode::SEE_OTHER), count(&statuses, StatusCode::TOO_MANY_REQUESTS)), (5, 15), "{statuses:?}");
     assert_eq!(stored(&app).len(), 5);
+}
+
+// ---------------------------------------------------------------------------
+// One form, one comment
+
+#[tokio::test]
+async fn two_readers_opening_the_form_in_the_same_second_get_different_tokens() {
+    let app = real_app();
+    let (a, b) = tokio::join!(get(&app, FORM), get(&app, FORM));
+    assert_ne!(token_in(&a.html()), token_in(&b.html()));
+}
+
+#[tokio::test]
+async fn one_form_stores_one_comment_however_often_it_is_sent() {
+    let app = TestApp::with_config(|data| Config { comment_limit: 3, ..Config::for_test(data) });
+    let t = token(&app, PAGE, 10);
+    let fields = [("name", "Jo"), ("comment", "Sent thirty times"), ("consent", "yes"), ("token", t.as_str())];
+    for n in 0..30 {
+        let response = post(&app, FORM, &fields, &[]).await;
+        assert_eq!((response.status, response.header("location")), (StatusCode::SEE_OTHER, "/dry-needling/migraines/#comment-received"), "post {n}: a double click gets the thank-you");
+    }
+    assert_eq!(stored(&app).len(), 1);
+
+    // The reader went back and wrote something else on the used form: it is
+    // kept, with a fresh form to send it with.
+    let other = post(&app, FORM, &[("comment", "A second thought"), ("consent", "yes"), ("token", &t)], &[]).await;
+    assert_eq!(other.status, StatusCode::BAD_REQUEST);
+    let html = other.html();
+    assert!(text_of(&html, ".error-summary").contains("This form has already been used to send a comment"), "{}", text_of(&html, ".error-summary"));
+    assert_eq!(select(&html, "textarea")[0].text().collect::<String>(), "A second thought");
+    let fresh = token_in(&html);
+    assert_ne!(fresh, t);
+    assert_eq!(stored(&app).len(), 1);
+
+    // The replays did not use up the allowance: two more fit.
+    let fresh_aged = token(&app, PAGE, 10);
+    assert_eq!(post(&app, FORM, &[("comment", "A second thought"), ("consent", "yes"), ("token", &fresh_aged)], &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(post_comment(&app, "third", "").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(post_comment(&app, "fourth", "").await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(stored(&app).len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_form_sent_many_times_at_once_stores_one_comment() {
+    let app = std::sync::Arc::new(TestApp::with_config(|data| Config { comment_limit: 100, ..Config::for_test(data) }));
+    let t = token(&app, PAGE, 10);
+    let statuses = at_once(&app, 20, |_| vec![("comment".into(), "double click".into()), ("consent".into(), "yes".into()), ("token".into(), t.clone())]).await;
+    assert_eq!(count(&statuses, StatusCode::SEE_OTHER), 20, "{statuses:?}");
+    assert_eq!(stored(&app).len(), 1);
+    // And with a different text each time, still one.
+    let t = token(&app, PAGE, 10);
+    let statuses = at_once(&app, 20, |n| vec![("comment".into(), format!("replay {n}")), ("consent".into(), "yes".into()), ("token".into(), t.clone())]).await;
+    assert_eq!((count(&statuses, StatusCode::SEE_OTHER), count(&statuses, StatusCode::BAD_REQUEST)), (1, 19), "{statuses:?}");
+    assert_eq!(stored(&app).len(), 2);
 }
