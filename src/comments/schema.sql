@@ -30,3 +30,12 @@ CREATE TABLE used_forms (
     expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX used_forms_by_expiry ON used_forms (expires_at);
+
+-- step 5: when a comment last changed state, so rejected comments can be
+-- deleted a set number of days after they were rejected. Comments rejected
+-- before this step count as rejected now (the upgrade): the true time is
+-- unknown, and guessing early could delete one sooner than staff expect;
+-- this way each is kept the full period once, then deleted.
+ALTER TABLE comments ADD COLUMN status_changed_at INTEGER;
+UPDATE comments SET status_changed_at = CAST(strftime('%s', 'now') AS INTEGER) WHERE status = 'rejected';
+CREATE INDEX comments_by_status_change ON comments (status, status_changed_at);

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -176,8 +177,31 @@ impl Store {
     /// Moves a comment to another state; the updated comment, or `None`
     /// if there is no such comment.
     pub fn set_status(&self, id: i64, status: Status) -> Result<Option<Comment>, StoreError> {
-        self.conn().execute("UPDATE comments SET status = ?1 WHERE id = ?2", params![status.as_str(), id]).map_err(on_constraint)?;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        self.set_status_at(id, status, now)
+    }
+
+    /// The same at a given time (seconds since 1970). Setting the state a
+    /// comment is already in keeps the time it got there, so rejecting it
+    /// twice does not put off its deletion.
+    pub fn set_status_at(&self, id: i64, status: Status, now: i64) -> Result<Option<Comment>, StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE comments SET status_changed_at = CASE WHEN status = ?1 THEN status_changed_at ELSE ?3 END, status = ?1 WHERE id = ?2",
+                params![status.as_str(), id, now],
+            )
+            .map_err(on_constraint)?;
         self.get(id)
+    }
+
+    /// Deletes for good the comments rejected at least `days` days before
+    /// `now`; how many. With 0 days, every rejected comment goes. Pending
+    /// and approved comments are never touched, whatever their age.
+    pub fn delete_rejected(&self, days: u32, now: i64) -> Result<usize, StoreError> {
+        let cutoff = now - i64::from(days) * 24 * 60 * 60;
+        self.conn()
+            .execute("DELETE FROM comments WHERE status = 'rejected' AND status_changed_at <= ?1", params![cutoff])
+            .map_err(StoreError::Database)
     }
 
     /// Sets or (with empty text) removes the clinic's reply.
@@ -277,7 +301,7 @@ mod tests {
         // Opening again changes nothing and loses nothing.
         let store = Store::open(&path).unwrap();
         assert_eq!(store.all().unwrap().len(), 1);
-        assert_eq!(schema_version(&path).unwrap(), 4);
+        assert_eq!(schema_version(&path).unwrap(), 5);
     }
 
     #[test]
@@ -295,7 +319,7 @@ mod tests {
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].body, "old comment");
         assert!(!all[0].flagged, "the new column has its default");
-        assert_eq!(schema_version(&path).unwrap(), 4);
+        assert_eq!(schema_version(&path).unwrap(), 5);
     }
 
     #[test]
@@ -372,6 +396,66 @@ mod tests {
         let stored = threads.into_iter().map(|t| t.join().unwrap()).filter(|r| matches!(r, Inserted::New(_))).count();
         assert_eq!(stored, 1);
         assert_eq!(store.all().unwrap().len(), 1);
+    }
+
+    const DAY: i64 = 24 * 60 * 60;
+
+    #[test]
+    fn rejected_comments_are_deleted_only_once_the_days_have_passed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let now = 1_800_000_000;
+        let old_rejected = store.insert(&new("/p/", "old rejected"), now - 400 * DAY).unwrap();
+        store.set_status_at(old_rejected, Status::Rejected, now - 31 * DAY).unwrap();
+        let due = store.insert(&new("/p/", "due today"), now - 40 * DAY).unwrap();
+        store.set_status_at(due, Status::Rejected, now - 30 * DAY).unwrap();
+        // Written long ago but rejected recently: the clock runs from the rejection.
+        let recent = store.insert(&new("/p/", "rejected yesterday"), now - 400 * DAY).unwrap();
+        store.set_status_at(recent, Status::Rejected, now - DAY).unwrap();
+        let pending = store.insert(&new("/p/", "old pending"), now - 400 * DAY).unwrap();
+        let approved = store.insert(&new("/p/", "old approved"), now - 400 * DAY).unwrap();
+        store.set_status_at(approved, Status::Approved, now - 399 * DAY).unwrap();
+        // Rejected long ago, approved since: kept.
+        let second_thoughts = store.insert(&new("/p/", "approved after all"), now - 400 * DAY).unwrap();
+        store.set_status_at(second_thoughts, Status::Rejected, now - 300 * DAY).unwrap();
+        store.set_status_at(second_thoughts, Status::Approved, now - 200 * DAY).unwrap();
+
+        assert_eq!(store.delete_rejected(30, now).unwrap(), 2);
+        let mut left: Vec<i64> = store.all().unwrap().into_iter().map(|c| c.id).collect();
+        left.sort();
+        assert_eq!(left, vec![recent, pending, approved, second_thoughts]);
+        assert_eq!(store.delete_rejected(30, now).unwrap(), 0, "running again deletes nothing more");
+        assert_eq!(store.delete_rejected(0, now).unwrap(), 1, "0 days: every rejected comment goes");
+        assert_eq!(store.all().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn rejecting_again_does_not_restart_the_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let id = store.insert(&new("/p/", "x"), 0).unwrap();
+        store.set_status_at(id, Status::Rejected, 10 * DAY).unwrap();
+        store.set_status_at(id, Status::Rejected, 20 * DAY).unwrap();
+        assert_eq!(store.delete_rejected(30, 40 * DAY).unwrap(), 1);
+    }
+
+    #[test]
+    fn comments_rejected_before_the_upgrade_get_the_full_period_from_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("comments.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&steps()[..4].join("\n")).unwrap();
+            conn.pragma_update(None, "user_version", 4).unwrap();
+            conn.execute("INSERT INTO comments (page, body, created_at, status) VALUES ('/a/', 'rejected long ago', 5, 'rejected')", []).unwrap();
+            conn.execute("INSERT INTO comments (page, body, created_at, status) VALUES ('/a/', 'pending long ago', 5, 'pending')", []).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let upgraded = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+        assert_eq!(store.delete_rejected(30, upgraded).unwrap(), 0, "nothing deleted by the upgrade itself");
+        assert_eq!(store.delete_rejected(30, upgraded + 29 * DAY).unwrap(), 0);
+        assert_eq!(store.delete_rejected(30, upgraded + 31 * DAY).unwrap(), 1);
+        assert_eq!(store.all().unwrap()[0].body, "pending long ago");
     }
 
     #[test]

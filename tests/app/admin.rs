@@ -192,6 +192,19 @@ async fn staff_see_why_a_comment_was_flagged_and_names_are_isolated() {
     assert_eq!(select(&html, "#pending + ol .comment-body[dir='auto']").len(), 3);
 }
 
+#[tokio::test]
+async fn rejecting_in_the_browser_starts_the_clock_for_deleting_it() {
+    let app = real_app();
+    let id = add_comment(&app, "to reject");
+    let (cookie, csrf) = sign_in(&app).await;
+    let rejected_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    send_with(&app, Method::POST, &format!("/admin/comments/{id}/reject"), Some(&cookie), &format!("csrf={csrf}")).await;
+    let day = 24 * 60 * 60;
+    // Written long before (add_comment dates it 2025), but rejected now.
+    assert_eq!(app.state.comments.delete_rejected(30, rejected_at + 29 * day).unwrap(), 0);
+    assert_eq!(app.state.comments.delete_rejected(30, rejected_at + 31 * day).unwrap(), 1);
+}
+
 fn cli(args: &[&str], data: &std::path::Path) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_clinic-site")).args(args).args(["--data", data.to_str().unwrap()]).output().unwrap();
     (output.status.code().unwrap(), String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap())

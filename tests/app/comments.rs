@@ -673,3 +673,54 @@ async fn one_form_sent_many_times_at_once_stores_one_comment() {
     assert_eq!((count(&statuses, StatusCode::SEE_OTHER), count(&statuses, StatusCode::BAD_REQUEST)), (1, 19), "{statuses:?}");
     assert_eq!(stored(&app).len(), 2);
 }
+
+// ---------------------------------------------------------------------------
+// Retention
+
+const DAY: i64 = 24 * 60 * 60;
+
+fn add_with_status(app: &TestApp, text: &str, status: Status, changed: i64) -> i64 {
+    use clinic_site::comments::{CommentText, DisplayName, NewComment};
+    let comment = NewComment { page: PAGE.into(), name: DisplayName::parse("").unwrap(), text: CommentText::parse(text).unwrap(), flags: Vec::new() };
+    let id = app.state.comments.insert(&comment, changed - 100 * DAY).unwrap();
+    app.state.comments.set_status_at(id, status, changed).unwrap();
+    id
+}
+
+#[tokio::test]
+async fn the_server_deletes_rejected_comments_after_the_days_set_in_site_toml() {
+    let content = copy_real_content();
+    edit_site_toml(content.path(), "delete_rejected_after_days = 30", "delete_rejected_after_days = 7");
+    let app = TestApp::with_config(|data| Config { content: content.path().to_path_buf(), ..Config::for_test(data) });
+    let now = now();
+    add_with_status(&app, "rejected 8 days ago", Status::Rejected, now - 8 * DAY);
+    add_with_status(&app, "rejected 6 days ago", Status::Rejected, now - 6 * DAY);
+    add_with_status(&app, "pending for 100 days", Status::Pending, now - 100 * DAY);
+    add_with_status(&app, "approved 100 days ago", Status::Approved, now - 100 * DAY);
+    assert_eq!(clinic_site::http::delete_old_rejected_comments(&app.state, now).await.unwrap(), 1);
+    let mut left: Vec<String> = stored(&app).into_iter().map(|c| c.body).collect();
+    left.sort();
+    assert_eq!(left, ["approved 100 days ago", "pending for 100 days", "rejected 6 days ago"]);
+}
+
+#[test]
+fn the_running_server_deletes_old_rejected_comments_at_start_up() {
+    let data = tempfile::tempdir().unwrap();
+    {
+        use clinic_site::comments::{CommentText, DisplayName, NewComment};
+        let store = clinic_site::comments::store::Store::open(&data.path().join("comments.db")).unwrap();
+        let now = now();
+        for (text, status, changed) in [("old rejected", Status::Rejected, now - 31 * DAY), ("new rejected", Status::Rejected, now - DAY), ("old pending", Status::Pending, now - 400 * DAY)] {
+            let comment = NewComment { page: PAGE.into(), name: DisplayName::parse("").unwrap(), text: CommentText::parse(text).unwrap(), flags: Vec::new() };
+            let id = store.insert(&comment, now - 400 * DAY).unwrap();
+            store.set_status_at(id, status, changed).unwrap();
+        }
+    }
+    let server = Server::start_with_data(&["serve"], data);
+    let store = clinic_site::comments::store::Store::open(&server.data.path().join("comments.db")).unwrap();
+    assert!(wait_until(20, || store.all().unwrap().len() == 2), "the old rejected comment was not deleted:\n{}", server.log.lock().unwrap());
+    let mut left: Vec<String> = store.all().unwrap().into_iter().map(|c| c.body).collect();
+    left.sort();
+    assert_eq!(left, ["new rejected", "old pending"]);
+    assert!(wait_until(5, || server.log.lock().unwrap().contains("deleted rejected comments")), "the deletion is logged:\n{}", server.log.lock().unwrap());
+}
