@@ -7,10 +7,12 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Comment, NewComment, Status};
+use super::token::Nonce;
+use super::{Comment, NewComment, Status, flags_from_codes, flags_to_codes};
 
 const SCHEMA: &str = include_str!("schema.sql");
 
@@ -45,6 +47,16 @@ fn on_constraint(error: rusqlite::Error) -> StoreError {
         }
         other => StoreError::Database(other),
     }
+}
+
+/// What `insert_once` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// Stored, with this id.
+    New(i64),
+    /// Nothing stored: the form had been used. `same` when the earlier
+    /// comment had the same name and text (a double click).
+    AlreadyUsed { same: bool },
 }
 
 /// How many comments are in each state, for the admin home page.
@@ -89,13 +101,35 @@ impl Store {
     /// Stores a new comment as pending and returns its id. When this
     /// returns, the comment is on disk.
     pub fn insert(&self, comment: &NewComment, now: i64) -> Result<i64, StoreError> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO comments (page, name, body, created_at, status, flagged) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
-            params![comment.page, comment.name.as_str(), comment.text.as_str(), now, comment.flagged],
-        )
-        .map_err(on_constraint)?;
-        Ok(conn.last_insert_rowid())
+        insert_row(&self.conn(), comment, now)
+    }
+
+    /// Stores a new comment sent with the form `form`, unless that form has
+    /// already stored one: a double click, a reader going back and sending
+    /// again, or a bot replaying one form. Marking the form used happens in
+    /// the same transaction as the insert, so of any number of posts with
+    /// one form, at once or not, exactly one is stored.
+    pub fn insert_once(&self, comment: &NewComment, form: Nonce<'_>, now: i64) -> Result<Inserted, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::Database)?;
+        // Forms past their expiry are refused before they get here, so
+        // their records are no longer needed.
+        tx.execute("DELETE FROM used_forms WHERE expires_at < ?1", params![now]).map_err(StoreError::Database)?;
+        let used: Option<Option<i64>> =
+            tx.query_row("SELECT comment_id FROM used_forms WHERE nonce = ?1", params![form.nonce], |row| row.get(0)).optional().map_err(StoreError::Database)?;
+        if let Some(earlier) = used {
+            let earlier: Option<(String, String)> = match earlier {
+                Some(id) => tx.query_row("SELECT name, body FROM comments WHERE id = ?1", params![id], |row| Ok((row.get(0)?, row.get(1)?))).optional().map_err(StoreError::Database)?,
+                None => None,
+            };
+            // A comment since deleted cannot be compared: treat it as the same.
+            let same = earlier.is_none_or(|(name, body)| name == comment.name.as_str() && body == comment.text.as_str());
+            return Ok(Inserted::AlreadyUsed { same });
+        }
+        let id = insert_row(&tx, comment, now)?;
+        tx.execute("INSERT INTO used_forms (nonce, comment_id, expires_at) VALUES (?1, ?2, ?3)", params![form.nonce, id, form.expires_at]).map_err(on_constraint)?;
+        tx.commit().map_err(StoreError::Database)?;
+        Ok(Inserted::New(id))
     }
 
     /// Changes when another connection (another process) commits to the
@@ -143,8 +177,31 @@ impl Store {
     /// Moves a comment to another state; the updated comment, or `None`
     /// if there is no such comment.
     pub fn set_status(&self, id: i64, status: Status) -> Result<Option<Comment>, StoreError> {
-        self.conn().execute("UPDATE comments SET status = ?1 WHERE id = ?2", params![status.as_str(), id]).map_err(on_constraint)?;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        self.set_status_at(id, status, now)
+    }
+
+    /// The same at a given time (seconds since 1970). Setting the state a
+    /// comment is already in keeps the time it got there, so rejecting it
+    /// twice does not put off its deletion.
+    pub fn set_status_at(&self, id: i64, status: Status, now: i64) -> Result<Option<Comment>, StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE comments SET status_changed_at = CASE WHEN status = ?1 THEN status_changed_at ELSE ?3 END, status = ?1 WHERE id = ?2",
+                params![status.as_str(), id, now],
+            )
+            .map_err(on_constraint)?;
         self.get(id)
+    }
+
+    /// Deletes for good the comments rejected at least `days` days before
+    /// `now`; how many. With 0 days, every rejected comment goes. Pending
+    /// and approved comments are never touched, whatever their age.
+    pub fn delete_rejected(&self, days: u32, now: i64) -> Result<usize, StoreError> {
+        let cutoff = now - i64::from(days) * 24 * 60 * 60;
+        self.conn()
+            .execute("DELETE FROM comments WHERE status = 'rejected' AND status_changed_at <= ?1", params![cutoff])
+            .map_err(StoreError::Database)
     }
 
     /// Sets or (with empty text) removes the clinic's reply.
@@ -164,7 +221,7 @@ impl Store {
 
     fn query(&self, filter: &str, params: impl rusqlite::Params) -> Result<Vec<Comment>, StoreError> {
         let conn = self.conn();
-        let sql = format!("SELECT id, page, name, body, created_at, status, reply, flagged FROM comments {filter}");
+        let sql = format!("SELECT id, page, name, body, created_at, status, reply, flagged, flag_reasons FROM comments {filter}");
         let mut statement = conn.prepare(&sql).map_err(StoreError::Database)?;
         let rows = statement
             .query_map(params, |row| {
@@ -178,11 +235,21 @@ impl Store {
                     status: Status::parse(&status).unwrap_or(Status::Pending),
                     reply: row.get(6)?,
                     flagged: row.get(7)?,
+                    flags: flags_from_codes(&row.get::<_, String>(8)?),
                 })
             })
             .map_err(StoreError::Database)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(StoreError::Database)
     }
+}
+
+fn insert_row(conn: &Connection, comment: &NewComment, now: i64) -> Result<i64, StoreError> {
+    conn.execute(
+        "INSERT INTO comments (page, name, body, created_at, status, flagged, flag_reasons) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6)",
+        params![comment.page, comment.name.as_str(), comment.text.as_str(), now, !comment.flags.is_empty(), flags_to_codes(&comment.flags)],
+    )
+    .map_err(on_constraint)?;
+    Ok(conn.last_insert_rowid())
 }
 
 /// The schema's steps, split on their `-- step N:` comments (kept, so
@@ -220,7 +287,7 @@ mod tests {
     use crate::comments::{CommentText, DisplayName};
 
     fn new(page: &str, text: &str) -> NewComment {
-        NewComment { page: page.into(), name: DisplayName::parse("Jo").unwrap(), text: CommentText::parse(text).unwrap(), flagged: false }
+        NewComment { page: page.into(), name: DisplayName::parse("Jo").unwrap(), text: CommentText::parse(text).unwrap(), flags: Vec::new() }
     }
 
     #[test]
@@ -234,7 +301,7 @@ mod tests {
         // Opening again changes nothing and loses nothing.
         let store = Store::open(&path).unwrap();
         assert_eq!(store.all().unwrap().len(), 1);
-        assert_eq!(schema_version(&path).unwrap(), 2);
+        assert_eq!(schema_version(&path).unwrap(), 5);
     }
 
     #[test]
@@ -252,7 +319,143 @@ mod tests {
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].body, "old comment");
         assert!(!all[0].flagged, "the new column has its default");
-        assert_eq!(schema_version(&path).unwrap(), 2);
+        assert_eq!(schema_version(&path).unwrap(), 5);
+    }
+
+    #[test]
+    fn the_reasons_a_comment_was_flagged_are_kept() {
+        use crate::comments::PersonalDetail::{Medicine, Phone, SymptomsNow};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let flagged = store.insert(&NewComment { flags: vec![Phone, Medicine, SymptomsNow], ..new("/p/", "on warfarin, call 555 010 0199") }, 1).unwrap();
+        let plain = store.insert(&new("/p/", "plain"), 2).unwrap();
+        let flagged = store.get(flagged).unwrap().unwrap();
+        assert!(flagged.flagged);
+        assert_eq!(flagged.flags, vec![Phone, Medicine, SymptomsNow]);
+        let plain = store.get(plain).unwrap().unwrap();
+        assert!(!plain.flagged && plain.flags.is_empty());
+    }
+
+    #[test]
+    fn comments_flagged_before_reasons_were_kept_stay_flagged_without_reasons() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("comments.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&steps()[..2].join("\n")).unwrap();
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            conn.execute("INSERT INTO comments (page, name, body, created_at, flagged) VALUES ('/a/', '', 'call me', 5, 1)", []).unwrap();
+        }
+        let all = Store::open(&path).unwrap().all().unwrap();
+        assert!(all[0].flagged);
+        assert!(all[0].flags.is_empty());
+    }
+
+    fn form(nonce: &str) -> Nonce<'_> {
+        Nonce { nonce, expires_at: 1_000 }
+    }
+
+    #[test]
+    fn a_form_stores_one_comment() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let Inserted::New(id) = store.insert_once(&new("/p/", "first"), form("aa"), 10).unwrap() else { panic!("stored") };
+        assert_eq!(store.insert_once(&new("/p/", "first"), form("aa"), 11).unwrap(), Inserted::AlreadyUsed { same: true });
+        assert_eq!(store.insert_once(&new("/p/", "changed"), form("aa"), 12).unwrap(), Inserted::AlreadyUsed { same: false });
+        assert!(matches!(store.insert_once(&new("/p/", "other form"), form("bb"), 13).unwrap(), Inserted::New(_)));
+        assert_eq!(store.all().unwrap().len(), 2);
+        // A comment deleted for a privacy request leaves its form used.
+        store.delete(id).unwrap();
+        assert_eq!(store.insert_once(&new("/p/", "first"), form("aa"), 14).unwrap(), Inserted::AlreadyUsed { same: true });
+        assert_eq!(store.all().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn records_of_used_forms_go_once_the_form_has_expired() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        store.insert_once(&new("/p/", "a"), Nonce { nonce: "old", expires_at: 100 }, 50).unwrap();
+        store.insert_once(&new("/p/", "b"), Nonce { nonce: "new", expires_at: 300 }, 60).unwrap();
+        let count = || store.conn().query_row("SELECT count(*) FROM used_forms", [], |row| row.get::<_, i64>(0)).unwrap();
+        assert_eq!(count(), 2);
+        store.insert_once(&new("/p/", "c"), Nonce { nonce: "later", expires_at: 400 }, 200).unwrap();
+        assert_eq!(count(), 2, "the expired record went, the live one stayed");
+        assert!(matches!(store.insert_once(&new("/p/", "b"), Nonce { nonce: "new", expires_at: 300 }, 250).unwrap(), Inserted::AlreadyUsed { .. }));
+    }
+
+    #[test]
+    fn one_form_posted_from_many_threads_stores_one_comment() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(Store::open(&dir.path().join("c.db")).unwrap());
+        let threads: Vec<_> = (0..16)
+            .map(|n| {
+                let store = store.clone();
+                std::thread::spawn(move || store.insert_once(&new("/p/", &format!("try {n}")), Nonce { nonce: "one", expires_at: 1_000 }, 10).unwrap())
+            })
+            .collect();
+        let stored = threads.into_iter().map(|t| t.join().unwrap()).filter(|r| matches!(r, Inserted::New(_))).count();
+        assert_eq!(stored, 1);
+        assert_eq!(store.all().unwrap().len(), 1);
+    }
+
+    const DAY: i64 = 24 * 60 * 60;
+
+    #[test]
+    fn rejected_comments_are_deleted_only_once_the_days_have_passed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let now = 1_800_000_000;
+        let old_rejected = store.insert(&new("/p/", "old rejected"), now - 400 * DAY).unwrap();
+        store.set_status_at(old_rejected, Status::Rejected, now - 31 * DAY).unwrap();
+        let due = store.insert(&new("/p/", "due today"), now - 40 * DAY).unwrap();
+        store.set_status_at(due, Status::Rejected, now - 30 * DAY).unwrap();
+        // Written long ago but rejected recently: the clock runs from the rejection.
+        let recent = store.insert(&new("/p/", "rejected yesterday"), now - 400 * DAY).unwrap();
+        store.set_status_at(recent, Status::Rejected, now - DAY).unwrap();
+        let pending = store.insert(&new("/p/", "old pending"), now - 400 * DAY).unwrap();
+        let approved = store.insert(&new("/p/", "old approved"), now - 400 * DAY).unwrap();
+        store.set_status_at(approved, Status::Approved, now - 399 * DAY).unwrap();
+        // Rejected long ago, approved since: kept.
+        let second_thoughts = store.insert(&new("/p/", "approved after all"), now - 400 * DAY).unwrap();
+        store.set_status_at(second_thoughts, Status::Rejected, now - 300 * DAY).unwrap();
+        store.set_status_at(second_thoughts, Status::Approved, now - 200 * DAY).unwrap();
+
+        assert_eq!(store.delete_rejected(30, now).unwrap(), 2);
+        let mut left: Vec<i64> = store.all().unwrap().into_iter().map(|c| c.id).collect();
+        left.sort();
+        assert_eq!(left, vec![recent, pending, approved, second_thoughts]);
+        assert_eq!(store.delete_rejected(30, now).unwrap(), 0, "running again deletes nothing more");
+        assert_eq!(store.delete_rejected(0, now).unwrap(), 1, "0 days: every rejected comment goes");
+        assert_eq!(store.all().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn rejecting_again_does_not_restart_the_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        let id = store.insert(&new("/p/", "x"), 0).unwrap();
+        store.set_status_at(id, Status::Rejected, 10 * DAY).unwrap();
+        store.set_status_at(id, Status::Rejected, 20 * DAY).unwrap();
+        assert_eq!(store.delete_rejected(30, 40 * DAY).unwrap(), 1);
+    }
+
+    #[test]
+    fn comments_rejected_before_the_upgrade_get_the_full_period_from_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("comments.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&steps()[..4].join("\n")).unwrap();
+            conn.pragma_update(None, "user_version", 4).unwrap();
+            conn.execute("INSERT INTO comments (page, body, created_at, status) VALUES ('/a/', 'rejected long ago', 5, 'rejected')", []).unwrap();
+            conn.execute("INSERT INTO comments (page, body, created_at, status) VALUES ('/a/', 'pending long ago', 5, 'pending')", []).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let upgraded = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+        assert_eq!(store.delete_rejected(30, upgraded).unwrap(), 0, "nothing deleted by the upgrade itself");
+        assert_eq!(store.delete_rejected(30, upgraded + 29 * DAY).unwrap(), 0);
+        assert_eq!(store.delete_rejected(30, upgraded + 31 * DAY).unwrap(), 1);
+        assert_eq!(store.all().unwrap()[0].body, "pending long ago");
     }
 
     #[test]

@@ -1,8 +1,12 @@
 //! Signed comment-form tokens. A token says which page a form was served
 //! for and when, signed with a server secret, so a post can be checked
-//! without storing anything: a bot that posts without loading the form, or
-//! replays a form from another page, or posts faster than a person could
-//! type, is told apart from a reader.
+//! without a lookup: a bot that posts without loading the form, or replays
+//! a form from another page, or posts faster than a person could type, is
+//! told apart from a reader.
+//!
+//! Each token also carries a random nonce, so no two forms share one even
+//! when served in the same second. The store records the nonce with the
+//! comment it was used for, which makes a token good for one comment.
 
 use std::path::Path;
 
@@ -45,36 +49,54 @@ impl Secret {
         Secret([7; 32])
     }
 
-    fn mac(&self, page: &str, issued: i64) -> HmacSha256 {
+    fn mac(&self, page: &str, issued: i64, nonce: &str) -> HmacSha256 {
         let mut mac = HmacSha256::new_from_slice(&self.0).expect("HMAC takes keys of any length");
         mac.update(page.as_bytes());
         mac.update(b"\n");
         mac.update(issued.to_string().as_bytes());
+        mac.update(b"\n");
+        mac.update(nonce.as_bytes());
         mac
     }
 
     /// A token for a form on `page`, served at `now` (seconds since 1970).
-    pub fn sign(&self, page: &str, now: i64) -> String {
-        let tag = self.mac(page, now).finalize().into_bytes();
-        format!("{now}.{}", hex(&tag))
+    /// Fails only if the operating system cannot give random bytes.
+    pub fn sign(&self, page: &str, now: i64) -> std::io::Result<String> {
+        let nonce = hex(&random_bytes()?[..NONCE_BYTES]);
+        let tag = self.mac(page, now, &nonce).finalize().into_bytes();
+        Ok(format!("{now}.{nonce}.{}", hex(&tag)))
     }
 
-    /// Checks a posted token against the page it was posted to.
-    pub fn verify(&self, token: &str, page: &str, now: i64) -> Result<(), TokenError> {
-        let (issued, tag) = token.split_once('.').ok_or(TokenError::Invalid)?;
+    /// Checks a posted token against the page it was posted to; the form's
+    /// nonce, which the store records once a comment is kept.
+    pub fn verify<'t>(&self, token: &'t str, page: &str, now: i64) -> Result<Nonce<'t>, TokenError> {
+        let mut parts = token.split('.');
+        let (Some(issued), Some(nonce), Some(tag), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else { return Err(TokenError::Invalid) };
         let issued: i64 = issued.parse().map_err(|_| TokenError::Invalid)?;
         let tag = unhex(tag).ok_or(TokenError::Invalid)?;
         // A tag made for another page fails here too: the page is signed.
-        self.mac(page, issued).verify_slice(&tag).map_err(|_| TokenError::Invalid)?;
+        self.mac(page, issued, nonce).verify_slice(&tag).map_err(|_| TokenError::Invalid)?;
         let age = now - issued;
         if age < MIN_AGE_SECS {
             Err(TokenError::TooFast)
         } else if age > MAX_AGE_SECS {
             Err(TokenError::Expired)
         } else {
-            Ok(())
+            Ok(Nonce { nonce, expires_at: issued + MAX_AGE_SECS })
         }
     }
+}
+
+/// 128 random bits: no two forms get the same one by chance.
+const NONCE_BYTES: usize = 16;
+
+/// What identifies one served form, from a token that checked out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Nonce<'t> {
+    pub nonce: &'t str,
+    /// After this (seconds since 1970) the token is refused anyway, so the
+    /// record of its use can go.
+    pub expires_at: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,19 +149,34 @@ mod tests {
     #[test]
     fn a_token_is_valid_for_its_page_after_a_few_seconds() {
         let secret = Secret::for_test();
-        let token = secret.sign("/a/b/", 1000);
-        assert_eq!(secret.verify(&token, "/a/b/", 1005), Ok(()));
+        let token = secret.sign("/a/b/", 1000).unwrap();
+        let nonce = secret.verify(&token, "/a/b/", 1005).unwrap();
+        assert_eq!(nonce.expires_at, 1000 + MAX_AGE_SECS);
+        assert_eq!(nonce.nonce.len(), NONCE_BYTES * 2);
         assert_eq!(secret.verify(&token, "/a/b/", 1001), Err(TokenError::TooFast));
         assert_eq!(secret.verify(&token, "/a/b/", 1000 + MAX_AGE_SECS + 1), Err(TokenError::Expired));
         assert_eq!(secret.verify(&token, "/a/other/", 1005), Err(TokenError::Invalid));
     }
 
     #[test]
+    fn forms_served_in_the_same_second_get_different_tokens() {
+        let secret = Secret::for_test();
+        let (a, b) = (secret.sign("/a/", 1000).unwrap(), secret.sign("/a/", 1000).unwrap());
+        assert_ne!(a, b);
+        assert_ne!(secret.verify(&a, "/a/", 1010).unwrap().nonce, secret.verify(&b, "/a/", 1010).unwrap().nonce);
+    }
+
+    #[test]
     fn forged_or_mangled_tokens_are_invalid() {
         let secret = Secret::for_test();
-        let token = secret.sign("/a/", 1000);
+        let token = secret.sign("/a/", 1000).unwrap();
         let later = token.replacen("1000", "900", 1);
-        for bad in ["", "abc", "1000.", "1000.zz", later.as_str(), &Secret([8; 32]).sign("/a/", 1000)] {
+        let (head, tag) = token.rsplit_once('.').unwrap();
+        let other_nonce = format!("{}.{}.{tag}", head.split('.').next().unwrap(), "0".repeat(32));
+        let old_format = format!("1000.{tag}");
+        let extra = format!("{token}.x");
+        let forged = Secret([8; 32]).sign("/a/", 1000).unwrap();
+        for bad in ["", "abc", "1000.", "1000..", "1000.ab.zz", later.as_str(), &other_nonce, &old_format, &extra, &forged] {
             assert_eq!(secret.verify(bad, "/a/", 1010), Err(TokenError::Invalid), "{bad:?}");
         }
     }

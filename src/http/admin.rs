@@ -28,7 +28,7 @@ use super::error::AppError;
 use super::limit::ClientIp;
 use crate::comments::store::Counts;
 use crate::comments::token::{hex, random_bytes, write_private};
-use crate::comments::{Comment, Status};
+use crate::comments::{Comment, PersonalDetail, Status, in_words};
 use crate::content::Date;
 use crate::site::{Chrome, Site};
 
@@ -210,6 +210,10 @@ struct Row {
     comment: Comment,
     page_title: String,
     date: String,
+    /// What the writer was warned about, in words ("a phone number and
+    /// the name of a medicine"); empty when not kept.
+    flag_reasons: String,
+    unwell_now: bool,
 }
 
 #[derive(Template)]
@@ -242,6 +246,8 @@ async fn home(State(state): State<AppState>, headers: HeaderMap, query: axum::ex
     let row = |comment: Comment| Row {
         page_title: site.comment_page(&comment.page).map_or_else(|| comment.page.clone(), |p| p.title.clone()),
         date: Date::from_unix(comment.created_at).long(),
+        flag_reasons: in_words(&comment.flags.iter().map(|f| f.for_staff()).collect::<Vec<_>>(), "and"),
+        unwell_now: comment.flags.contains(&PersonalDetail::SymptomsNow),
         comment,
     };
     let done = query.0.done.as_deref().and_then(|d| match d {

@@ -14,7 +14,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{DefaultBodyLimit, Form, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -22,18 +22,35 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::AppError;
 use super::limit::ClientIp;
-use crate::comments::token::TokenError;
-use crate::comments::{CommentText, DisplayName, InputError, NAME_MAX, NewComment, PersonalDetail, personal_details};
+use crate::comments::store::Inserted;
+use crate::comments::token::{Nonce, TokenError};
+use crate::comments::{CommentText, DisplayName, InputError, NAME_MAX, NewComment, PersonalDetail, TEXT_MAX, in_words, personal_details};
 use crate::site::{Chrome, CommentPage, Site};
 
-/// No form on the site sends more; anything bigger is refused unread.
+/// No other form on the site sends more; anything bigger is refused
+/// unread. The comment form has its own, larger limit.
 pub const BODY_LIMIT: usize = 16 * 1024;
 
+/// The most a browser sends for one character of a form field: 4 UTF-8
+/// bytes (emoji, rarer CJK), each written as `%XX`. A line break counts as
+/// one character but is sent as `%0D%0A`, which fits too.
+const MAX_SENT_BYTES_PER_CHAR: usize = 4 * 3;
+
+/// Field names, the token, the tick boxes and the buttons.
+const FORM_OVERHEAD: usize = 1024;
+
+/// The largest comment form a reader can send within the rules: a
+/// 2,000-character comment and a 60-character name in any script. More
+/// than this is not a reader, so it is refused unread (413).
+pub const COMMENT_BODY_LIMIT: usize = (TEXT_MAX + NAME_MAX) * MAX_SENT_BYTES_PER_CHAR + FORM_OVERHEAD;
+
 pub fn router() -> Router<AppState> {
+    // The route's own limit wins over the site-wide one set in `router`:
+    // the layer nearest the handler sets it last.
     Router::new()
         .route("/{article}/comment/", get(comment_form).post(post_comment))
         .route("/{article}/{section}/comment/", get(comment_form).post(post_comment))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(COMMENT_BODY_LIMIT))
 }
 
 /// What the form sends. Every field defaults to empty, so a missing field
@@ -67,7 +84,7 @@ struct FormTemplate<'a> {
     consent: bool,
     errors: Vec<FieldMessage>,
     /// A problem with the form as a whole (an expired token, say).
-    notice: Option<&'static str>,
+    notice: Option<String>,
     personal: Vec<PersonalDetail>,
     name_max: usize,
 }
@@ -84,11 +101,12 @@ impl FormTemplate<'_> {
 
     fn personal_list(&self) -> String {
         let kinds: Vec<String> = self.personal.iter().map(ToString::to_string).collect();
-        match kinds.as_slice() {
-            [] => String::new(),
-            [one] => one.clone(),
-            [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
-        }
+        in_words(&kinds.iter().map(String::as_str).collect::<Vec<_>>(), "or")
+    }
+
+    /// The writer may be unwell now: the form tells them to call, not post.
+    fn symptoms_now(&self) -> bool {
+        self.personal.contains(&PersonalDetail::SymptomsNow)
     }
 }
 
@@ -111,10 +129,14 @@ pub async fn comment_form(State(state): State<AppState>, uri: Uri) -> Response {
     let site = state.site.load();
     let path = page_path(&uri);
     let Some(page) = site.comment_page(&path) else { return AppError::NotFound.into_response_with(&state) };
+    let token = match fresh_token(&state, page) {
+        Ok(token) => token,
+        Err(e) => return e.into_response_with(&state),
+    };
     let template = FormTemplate {
         chrome: form_chrome(&site, page),
         page,
-        token: state.secret.sign(&page.url, now()),
+        token,
         name: "",
         comment: "",
         consent: false,
@@ -124,6 +146,10 @@ pub async fn comment_form(State(state): State<AppState>, uri: Uri) -> Response {
         name_max: NAME_MAX,
     };
     form_response(StatusCode::OK, &template)
+}
+
+fn fresh_token(state: &AppState, page: &CommentPage) -> Result<String, AppError> {
+    state.secret.sign(&page.url, now()).map_err(|e| AppError::Internal(format!("cannot make a comment form token: {e}")))
 }
 
 fn form_chrome<'a>(site: &'a Site, page: &CommentPage) -> Chrome<'a> {
@@ -139,9 +165,6 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
     let site = state.site.load();
     let path = page_path(&uri);
     let Some(page) = site.comment_page(&path) else { return AppError::NotFound.into_response_with(&state) };
-    if let Err(wait) = state.limits.comments.check(client) {
-        return AppError::TooManyRequests(wait).into_response_with(&state);
-    }
     let form = match form {
         Ok(Form(form)) => form,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => return AppError::PayloadTooLarge.into_response_with(&state),
@@ -172,20 +195,21 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
     // A post sooner than a person could type is a bot; it is dropped
     // quietly, but only after the checks a hasty person would also fail,
     // so someone who sends an empty form at once still sees what to fix.
-    let mut too_fast = false;
-    match state.secret.verify(&form.token, &page.url, now()) {
-        Ok(()) => {}
-        Err(TokenError::TooFast) => too_fast = true,
-        Err(TokenError::Expired) => {
-            template.token = state.secret.sign(&page.url, now());
-            template.notice = Some("This form was open for a long time, so it has expired. Your comment has not been sent yet: check it and send it again.");
-            return form_response(StatusCode::BAD_REQUEST, &template);
-        }
-        Err(TokenError::Invalid) => {
-            template.token = state.secret.sign(&page.url, now());
-            template.notice = Some("This form could not be checked, so your comment has not been sent yet. Please send it again from this page.");
-            return form_response(StatusCode::BAD_REQUEST, &template);
-        }
+    let verified = state.secret.verify(&form.token, &page.url, now());
+    let problem = match verified {
+        Err(TokenError::Expired) => Some("This form was open for a long time, so it has expired. Your comment has not been sent yet: check it and send it again."),
+        Err(TokenError::Invalid) => Some("This form could not be checked, so your comment has not been sent yet. Please send it again from this page."),
+        Ok(_) | Err(TokenError::TooFast) => None,
+    };
+    if let Some(problem) = problem {
+        return match fresh_token(&state, page) {
+            Ok(token) => {
+                template.token = token;
+                template.notice = Some(problem.into());
+                form_response(StatusCode::BAD_REQUEST, &template)
+            }
+            Err(e) => e.into_response_with(&state),
+        };
     }
 
     let name = DisplayName::parse(&form.name);
@@ -199,10 +223,10 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
         return form_response(StatusCode::BAD_REQUEST, &template);
     };
 
-    if too_fast {
+    let Ok(used) = verified else {
         tracing::info!("dropped a comment sent too soon after the form was served");
         return thanks();
-    }
+    };
 
     let found = personal_details(text.as_str());
     let confirmed = form.confirm_personal.is_some();
@@ -211,12 +235,47 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
         return form_response(StatusCode::OK, &template);
     }
 
-    let comment = NewComment { page: page.url.clone(), name, text, flagged: !found.is_empty() };
+    // Only stored comments use up the allowance: the slot is taken now, so
+    // posts arriving together cannot all slip under the limit, and given
+    // back below unless the comment is stored. Over the limit, the reader
+    // keeps their text and is told when to send it.
+    let slot = match state.limits.comments.reserve(client) {
+        Ok(slot) => slot,
+        Err(wait) => {
+            let minutes = wait.as_secs().div_ceil(60).max(1);
+            template.notice = Some(format!("You have sent several comments in a short time. Please wait about {minutes} minutes, then send this one again. It is kept below."));
+            let mut response = form_response(StatusCode::TOO_MANY_REQUESTS, &template);
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+            return response;
+        }
+    };
+
+    let comment = NewComment { page: page.url.clone(), name, text, flags: found };
+    let (nonce, expires_at) = (used.nonce.to_string(), used.expires_at);
     let store = state.comments.clone();
-    match tokio::task::spawn_blocking(move || store.insert(&comment, now())).await {
-        Ok(Ok(id)) => {
+    let stored = tokio::task::spawn_blocking(move || store.insert_once(&comment, Nonce { nonce: &nonce, expires_at }, now())).await;
+    match stored {
+        Ok(Ok(Inserted::New(id))) => {
+            slot.commit();
             tracing::info!(id, "comment received for moderation");
             thanks()
+        }
+        Ok(Ok(Inserted::AlreadyUsed { same: true })) => {
+            tracing::info!("a form that already stored a comment was sent again with the same text (a double click or a replay); nothing stored");
+            thanks()
+        }
+        Ok(Ok(Inserted::AlreadyUsed { same: false })) => {
+            // Most likely the reader went back after posting and wrote
+            // something else: keep it, and give them a form to send it with.
+            tracing::info!("a form that already stored a comment was sent again with other text; nothing stored, form shown again");
+            match fresh_token(&state, page) {
+                Ok(token) => {
+                    template.token = token;
+                    template.notice = Some("This form has already been used to send a comment. This comment has not been sent yet: check it and send it again.".into());
+                    form_response(StatusCode::BAD_REQUEST, &template)
+                }
+                Err(e) => e.into_response_with(&state),
+            }
         }
         Ok(Err(e)) => AppError::Internal(format!("storing a comment failed: {e}")).into_response_with(&state),
         Err(e) => AppError::Internal(format!("storing a comment panicked: {e}")).into_response_with(&state),
@@ -238,8 +297,6 @@ pub fn same_origin(headers: &HeaderMap, base_url: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
-
     use super::*;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

@@ -27,16 +27,19 @@ impl RateLimiter {
         RateLimiter { limit, window, hits: Mutex::new(HashMap::new()) }
     }
 
-    /// Counts one event for `client`; `Err(wait)` when it is over the limit
-    /// (and then the event is not counted).
-    pub fn check(&self, client: IpAddr) -> Result<(), Duration> {
-        self.update(client, true)
+    /// Takes one of `client`'s slots at once, so requests arriving together
+    /// cannot all pass a check before any is counted; `Err(wait)` when none
+    /// is free. The slot is given back when the reservation is dropped,
+    /// unless it is committed: only what was done counts.
+    pub fn reserve(&self, client: IpAddr) -> Result<Reservation<'_>, Duration> {
+        let at = self.update(client, true)?;
+        Ok(Reservation { limiter: self, client, at, committed: false })
     }
 
     /// `Err(wait)` when `client` is over the limit, counting nothing: for
     /// limits on failures, which are only known afterwards.
     pub fn blocked(&self, client: IpAddr) -> Result<(), Duration> {
-        self.update(client, false)
+        self.update(client, false).map(|_| ())
     }
 
     /// Counts one event for `client` without asking.
@@ -44,9 +47,15 @@ impl RateLimiter {
         let _ = self.update(client, true);
     }
 
-    fn update(&self, client: IpAddr, count: bool) -> Result<(), Duration> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, VecDeque<Instant>>> {
+        self.hits.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Checks `client` and, with `count`, counts one event; the time it was
+    /// counted at.
+    fn update(&self, client: IpAddr, count: bool) -> Result<Instant, Duration> {
         let now = Instant::now();
-        let mut hits = self.hits.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut hits = self.lock();
         if hits.len() >= MAX_TRACKED {
             hits.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < self.window));
         }
@@ -61,7 +70,43 @@ impl RateLimiter {
         if count {
             times.push_back(now);
         }
-        Ok(())
+        Ok(now)
+    }
+
+    fn release(&self, client: IpAddr, at: Instant) {
+        let mut hits = self.lock();
+        if let Some(times) = hits.get_mut(&client) {
+            if let Some(index) = times.iter().rposition(|t| *t == at) {
+                times.remove(index);
+            }
+            if times.is_empty() {
+                hits.remove(&client);
+            }
+        }
+    }
+}
+
+/// One slot of a client's allowance, held while a request is handled.
+#[must_use = "dropping a reservation gives the slot back at once"]
+pub struct Reservation<'a> {
+    limiter: &'a RateLimiter,
+    client: IpAddr,
+    at: Instant,
+    committed: bool,
+}
+
+impl Reservation<'_> {
+    /// Keeps the slot counted: the thing it was taken for was done.
+    pub fn commit(mut self) {
+        self.committed = true;
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            self.limiter.release(self.client, self.at);
+        }
     }
 }
 
@@ -94,20 +139,63 @@ mod tests {
         let limiter = RateLimiter::new(2, Duration::from_secs(60));
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
-        assert!(limiter.check(a).is_ok());
-        assert!(limiter.check(a).is_ok());
-        let wait = limiter.check(a).unwrap_err();
+        limiter.reserve(a).unwrap().commit();
+        limiter.reserve(a).unwrap().commit();
+        let wait = limiter.reserve(a).err().unwrap();
         assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(50));
-        assert!(limiter.check(b).is_ok());
+        limiter.reserve(b).unwrap().commit();
     }
 
     #[test]
     fn the_window_slides() {
         let limiter = RateLimiter::new(1, Duration::from_millis(30));
         let a: IpAddr = "10.0.0.1".parse().unwrap();
-        assert!(limiter.check(a).is_ok());
-        assert!(limiter.check(a).is_err());
+        limiter.reserve(a).unwrap().commit();
+        assert!(limiter.reserve(a).is_err());
         std::thread::sleep(Duration::from_millis(40));
-        assert!(limiter.check(a).is_ok());
+        assert!(limiter.reserve(a).is_ok());
+    }
+
+    #[test]
+    fn a_reservation_holds_its_slot_until_dropped_and_counts_once_committed() {
+        let limiter = RateLimiter::new(2, Duration::from_secs(60));
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let first = limiter.reserve(a).unwrap();
+        let second = limiter.reserve(a).unwrap();
+        assert!(limiter.reserve(a).is_err(), "both slots are held while in use");
+        drop(second);
+        assert!(limiter.reserve(a).is_ok(), "a dropped reservation gives its slot back");
+        first.commit();
+        limiter.reserve(a).unwrap().commit();
+        assert!(limiter.reserve(a).is_err(), "committed ones stay counted");
+    }
+
+    #[test]
+    fn reservations_from_many_threads_never_exceed_the_limit() {
+        let limiter = std::sync::Arc::new(RateLimiter::new(5, Duration::from_secs(60)));
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(32));
+        let threads: Vec<_> = (0..32)
+            .map(|_| {
+                let (limiter, barrier) = (limiter.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    limiter.reserve(a).map(Reservation::commit).is_ok()
+                })
+            })
+            .collect();
+        let granted = threads.into_iter().map(|t| t.join().unwrap()).filter(|ok| *ok).count();
+        assert_eq!(granted, 5);
+    }
+
+    #[test]
+    fn failure_counting_for_sign_ins_still_works() {
+        let limiter = RateLimiter::new(2, Duration::from_secs(60));
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        assert!(limiter.blocked(a).is_ok());
+        limiter.record(a);
+        assert!(limiter.blocked(a).is_ok(), "asking counts nothing");
+        limiter.record(a);
+        assert!(limiter.blocked(a).is_err());
     }
 }

@@ -151,6 +151,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // Dropping the watcher stops it, so it lives as long as the server.
     let _watcher = crate::watch::spawn(&state.config, state.site.clone(), state.comments.clone())?;
     tokio::spawn(watch_database(state.clone()));
+    tokio::spawn(delete_rejected_regularly(state.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr().context("cannot read the address being listened on")?;
     tracing::info!("serving the site at http://{local}/");
@@ -228,6 +229,35 @@ async fn watch_database(state: AppState) {
         }
         seen = Some(version);
     }
+}
+
+/// How often rejected comments past their time are looked for; the first
+/// look is at start-up.
+const RETENTION_CHECK: Duration = Duration::from_secs(60 * 60);
+
+async fn delete_rejected_regularly(state: AppState) {
+    let mut tick = tokio::time::interval(RETENTION_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        if let Err(e) = delete_old_rejected_comments(&state, now).await {
+            tracing::error!("deleting old rejected comments failed: {e:#}");
+        }
+    }
+}
+
+/// Deletes the comments rejected longer ago than `[comments]
+/// delete_rejected_after_days` in the current `site.toml`, as of `now`;
+/// how many. They are never shown, so no page changes.
+pub async fn delete_old_rejected_comments(state: &AppState, now: i64) -> anyhow::Result<usize> {
+    let days = state.site.load().settings.comments.delete_rejected_after_days;
+    let store = state.comments.clone();
+    let deleted = tokio::task::spawn_blocking(move || store.delete_rejected(days, now)).await??;
+    if deleted > 0 {
+        tracing::info!(deleted, days, "deleted rejected comments older than the site's setting");
+    }
+    Ok(deleted)
 }
 
 async fn shutdown_signal() {

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use clinic_site::comments::{CommentText, DisplayName, NewComment, Status};
+use clinic_site::comments::{CommentText, DisplayName, NewComment, PersonalDetail, Status};
 use tower::ServiceExt;
 
 use crate::helpers::*;
@@ -25,7 +25,7 @@ async fn send_with(app: &TestApp, method: Method, path: &str, cookie: Option<&st
 }
 
 fn add_comment(app: &TestApp, text: &str) -> i64 {
-    let comment = NewComment { page: "/dry-needling/safety/".into(), name: DisplayName::parse("Ali").unwrap(), text: CommentText::parse(text).unwrap(), flagged: false };
+    let comment = NewComment { page: "/dry-needling/safety/".into(), name: DisplayName::parse("Ali").unwrap(), text: CommentText::parse(text).unwrap(), flags: Vec::new() };
     app.state.comments.insert(&comment, 1_764_000_000).unwrap()
 }
 
@@ -159,6 +159,50 @@ async fn staff_approve_reply_reject_and_delete_from_the_browser() {
     let out = send_with(&app, Method::POST, "/admin/logout", Some(&cookie), &form).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert_eq!(send_with(&app, Method::GET, "/admin", Some(&cookie), "").await.status, StatusCode::SEE_OTHER, "signed out");
+}
+
+#[tokio::test]
+async fn staff_see_why_a_comment_was_flagged_and_names_are_isolated() {
+    let app = real_app();
+    let health = NewComment {
+        page: "/dry-needling/safety/".into(),
+        name: DisplayName::parse("\u{202E}1 December 2026").unwrap(),
+        text: CommentText::parse("On warfarin, 20 weeks pregnant, short of breath for hours").unwrap(),
+        flags: vec![PersonalDetail::Medicine, PersonalDetail::Pregnancy, PersonalDetail::SymptomsNow],
+    };
+    let health = app.state.comments.insert(&health, 1_764_000_000).unwrap();
+    let phone = NewComment { page: "/dry-needling/safety/".into(), name: DisplayName::parse("سارا").unwrap(), text: CommentText::parse("Call me on 555 010 0199").unwrap(), flags: vec![PersonalDetail::Phone] };
+    let phone = app.state.comments.insert(&phone, 1_764_000_001).unwrap();
+    let plain = add_comment(&app, "plain");
+    let (cookie, _) = sign_in(&app).await;
+    let page = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await;
+    assert!(!page.body.contains('\u{202E}'), "no override reaches the page");
+    let html = page.html();
+    let item = |id: i64| text_of(&html, &format!("#comment-{id} .flag"));
+    assert_eq!(
+        item(health),
+        "Check for personal details: the writer was warned this may include the name of a medicine, a pregnancy and symptoms happening now and chose to post it."
+    );
+    assert_eq!(select(&html, &format!("#comment-{health} .flag")).len(), 2, "and a second line: read it first");
+    assert!(text_of(&html, &format!("#comment-{health} .flag + .flag")).contains("may be unwell now"));
+    assert_eq!(item(phone), "Check for personal details: the writer was warned this may include a phone number and chose to post it.");
+    assert_eq!(item(plain), "");
+    assert_eq!(text_of(&html, &format!("#comment-{health} .comment-meta strong bdi")), "1 December 2026");
+    assert_eq!(text_of(&html, &format!("#comment-{phone} .comment-meta strong bdi")), "سارا");
+    assert_eq!(select(&html, "#pending + ol .comment-body[dir='auto']").len(), 3);
+}
+
+#[tokio::test]
+async fn rejecting_in_the_browser_starts_the_clock_for_deleting_it() {
+    let app = real_app();
+    let id = add_comment(&app, "to reject");
+    let (cookie, csrf) = sign_in(&app).await;
+    let rejected_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    send_with(&app, Method::POST, &format!("/admin/comments/{id}/reject"), Some(&cookie), &format!("csrf={csrf}")).await;
+    let day = 24 * 60 * 60;
+    // Written long before (add_comment dates it 2025), but rejected now.
+    assert_eq!(app.state.comments.delete_rejected(30, rejected_at + 29 * day).unwrap(), 0);
+    assert_eq!(app.state.comments.delete_rejected(30, rejected_at + 31 * day).unwrap(), 1);
 }
 
 fn cli(args: &[&str], data: &std::path::Path) -> (i32, String, String) {

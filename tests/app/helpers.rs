@@ -235,3 +235,19 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Copies the repository's real `content/` somewhere it can be changed,
+/// e.g. to try other `site.toml` settings on the real article.
+pub fn copy_real_content() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(Path::new("content"), dir.path());
+    dir
+}
+
+/// Changes one line of a copied content folder's `site.toml`.
+pub fn edit_site_toml(content: &Path, from: &str, to: &str) {
+    let path = content.join("site.toml");
+    let text = std::fs::read_to_string(&path).expect("site.toml reads");
+    assert!(text.contains(from), "site.toml has no {from:?}");
+    std::fs::write(&path, text.replace(from, to)).expect("site.toml writes");
+}

@@ -1,14 +1,14 @@
 // Browser checks of readers' comments: posting from a phone with
-// JavaScript and from a desktop without it, the personal-details warning,
-// staff moderation (approve, reply, reject) and what readers then see,
-// axe-core on every state of these pages, and no console errors or CSP
-// violations anywhere on the way.
+// JavaScript and from a desktop without it, the "feeling unwell" note, the
+// personal-details and health-details warnings, staff moderation (approve,
+// reply, reject) and what readers then see, axe-core on every state of
+// these pages, and no console errors or CSP violations anywhere on the way.
 //
 // One server and one browser for the whole file. The tests build on each
 // other and node:test runs a file's tests in order: tests 1-3 post the
-// comments that test 4 moderates, and test 5 checks the article page with
-// the comment and reply test 4 left. Test 6 reads what every page visited
-// by tests 1-5 logged.
+// comments that test 4 moderates (test 3b posts nothing), and test 5 checks
+// the article page with the comment and reply test 4 left. Test 6 reads
+// what every page visited by tests 1-5 logged.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -47,11 +47,16 @@ const JORDAN = { name: 'Jordan', text: 'After four sessions of dry needling my n
 const NO_JS = { name: 'Priya', text: 'I was nervous about the needles but it felt like a small pinch, and my headaches eased.' };
 const PERSONAL = { name: 'Sam', text: 'You can call me on 555 010 0199' };
 const REPLY = 'Thank you for sharing, Jordan.';
+// Health details, with symptoms happening now: warned about, never posted here.
+const HEALTH = { name: 'Dee', text: "I'm 20 weeks pregnant, on warfarin, and short of breath for hours" };
+const UNWELL_NOTE = 'Do not post here: call the clinic on (555) 010-0142, or 911 in an emergency.';
+const CALL_NOW = 'Call the clinic now on (555) 010-0142. In an emergency, call 911.';
 
 // Every test posts from 127.0.0.1, and the server allows one client 5
-// comment posts (failed ones included) per 10 minutes. This file sends
-// about ten, so raise the limit for its own server; node --test runs each
-// file in its own process, so no other file sees this.
+// stored comments per 10 minutes (posts with mistakes or warnings do not
+// count). This file stores three, but raise the limit for its own server
+// so adding a test never trips it; node --test runs each file in its own
+// process, so no other file sees this.
 process.env.CLINIC_COMMENT_LIMIT = '100';
 
 let server;
@@ -73,6 +78,7 @@ const KINDS = {
   form: 'comment form',
   formErrors: 'comment form with errors',
   formPersonal: 'comment form with the personal-details warning',
+  formHealth: 'comment form with the health-details warning and call-now advice',
   approved: 'article page with an approved comment and reply',
   login: 'staff sign-in',
   admin: 'staff moderation page with pending comments',
@@ -182,6 +188,30 @@ function form(page) {
   };
 }
 
+/** Asserts the "feeling unwell" note is near the top of the form and visible. */
+async function assertUnwellNote(page) {
+  const note = page.locator('#feeling-unwell');
+  assert.ok(await note.isVisible(), 'the "Feeling unwell after a treatment?" note is not visible on the form');
+  assert.equal((await note.locator('h2').textContent()).replace(/\s+/g, ' ').trim(), 'Urgent advice: Feeling unwell after a treatment?');
+  assert.equal((await note.locator('p').innerText()).trim(), UNWELL_NOTE);
+  assert.equal(await note.getByRole('link', { name: '(555) 010-0142' }).getAttribute('href'), 'tel:5550100142');
+  const [noteTop, formTop] = await Promise.all([note.boundingBox(), page.locator('form.comment-form').boundingBox()]);
+  assert.ok(noteTop.y < formTop.y, 'the unwell note is below the form, not near the top');
+}
+
+/** Asserts the health-details warning and the call-now advice show, with the text kept. */
+async function assertHealthWarning(page, text) {
+  const urgent = page.locator('#unwell-now.callout-urgent[role=alert]');
+  assert.ok(await urgent.isVisible(), 'no visible call-now advice for symptoms happening now');
+  const advice = (await urgent.innerText()).replace(/\s+/g, ' ');
+  assert.ok(advice.includes('If you feel unwell now, do not wait for a reply'), advice);
+  assert.ok(advice.includes(CALL_NOW), advice);
+  const warning = page.locator('#personal-details[role=alert]');
+  assert.ok(await warning.isVisible(), 'no visible personal-details warning');
+  assert.match(await warning.innerText(), /the name of a medicine, a pregnancy or symptoms you have now/);
+  assert.equal(await page.locator('#comment-text').inputValue(), text, 'the comment text was not kept with the warning');
+}
+
 /** The error summary's messages, and which field each one links to. */
 async function errorSummary(page) {
   const summary = page.locator('.error-summary');
@@ -278,6 +308,7 @@ test('1. a reader on a phone with JavaScript: empty form shows both errors, then
       assert.equal(pathOf(page), FORM_PATH, `"Share your experience" opened ${page.url()}`);
       assert.equal((await page.locator('h1').textContent()).trim(), 'Share your experience');
       note(KINDS.form);
+      await assertUnwellNote(page);
 
       const f = form(page);
       assert.equal(await page.locator('.error-summary').count(), 0, 'the fresh form already shows an error summary');
@@ -388,6 +419,33 @@ test('3. a comment that looks like it has a phone number shows the warning with 
     }
   }));
 
+test('3b. a comment with health details and symptoms now gets the warning with call-now advice, and is not posted until confirmed', () =>
+  withPage(browser, VIEWPORTS.phone, async (page) => {
+    const { note, flush } = await track(page, 'phone');
+    try {
+      await open(page, FORM_PATH);
+      const servedAt = Date.now();
+      note(KINDS.form);
+      await assertUnwellNote(page);
+      const f = form(page);
+      await f.name.fill(HEALTH.name);
+      await f.text.fill(HEALTH.text);
+      await f.consent.check();
+      await waitForFormAge(servedAt);
+      const first = await submit(page, f.post);
+      assert.equal(first.status, 200, `posting text with health details answered ${first.status}`);
+      assert.equal(pathOf(page), FORM_PATH);
+      note(KINDS.formHealth);
+      await assertHealthWarning(page, HEALTH.text);
+      assert.ok(await f.postAsItIs.isVisible(), 'no "Post it as it is" button');
+      assert.deepEqual(storedComments().filter((c) => c.body === HEALTH.text), [], 'the comment was stored before the writer chose to post it');
+      await screenshot(page, 'form-health-phone');
+      await assertNoAxeViolations(page, `${FORM_PATH} with the health-details warning (phone)`);
+    } finally {
+      flush();
+    }
+  }));
+
 test('4. staff approve and reply to Jordan\'s comment and reject another; readers see the approved one with the reply only', async () => {
   await withPage(browser, VIEWPORTS.desktop, async (page) => {
     const { note, flush } = await track(page, 'desktop, staff');
@@ -459,7 +517,7 @@ test('4. staff approve and reply to Jordan\'s comment and reject another; reader
 
 test('5. axe-core finds no WCAG 2.2 A/AA violations (target-size on) on the comment and staff pages', async (t) => {
   for (const [viewportName, viewport] of Object.entries(VIEWPORTS)) {
-    await t.test(`comment form: clean, with errors, with the personal-details warning (${viewportName})`, () =>
+    await t.test(`comment form: clean, with errors, with the personal-details and health-details warnings (${viewportName})`, () =>
       withPage(browser, viewport, async (page) => {
         const { note, flush } = await track(page, viewportName);
         const reports = [];
@@ -484,6 +542,13 @@ test('5. axe-core finds no WCAG 2.2 A/AA violations (target-size on) on the comm
           assert.ok(await f.postAsItIs.isVisible(), 'no personal-details warning to check');
           reports.push(await axeReport(page, `${FORM_PATH} with the personal-details warning (${viewportName})`));
           await screenshot(page, `form-personal-${viewportName}`);
+
+          await f.text.fill(HEALTH.text);
+          assert.equal((await submit(page, f.checkAgain)).status, 200);
+          note(KINDS.formHealth);
+          await assertHealthWarning(page, HEALTH.text);
+          reports.push(await axeReport(page, `${FORM_PATH} with the health-details warning (${viewportName})`));
+          await screenshot(page, `form-health-${viewportName}`);
         } finally {
           flush();
         }
