@@ -16,7 +16,13 @@ use super::AppState;
 pub struct RateLimiter {
     limit: usize,
     window: Duration,
-    hits: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    hits: Mutex<Tracked>,
+}
+
+/// Recent events by client, and when quiet clients were last forgotten.
+struct Tracked {
+    clients: HashMap<IpAddr, VecDeque<Instant>>,
+    swept: Instant,
 }
 
 /// Past this many tracked clients, forget the quiet ones before adding more.
@@ -24,7 +30,7 @@ const MAX_TRACKED: usize = 10_000;
 
 impl RateLimiter {
     pub fn new(limit: usize, window: Duration) -> Self {
-        RateLimiter { limit, window, hits: Mutex::new(HashMap::new()) }
+        RateLimiter { limit, window, hits: Mutex::new(Tracked { clients: HashMap::new(), swept: Instant::now() }) }
     }
 
     /// Takes one of `client`'s slots at once, so requests arriving together
@@ -47,7 +53,7 @@ impl RateLimiter {
         let _ = self.update(client, true);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, VecDeque<Instant>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tracked> {
         self.hits.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
@@ -55,11 +61,15 @@ impl RateLimiter {
     /// counted at.
     fn update(&self, client: IpAddr, count: bool) -> Result<Instant, Duration> {
         let now = Instant::now();
-        let mut hits = self.lock();
-        if hits.len() >= MAX_TRACKED {
-            hits.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < self.window));
+        let mut tracked = self.lock();
+        // Addresses are personal data: one with no event inside the window
+        // is forgotten at the next sweep, at least once a window (the
+        // privacy notice tells readers so), and at once when too many are held.
+        if tracked.clients.len() >= MAX_TRACKED || now.duration_since(tracked.swept) >= self.window {
+            tracked.clients.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < self.window));
+            tracked.swept = now;
         }
-        let times = hits.entry(client).or_default();
+        let times = tracked.clients.entry(client).or_default();
         while times.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
             times.pop_front();
         }
@@ -74,13 +84,13 @@ impl RateLimiter {
     }
 
     fn release(&self, client: IpAddr, at: Instant) {
-        let mut hits = self.lock();
-        if let Some(times) = hits.get_mut(&client) {
+        let mut tracked = self.lock();
+        if let Some(times) = tracked.clients.get_mut(&client) {
             if let Some(index) = times.iter().rposition(|t| *t == at) {
                 times.remove(index);
             }
             if times.is_empty() {
-                hits.remove(&client);
+                tracked.clients.remove(&client);
             }
         }
     }
@@ -144,6 +154,18 @@ mod tests {
         let wait = limiter.reserve(a).err().unwrap();
         assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(50));
         limiter.reserve(b).unwrap().commit();
+    }
+
+    #[test]
+    fn quiet_addresses_are_forgotten_once_their_window_has_passed() {
+        let limiter = RateLimiter::new(5, Duration::from_millis(30));
+        for last in 1..=50u8 {
+            limiter.record(IpAddr::from([10, 0, 0, last]));
+        }
+        assert_eq!(limiter.lock().clients.len(), 50);
+        std::thread::sleep(Duration::from_millis(40));
+        limiter.record(IpAddr::from([10, 0, 1, 1]));
+        assert_eq!(limiter.lock().clients.len(), 1, "only the address seen inside the window is kept");
     }
 
     #[test]
