@@ -13,7 +13,8 @@ use anyhow::Context;
 use axum::body::Bytes;
 use sha2::{Digest, Sha256};
 
-use crate::content::is_temporary;
+use crate::util::bytes::hex;
+use crate::util::fs::is_temporary;
 
 /// One response body in every encoding we send.
 #[derive(Debug)]
@@ -80,10 +81,6 @@ impl Prepared {
     pub fn html(html: String) -> Arc<Prepared> {
         Prepared::shared("text/html; charset=utf-8", Bytes::from(html))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn is_text(content_type: &str) -> bool {

@@ -9,7 +9,7 @@ use resvg::{tiny_skia, usvg};
 use skrifa::instance::{LocationRef, Size};
 use skrifa::{FontRef, MetadataProvider};
 
-use crate::render::escape;
+use crate::util::html::escape;
 
 pub const WIDTH: u32 = 1200;
 pub const HEIGHT: u32 = 630;

@@ -21,7 +21,7 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::asset::Prepared;
-use crate::render::escape;
+use crate::util::html::escape;
 use crate::site::Site;
 
 #[derive(Debug, Clone, Args)]

@@ -15,4 +15,5 @@ pub mod http;
 pub mod readability;
 pub mod render;
 pub mod site;
+pub mod util;
 pub mod watch;

@@ -20,7 +20,8 @@ use std::ops::Range;
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-use crate::content::slugify;
+use crate::util::html::escape;
+use crate::util::slug::slugify;
 
 /// One page's markdown, rendered.
 #[derive(Debug, Clone, Default)]
@@ -567,22 +568,6 @@ fn unsafe_scheme(dest: &str) -> Option<String> {
     let scheme = cleaned[..end].to_ascii_lowercase();
     let is_scheme = scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
     (is_scheme && !matches!(scheme.as_str(), "http" | "https" | "mailto" | "tel")).then_some(scheme)
-}
-
-/// Escapes text for HTML element content and double-quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// An "On this page" entry: an h2 with the h3s under it.

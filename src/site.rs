@@ -18,6 +18,7 @@ use crate::comments::Comment;
 use crate::content::{self, Article, Bibliography, Content, ContentError, ContentErrors, Date, LoadOptions, Page, Review, Settings, Severity, validate};
 use crate::readability::Readability;
 use crate::render::{self, RenderOptions, Rendered, TocEntry};
+use crate::util::html::{escape, percent_encode};
 
 /// How a site is built.
 #[derive(Debug, Clone)]
@@ -619,20 +620,6 @@ impl ShareLinks {
     }
 }
 
-/// Percent-encodes everything but RFC 3986's unreserved characters, which is
-/// right for any query value.
-pub fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 #[derive(Template)]
 #[template(path = "home.html")]
 pub struct HomeTemplate<'a> {
@@ -912,7 +899,7 @@ fn sitemap(settings: &Settings, articles: &[RenderedArticle<'_>]) -> String {
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     let mut entry = |path: &str, date: Option<Date>| {
         let lastmod = date.map(|d| format!("<lastmod>{}</lastmod>", d.iso())).unwrap_or_default();
-        xml.push_str(&format!("  <url><loc>{}{}</loc>{lastmod}</url>\n", settings.base_url, render::escape(path)));
+        xml.push_str(&format!("  <url><loc>{}{}</loc>{lastmod}</url>\n", settings.base_url, escape(path)));
     };
     entry("/", articles.iter().filter_map(RenderedArticle::last_modified).max());
     for article in articles {
@@ -927,11 +914,6 @@ fn sitemap(settings: &Settings, articles: &[RenderedArticle<'_>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percent_encoding_keeps_only_unreserved_characters() {
-        assert_eq!(percent_encode("Is it safe? A&B – yes/no"), "Is%20it%20safe%3F%20A%26B%20%E2%80%93%20yes%2Fno");
-    }
 
     #[test]
     fn json_for_script_elements_cannot_close_the_element() {

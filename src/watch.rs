@@ -19,7 +19,7 @@ use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 
 use crate::comments::store::Store;
 use crate::config::Config;
-use crate::content::is_temporary;
+use crate::util::fs::is_temporary;
 use crate::site::{Site, SiteHandle};
 
 /// Editors save in bursts (write, rename, touch); wait this long after the

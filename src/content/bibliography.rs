@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{ContentError, front_matter, is_valid_slug, line_col};
+use super::{ContentError, front_matter, line_col};
+use crate::util::slug::is_valid_slug;
 
 /// One publication, as the reference list shows it.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]

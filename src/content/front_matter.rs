@@ -4,13 +4,12 @@
 //! instead of silently doing nothing, and every error is translated from
 //! serde's wording into a sentence with the file's own line number.
 
-use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use super::{ContentError, line_col};
+use crate::util::date::Date;
 
 /// The settings at the top of a page. Each field is documented for staff in
 /// README.md; keep the two in step.
@@ -223,112 +222,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// A calendar date as written in front matter (`2026-01-15`). Review dates
-/// need no time of day or time zone, so none is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
-    pub year: i32,
-    pub month: u8,
-    pub day: u8,
-}
-
-const MONTHS: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-
-impl Date {
-    pub fn new(year: i32, month: u8, day: u8) -> Option<Date> {
-        (1..=12).contains(&month).then_some(())?;
-        (day >= 1 && day <= days_in_month(year, month)).then_some(Date { year, month, day })
-    }
-
-    /// The same day `years` later; 29 February becomes 28 February.
-    pub fn add_years(self, years: i32) -> Date {
-        let year = self.year + years;
-        Date { year, month: self.month, day: self.day.min(days_in_month(year, self.month)) }
-    }
-
-    /// Today in UTC: review dates are whole days, so the time zone only
-    /// matters for a few hours around midnight.
-    pub fn today() -> Date {
-        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        Date::from_days_since_epoch((secs / 86_400) as i64)
-    }
-
-    /// The UTC date of a time in seconds since 1970.
-    pub fn from_unix(secs: i64) -> Date {
-        Date::from_days_since_epoch(secs.div_euclid(86_400))
-    }
-
-    /// Howard Hinnant's `civil_from_days`.
-    fn from_days_since_epoch(days: i64) -> Date {
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-        Date { year, month, day }
-    }
-
-    /// "20 November 2026": unambiguous for readers on both sides of the Atlantic.
-    pub fn long(&self) -> String {
-        format!("{} {} {}", self.day, MONTHS[usize::from(self.month - 1)], self.year)
-    }
-
-    /// `2026-11-20`, for `<time datetime>` and machine-readable formats.
-    pub fn iso(&self) -> String {
-        self.to_string()
-    }
-}
-
-fn days_in_month(year: i32, month: u8) -> u8 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 31,
-    }
-}
-
-impl fmt::Display for Date {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
-    }
-}
-
-impl FromStr for Date {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Date, String> {
-        let bad = || format!("\"{s}\" is not a date: expected a date like 2026-01-15 (year-month-day)");
-        let mut parts = s.trim().splitn(3, '-');
-        let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
-        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-            return Err(bad());
-        }
-        let (Ok(year), Ok(month), Ok(day)) = (y.parse(), m.parse(), d.parse()) else { return Err(bad()) };
-        Date::new(year, month, day).ok_or_else(|| format!("\"{s}\" is not a real calendar date: expected a date like 2026-01-15 (year-month-day)"))
-    }
-}
-
-impl<'de> Deserialize<'de> for Date {
-    /// Accepts a bare TOML date (`2026-01-15`) or the same in quotes, since
-    /// both look right to a person editing the file.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Date, D::Error> {
-        use serde::de::Error;
-        let text = match toml::Value::deserialize(deserializer)? {
-            toml::Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt.to_string(),
-            toml::Value::Datetime(dt) => return Err(D::Error::custom(format!("{dt} has a time of day: expected a date like 2026-01-15 (year-month-day)"))),
-            toml::Value::String(s) => s,
-            other => return Err(D::Error::custom(format!("{other} is not a date: expected a date like 2026-01-15 (year-month-day)"))),
-        };
-        text.parse().map_err(D::Error::custom)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,15 +295,6 @@ mod tests {
         assert!(missing[0].message.contains("front matter missing"));
         let unclosed = parse(Path::new("p.md"), "+++\ntitle = \"T\"\n\nText\n").err().unwrap();
         assert!(unclosed[0].message.contains("not closed"));
-    }
-
-    #[test]
-    fn dates_round_trip_and_add_years() {
-        assert_eq!("2024-02-29".parse::<Date>().unwrap().add_years(1), Date::new(2025, 2, 28).unwrap());
-        assert_eq!(Date::new(2026, 11, 20).unwrap().long(), "20 November 2026");
-        assert!("2026-1-5".parse::<Date>().is_err());
-        assert_eq!(Date::from_days_since_epoch(0), Date::new(1970, 1, 1).unwrap());
-        assert_eq!(Date::from_days_since_epoch(20_781), Date::new(2026, 11, 24).unwrap());
     }
 
     #[test]

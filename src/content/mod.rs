@@ -15,8 +15,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::util::fs::is_temporary;
+use crate::util::slug::{is_valid_slug, slugify};
+
 pub use bibliography::{Bibliography, Reference};
-pub use front_matter::{Date, FrontMatter, Review};
+pub use front_matter::{FrontMatter, Review};
+pub use crate::util::date::Date;
 
 /// Everything under the content folder, parsed but not yet rendered.
 #[derive(Debug, Clone)]
@@ -488,12 +492,6 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, ContentError> {
     Ok(paths)
 }
 
-/// Files editors create while saving; never content.
-pub fn is_temporary(path: &Path) -> bool {
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    name.starts_with('.') || name.starts_with('#') || name.ends_with('~') || name.ends_with(".swp") || name.ends_with(".tmp")
-}
-
 fn is_markdown(path: &Path) -> bool {
     path.is_file() && path.extension().is_some_and(|e| e == "md")
 }
@@ -516,32 +514,6 @@ pub(crate) fn read_text(path: &Path) -> Result<String, Vec<ContentError>> {
 
 fn file_slug(path: &Path) -> String {
     path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
-}
-
-/// Slugs become URLs people share, so they are kept plain: lowercase ASCII
-/// letters, digits and single hyphens.
-pub fn is_valid_slug(slug: &str) -> bool {
-    !slug.is_empty()
-        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !slug.starts_with('-')
-        && !slug.ends_with('-')
-        && !slug.contains("--")
-}
-
-/// Turns any text into a URL-safe slug: "Step 1: Assessment" -> "step-1-assessment".
-pub fn slugify(text: &str) -> String {
-    let mut slug = String::with_capacity(text.len());
-    for c in text.chars().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() {
-            slug.push(c);
-        } else if !slug.is_empty() && !slug.ends_with('-') && (c.is_whitespace() || c == '-' || c == '_' || c == '/' || c == ':') {
-            slug.push('-');
-        }
-    }
-    while slug.ends_with('-') {
-        slug.pop();
-    }
-    slug
 }
 
 /// 1-based line of a byte offset.
@@ -653,22 +625,6 @@ impl std::error::Error for ContentErrors {}
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn slugify_keeps_words_and_drops_punctuation() {
-        assert_eq!(slugify("Step 1: Assessment"), "step-1-assessment");
-        assert_eq!(slugify("Is Dry Needling Safe?"), "is-dry-needling-safe");
-        assert_eq!(slugify("  Fatigue -- or dizziness (rare) "), "fatigue-or-dizziness-rare");
-        assert_eq!(slugify("???"), "");
-    }
-
-    #[test]
-    fn slugs_must_be_plain() {
-        assert!(is_valid_slug("side-effects-2"));
-        for bad in ["", "Side", "a b", "-a", "a-", "a--b", "é", "a/b"] {
-            assert!(!is_valid_slug(bad), "{bad:?} should be refused");
-        }
-    }
 
     #[test]
     fn line_col_counts_from_one() {

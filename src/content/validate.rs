@@ -6,7 +6,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use super::{Bibliography, ContentError, Date, Page};
+use super::{Bibliography, ContentError, Page};
+use crate::util::date::Date;
 use crate::readability::Readability;
 use crate::render::{NoteKind, Rendered};
 

@@ -27,9 +27,10 @@ use super::comments::same_origin;
 use super::error::AppError;
 use super::limit::ClientIp;
 use crate::comments::store::Counts;
-use crate::comments::token::{hex, random_bytes, write_private};
+use crate::util::bytes::{hex, random_bytes};
+use crate::util::fs::write_private;
 use crate::comments::{Comment, PersonalDetail, Status, in_words};
-use crate::content::Date;
+use crate::util::date::Date;
 use crate::site::{Chrome, Site};
 
 const COOKIE: &str = "clinic_admin";

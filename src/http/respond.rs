@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 
 use crate::asset::Prepared;
+use crate::util::date::{httpdate, parse_httpdate, whole_seconds};
 
 /// How long others may keep a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,55 +125,6 @@ fn not_modified(request: &HeaderMap, etag: &str, modified: SystemTime) -> bool {
         Some(since) => whole_seconds(modified) <= since,
         None => false,
     }
-}
-
-fn whole_seconds(time: SystemTime) -> u64 {
-    time.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/// `Sun, 06 Nov 1994 08:49:37 GMT`.
-pub fn httpdate(time: SystemTime) -> String {
-    let secs = whole_seconds(time);
-    let days = secs / 86_400;
-    let date = crate::content::Date::from_unix(secs as i64);
-    let rem = secs % 86_400;
-    format!(
-        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
-        DAYS[(days % 7) as usize],
-        date.day,
-        MONTHS[usize::from(date.month - 1)],
-        date.year,
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Seconds since 1970 from an IMF-fixdate; other (obsolete) forms are
-/// treated as absent, which only costs a full response.
-fn parse_httpdate(text: &str) -> Option<u64> {
-    let parts: Vec<&str> = text.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts.as_slice() else { return None };
-    let month = MONTHS.iter().position(|m| m == month)? as u8 + 1;
-    let date = crate::content::Date::new(year.parse().ok()?, month, day.parse().ok()?)?;
-    let mut hms = time.split(':').map(|p| p.parse::<u64>().ok());
-    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
-    let days = days_from_civil(date);
-    Some(days.checked_mul(86_400)? + h * 3600 + m * 60 + s)
-}
-
-/// Days since 1970 for a date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(date: crate::content::Date) -> u64 {
-    let y = i64::from(date.year) - i64::from(date.month <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(date.month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(date.day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe - 719_468).max(0) as u64
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ fn add_comment(app: &TestApp, text: &str) -> i64 {
 /// Signs in; the session cookie and the CSRF token from the admin page.
 async fn sign_in(app: &TestApp) -> (String, String) {
     clinic_site::http::set_password(app.data.path(), PASSWORD).unwrap();
-    let response = send_with(app, Method::POST, "/admin/login", None, &format!("password={}", clinic_site::site::percent_encode(PASSWORD))).await;
+    let response = send_with(app, Method::POST, "/admin/login", None, &format!("password={}", clinic_site::util::html::percent_encode(PASSWORD))).await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
     let set_cookie = response.header("set-cookie").to_string();
     let cookie = set_cookie.split(';').next().unwrap().to_string();
@@ -73,7 +73,7 @@ async fn the_login_page_explains_how_to_set_a_password_until_one_is_set() {
 async fn a_wrong_password_is_refused_and_repeated_failures_are_slowed() {
     let app = real_app();
     clinic_site::http::set_password(app.data.path(), PASSWORD).unwrap();
-    let right = format!("password={}", clinic_site::site::percent_encode(PASSWORD));
+    let right = format!("password={}", clinic_site::util::html::percent_encode(PASSWORD));
     for _ in 0..6 {
         assert_eq!(send_with(&app, Method::POST, "/admin/login", None, &right).await.status, StatusCode::SEE_OTHER, "signing in often is fine");
     }
@@ -83,7 +83,7 @@ async fn a_wrong_password_is_refused_and_repeated_failures_are_slowed() {
         assert!(response.body.contains("The password is not right"));
         assert!(response.header("set-cookie").is_empty());
     }
-    let blocked = send_with(&app, Method::POST, "/admin/login", None, &format!("password={}", clinic_site::site::percent_encode(PASSWORD))).await;
+    let blocked = send_with(&app, Method::POST, "/admin/login", None, &format!("password={}", clinic_site::util::html::percent_encode(PASSWORD))).await;
     assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits after five failures");
 }
 
@@ -91,7 +91,7 @@ async fn a_wrong_password_is_refused_and_repeated_failures_are_slowed() {
 async fn the_session_cookie_is_locked_down_and_staff_pages_are_private() {
     let app = real_app();
     clinic_site::http::set_password(app.data.path(), PASSWORD).unwrap();
-    let response = send_with(&app, Method::POST, "/admin/login", None, &format!("password={}", clinic_site::site::percent_encode(PASSWORD))).await;
+    let response = send_with(&app, Method::POST, "/admin/login", None, &format!("password={}", clinic_site::util::html::percent_encode(PASSWORD))).await;
     let cookie = response.header("set-cookie");
     for part in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/admin", "Max-Age=43200"] {
         assert!(cookie.contains(part), "{cookie} lacks {part}");

@@ -24,7 +24,7 @@ fn token(app: &TestApp, page: &str, age: i64) -> String {
 }
 
 fn encode(pairs: &[(&str, &str)]) -> String {
-    pairs.iter().map(|(k, v)| format!("{k}={}", clinic_site::site::percent_encode(v))).collect::<Vec<_>>().join("&")
+    pairs.iter().map(|(k, v)| format!("{k}={}", clinic_site::util::html::percent_encode(v))).collect::<Vec<_>>().join("&")
 }
 
 /// Posts a form the way a browser on this site would.
