@@ -13,6 +13,7 @@ use anyhow::Context;
 use axum::body::Bytes;
 use sha2::{Digest, Sha256};
 
+use crate::urls;
 use crate::util::bytes::hex;
 use crate::util::fs::is_temporary;
 
@@ -179,7 +180,7 @@ impl Assets {
     /// Reads every file under `dir` (a few small files: kept in memory).
     pub fn load(dir: &Path) -> anyhow::Result<Assets> {
         let mut assets = Assets::default();
-        assets.add_dir(dir, "/static")?;
+        assets.add_dir(dir, urls::STATIC.trim_end_matches('/'))?;
         Ok(assets)
     }
 
@@ -225,7 +226,8 @@ impl Assets {
     }
 
     pub fn urls(&self) -> AssetUrls {
-        AssetUrls { css: self.url("/static/site.css"), share_js: self.url("/static/share.js"), dev_js: self.url("/static/dev-reload.js") }
+        let url = |name: &str| self.url(&format!("{}{name}", urls::STATIC));
+        AssetUrls { css: url("site.css"), share_js: url("share.js"), dev_js: url("dev-reload.js") }
     }
 
     /// Every URL path, sorted, both plain and hashed names.

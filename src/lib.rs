@@ -15,5 +15,6 @@ pub mod http;
 pub mod readability;
 pub mod render;
 pub mod site;
+pub mod urls;
 pub mod util;
 pub mod watch;

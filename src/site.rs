@@ -18,6 +18,7 @@ use crate::comments::Comment;
 use crate::content::{self, Article, Bibliography, Content, ContentError, ContentErrors, Date, LoadOptions, Page, Review, Settings, Severity, validate};
 use crate::readability::Readability;
 use crate::render::{self, RenderOptions, Rendered, TocEntry};
+use crate::urls;
 use crate::util::html::{escape, percent_encode};
 
 /// How a site is built.
@@ -188,14 +189,14 @@ impl Site {
             path
         };
 
-        let home_card = card("/og/index.png".to_string(), &format!("Patient information from {}", settings.clinic_name), None);
+        let home_card = card(urls::card("/"), &format!("Patient information from {}", settings.clinic_name), None);
         // Templates are quick; compressing is the slow part, so pages are
         // rendered to text first and compressed on every core together.
         let mut html: Vec<(String, String)> = Vec::new();
         html.push(("/".to_string(), render_html(&HomeTemplate { chrome: Chrome { dev, ..home_chrome(settings, &urls, &home_card) }, articles: cards_for(&articles) })));
         for article in &articles {
             for (index, (page, url, rendered)) in article.pages().enumerate() {
-                let card_path = card(card_path(url), &page.front.title, (index > 0).then_some(article.title()));
+                let card_path = card(urls::card(url), &page.front.title, (index > 0).then_some(article.title()));
                 let mut template = article_page(settings, &urls, article, index, &card_path, rendered, dev);
                 if page.front.comments.unwrap_or(index > 0) {
                     template.comments = Some(comments_view(url, comments));
@@ -204,7 +205,7 @@ impl Site {
                 }
                 html.push((url.to_string(), render_html(&template)));
                 for alias in &page.front.aliases {
-                    aliases.insert(loose_key(alias), url.to_string());
+                    aliases.insert(urls::loose(alias), url.to_string());
                     redirects.push((alias.clone(), url.to_string()));
                 }
             }
@@ -212,11 +213,11 @@ impl Site {
             print.chrome.dev = dev;
             html.push((article.print_url(), render_html(&print)));
         }
-        let privacy = PrivacyTemplate { chrome: Chrome { dev, noindex: false, ..Chrome::plain(settings, &urls, PRIVACY_TITLE, PRIVACY_PATH) }, comments: &settings.comments };
-        html.push((PRIVACY_PATH.to_string(), render_html(&privacy)));
+        let privacy = PrivacyTemplate { chrome: Chrome { dev, noindex: false, ..Chrome::plain(settings, &urls, PRIVACY_TITLE, urls::PRIVACY) }, comments: &settings.comments };
+        html.push((urls::PRIVACY.to_string(), render_html(&privacy)));
         let not_found = render_template(&NotFoundTemplate { chrome: Chrome { dev, ..Chrome::plain(settings, &urls, "Page not found", "/404/") }, articles: cards_for(&articles) });
         let pages: HashMap<String, Arc<Prepared>> = crate::asset::par_map(html, |(path, html)| (path, Prepared::html(html))).into_iter().collect();
-        let loose = pages.keys().map(|path| (loose_key(path), path.clone())).collect();
+        let loose = pages.keys().map(|path| (urls::loose(path), path.clone())).collect();
         Ok(Site {
             settings: settings.clone(),
             pages,
@@ -244,8 +245,8 @@ impl Site {
             .comment_pages
             .values()
             .map(|page| {
-                let chrome = Chrome::plain(&self.settings, &self.asset_urls, &format!("Share your experience: {}", page.title), &format!("{}comment/", page.url));
-                (format!("{}comment/", page.url), render_template(&CommentsClosedTemplate { chrome, page }))
+                let chrome = Chrome::plain(&self.settings, &self.asset_urls, &format!("Share your experience: {}", page.title), &urls::comment_form(&page.url));
+                (urls::comment_form(&page.url), render_template(&CommentsClosedTemplate { chrome, page }))
             })
             .collect();
         pages.sort_by(|a, b| a.0.cmp(&b.0));
@@ -264,12 +265,12 @@ impl Site {
 
     /// Where an old address listed in a page's `aliases` now lives.
     pub fn alias(&self, path: &str) -> Option<&str> {
-        self.aliases.get(&loose_key(path)).map(String::as_str)
+        self.aliases.get(&urls::loose(path)).map(String::as_str)
     }
 
     /// The canonical path for a variant with other case or slashes.
     pub fn canonical(&self, path: &str) -> Option<&str> {
-        self.loose.get(&loose_key(path)).map(String::as_str)
+        self.loose.get(&urls::loose(path)).map(String::as_str)
     }
 
     /// The social card PNG at `/og/...`, drawn on first request and kept for
@@ -375,20 +376,6 @@ impl SiteHandle {
     }
 }
 
-pub fn loose_key(path: &str) -> String {
-    path.trim_end_matches('/').to_lowercase()
-}
-
-/// `/dry-needling/migraines/` -> `/og/dry-needling/migraines.png`; an
-/// article's front page gets `/og/dry-needling/index.png`.
-fn card_path(url: &str) -> String {
-    let trimmed = url.trim_matches('/');
-    match trimmed.split_once('/') {
-        Some((article, section)) => format!("/og/{article}/{section}.png"),
-        None => format!("/og/{trimmed}/index.png"),
-    }
-}
-
 fn render_template(template: &impl Template) -> Arc<Prepared> {
     Prepared::html(render_html(template))
 }
@@ -401,7 +388,7 @@ fn render_html(template: &impl Template) -> String {
 
 fn robots(settings: &Settings) -> String {
     // Staff pages and per-visitor forms are not for search engines.
-    format!("User-agent: *\nDisallow: /admin\nDisallow: /*/comment/\nAllow: /\n\nSitemap: {}/sitemap.xml\n", settings.base_url)
+    format!("User-agent: *\nDisallow: {}\nDisallow: /*/{}\nAllow: /\n\nSitemap: {}{}\n", urls::ADMIN, urls::COMMENT_FORM, settings.base_url, urls::SITEMAP)
 }
 
 /// An article with each page rendered and given its address.
@@ -415,9 +402,9 @@ struct RenderedArticle<'c> {
 
 impl<'c> RenderedArticle<'c> {
     fn new(article: &'c Article, bibliography: &'c Bibliography) -> Self {
-        let url = format!("/{}/", article.slug);
+        let url = urls::article(&article.slug);
         let index = (url.clone(), render::render(article.index.body()));
-        let sections = article.sections.iter().map(|s| (format!("{url}{}/", s.slug), render::render(s.body()))).collect();
+        let sections = article.sections.iter().map(|s| (urls::section(&url, &s.slug), render::render(s.body()))).collect();
         RenderedArticle { article, bibliography, url, index, sections }
     }
 
@@ -426,7 +413,7 @@ impl<'c> RenderedArticle<'c> {
     }
 
     fn print_url(&self) -> String {
-        format!("{}print/", self.url)
+        urls::print(&self.url)
     }
 
     /// The front page then the sections, in reading order.
@@ -687,7 +674,6 @@ struct CommentsClosedTemplate<'a> {
 }
 
 /// Where the privacy notice lives; the footer of every page links to it.
-pub const PRIVACY_PATH: &str = "/privacy/";
 const PRIVACY_TITLE: &str = "How we handle your comments";
 
 /// What is kept when a reader comments, for how long, and how to have it
@@ -818,7 +804,7 @@ fn comments_view(url: &str, comments: &[Comment]) -> CommentsView {
         .filter(|c| c.page == url && c.status == crate::comments::Status::Approved)
         .map(|c| CommentView { name: c.display_name().to_string(), date: Date::from_unix(c.created_at), body: c.body.clone(), reply: c.reply.clone() })
         .collect();
-    CommentsView { list, form_url: format!("{url}comment/") }
+    CommentsView { list, form_url: urls::comment_form(url) }
 }
 
 /// Schema.org description of one article page, for search engines.
@@ -921,11 +907,5 @@ mod tests {
         assert!(!json.contains('<') && !json.contains('>'), "{json}");
         let back: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back["name"], "</script><script>alert(1)</script> & \"quotes\"");
-    }
-
-    #[test]
-    fn card_paths_mirror_page_paths() {
-        assert_eq!(card_path("/dry-needling/migraines/"), "/og/dry-needling/migraines.png");
-        assert_eq!(card_path("/dry-needling/"), "/og/dry-needling/index.png");
     }
 }

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::{Bibliography, ContentError, Page};
+use crate::urls;
 use crate::util::date::Date;
 use crate::readability::Readability;
 use crate::render::{NoteKind, Rendered};
@@ -260,17 +261,12 @@ fn readability(checked: &Checked<'_>, context: &Context<'_>, problems: &mut Vec<
     }
 }
 
-/// Paths the server uses itself, which no page or old address may take.
-const RESERVED: &[&str] = &["og", "static", "healthz", "admin", "print", "privacy", "sitemap.xml", "robots.txt"];
-
 /// Old addresses must look like paths, and each may lead to one page only.
 fn aliases(pages: &[Checked<'_>], problems: &mut Vec<ContentError>) {
-    let loose = |p: &str| p.trim_end_matches('/').to_lowercase();
-    let mut taken: HashMap<String, String> = pages.iter().map(|c| (loose(c.url), format!("the page {}", c.page.path.display()))).collect();
+    let mut taken: HashMap<String, String> = pages.iter().map(|c| (urls::loose(c.url), format!("the page {}", c.page.path.display()))).collect();
     for checked in pages {
         let page = checked.page;
-        let segments: Vec<&str> = checked.url.trim_matches('/').split('/').collect();
-        if let Some(word) = segments.iter().find(|s| RESERVED.contains(s)) {
+        if let Some(word) = urls::reserved_word_in(checked.url) {
             problems.push(
                 ContentError::new(&page.path, page.line_of_key("slug"), format!("the web address {} uses \"{word}\", which the site keeps for itself", checked.url))
                     .hint("choose another slug or file name"),
@@ -285,7 +281,14 @@ fn aliases(pages: &[Checked<'_>], problems: &mut Vec<ContentError>) {
                 );
                 continue;
             }
-            let key = loose(alias);
+            if let Some(word) = urls::reserved_word_in(alias) {
+                problems.push(
+                    ContentError::new(&page.path, line, format!("the old address {alias} uses \"{word}\", which the site keeps for itself"))
+                        .hint("the site's own page would answer instead: remove this old address"),
+                );
+                continue;
+            }
+            let key = urls::loose(alias);
             let here = format!("the alias in {}", page.path.display());
             if let Some(owner) = taken.insert(key, here) {
                 problems.push(
@@ -352,7 +355,7 @@ fn links(checked: &Checked<'_>, anchors: &HashMap<&str, HashSet<&str>>, context:
             );
         }
         let Some((path, fragment)) = internal_target(checked.url, &link.dest) else { continue };
-        if let Some(file) = path.strip_prefix("/static/") {
+        if let Some(file) = path.strip_prefix(urls::STATIC) {
             if file.split('/').any(|part| part == "..") || !context.static_dir.join(file).is_file() {
                 problems.push(
                     at(format!("{} is not in the static folder", link.dest))
@@ -422,7 +425,7 @@ fn internal_target(from: &str, dest: &str) -> Option<(String, Option<String>)> {
         }
         format!("/{}", segments.join("/"))
     };
-    let canonical = if resolved.ends_with('/') || resolved.starts_with("/static/") || resolved.starts_with("/og/") { resolved } else { format!("{resolved}/") };
+    let canonical = if resolved.ends_with('/') || urls::is_file(&resolved) { resolved } else { format!("{resolved}/") };
     Some((canonical, fragment))
 }
 

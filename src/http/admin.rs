@@ -31,6 +31,7 @@ use crate::util::bytes::{hex, random_bytes};
 use crate::util::fs::write_private;
 use crate::comments::{Comment, PersonalDetail, Status, in_words};
 use crate::util::date::Date;
+use crate::urls;
 use crate::site::{Chrome, Site};
 
 const COOKIE: &str = "clinic_admin";
@@ -42,11 +43,11 @@ pub const PASSWORD_MIN: usize = 10;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin", get(home))
-        .route("/admin/", get(|| async { Redirect::permanent("/admin") }))
-        .route("/admin/login", get(login_form).post(login))
-        .route("/admin/logout", post(logout))
-        .route("/admin/comments/{id}/{action}", post(moderate))
+        .route(urls::ADMIN, get(home))
+        .route(&format!("{}/", urls::ADMIN), get(|| async { Redirect::permanent(urls::ADMIN) }))
+        .route(urls::ADMIN_LOGIN, get(login_form).post(login))
+        .route(urls::ADMIN_LOGOUT, post(logout))
+        .route(urls::ADMIN_MODERATE, post(moderate))
 }
 
 /// Signed-in staff sessions.
@@ -150,7 +151,7 @@ async fn login_form(State(state): State<AppState>) -> Response {
 }
 
 fn admin_chrome<'a>(site: &'a Site, title: &str) -> Chrome<'a> {
-    Chrome::plain(&site.settings, &site.asset_urls, title, "/admin")
+    Chrome::plain(&site.settings, &site.asset_urls, title, urls::ADMIN)
 }
 
 #[derive(Deserialize)]
@@ -184,7 +185,7 @@ async fn login(State(state): State<AppState>, ClientIp(client): ClientIp, header
     };
     let secure = if state.site.load().settings.base_url.starts_with("https://") { "; Secure" } else { "" };
     let cookie = format!("{COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{secure}", IDLE_LIMIT.as_secs());
-    let mut response = Redirect::to("/admin").into_response();
+    let mut response = Redirect::to(urls::ADMIN).into_response();
     response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("the cookie is plain ASCII"));
     private(response)
 }
@@ -201,7 +202,7 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): F
     if state.sessions.touch(&headers).is_some_and(|csrf| csrf == form.csrf) {
         state.sessions.end(&headers);
     }
-    let mut response = Redirect::to("/admin/login").into_response();
+    let mut response = Redirect::to(urls::ADMIN_LOGIN).into_response();
     response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("clinic_admin=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0"));
     private(response)
 }
@@ -235,7 +236,7 @@ struct Done {
 }
 
 async fn home(State(state): State<AppState>, headers: HeaderMap, query: axum::extract::Query<Done>) -> Response {
-    let Some(csrf) = state.sessions.touch(&headers) else { return private(Redirect::to("/admin/login").into_response()) };
+    let Some(csrf) = state.sessions.touch(&headers) else { return private(Redirect::to(urls::ADMIN_LOGIN).into_response()) };
     let store = state.comments.clone();
     let loaded = tokio::task::spawn_blocking(move || Ok::<_, crate::comments::store::StoreError>((store.counts()?, store.with_status(Status::Pending, 200)?, store.with_status(Status::Approved, 50)?))).await;
     let (counts, pending, approved) = match loaded {
@@ -289,7 +290,7 @@ async fn moderate(State(state): State<AppState>, headers: HeaderMap, UrlPath((id
         Ok(Ok(Some(done))) => {
             tracing::info!(id, done, "comment moderated");
             super::publish_comments(&state).await;
-            private(Redirect::to(&format!("/admin?done={done}")).into_response())
+            private(Redirect::to(&format!("{}?done={done}", urls::ADMIN)).into_response())
         }
         Ok(Ok(None)) => AppError::NotFound.into_response_with(&state),
         Ok(Err(e)) => AppError::Internal(format!("moderating comment {id} failed: {e}")).into_response_with(&state),

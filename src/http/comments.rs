@@ -25,6 +25,7 @@ use super::limit::ClientIp;
 use crate::comments::store::Inserted;
 use crate::comments::token::{Nonce, TokenError};
 use crate::comments::{CommentText, DisplayName, InputError, NAME_MAX, NewComment, PersonalDetail, TEXT_MAX, in_words, personal_details};
+use crate::urls;
 use crate::site::{Chrome, CommentPage, Site};
 
 /// No other form on the site sends more; anything bigger is refused
@@ -48,8 +49,8 @@ pub fn router() -> Router<AppState> {
     // The route's own limit wins over the site-wide one set in `router`:
     // the layer nearest the handler sets it last.
     Router::new()
-        .route("/{article}/comment/", get(comment_form).post(post_comment))
-        .route("/{article}/{section}/comment/", get(comment_form).post(post_comment))
+        .route(urls::COMMENT_FORM_ROUTES[0], get(comment_form).post(post_comment))
+        .route(urls::COMMENT_FORM_ROUTES[1], get(comment_form).post(post_comment))
         .layer(DefaultBodyLimit::max(COMMENT_BODY_LIMIT))
 }
 
@@ -116,7 +117,7 @@ fn now() -> i64 {
 
 /// `/dry-needling/migraines/comment/` -> `/dry-needling/migraines/`.
 fn page_path(uri: &Uri) -> String {
-    uri.path().strip_suffix("comment/").unwrap_or(uri.path()).to_string()
+    urls::page_of_comment_form(uri.path()).unwrap_or(uri.path()).to_string()
 }
 
 /// Per visitor and holding a token: never cached, never indexed.
@@ -154,7 +155,7 @@ fn fresh_token(state: &AppState, page: &CommentPage) -> Result<String, AppError>
 
 fn form_chrome<'a>(site: &'a Site, page: &CommentPage) -> Chrome<'a> {
     // share.js moves focus to the error summary when there is one.
-    Chrome { script: true, ..Chrome::plain(&site.settings, &site.asset_urls, &format!("Share your experience: {}", page.title), &format!("{}comment/", page.url)) }
+    Chrome { script: true, ..Chrome::plain(&site.settings, &site.asset_urls, &format!("Share your experience: {}", page.title), &urls::comment_form(&page.url)) }
 }
 
 #[tracing::instrument(skip_all, fields(page = %uri.path()))]

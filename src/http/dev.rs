@@ -17,7 +17,6 @@ use crate::content::{ContentErrors, summary};
 use crate::site::{Chrome, Site};
 
 /// Where `static/dev-reload.js` listens.
-pub const EVENTS: &str = "/_dev/events";
 
 /// Sends `reload` each time the content is rebuilt, whether the rebuild
 /// worked or not: either way the open page has something new to show.

@@ -35,6 +35,7 @@ use crate::comments::store::Store;
 use crate::comments::token::Secret;
 use crate::config::Config;
 use crate::site::{Site, SiteHandle, SiteOptions};
+use crate::urls;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -110,16 +111,16 @@ impl Config {
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
     if state.config.dev {
-        router = router.route(dev::EVENTS, get(dev::events));
+        router = router.route(urls::DEV_EVENTS, get(dev::events));
     }
     router
         .merge(comments::router())
         .merge(admin::router())
-        .route("/healthz", get(pages::healthz))
-        .route("/sitemap.xml", get(pages::sitemap))
-        .route("/robots.txt", get(pages::robots))
-        .route("/og/{*card}", get(pages::card))
-        .route("/static/{*path}", get(pages::asset))
+        .route(urls::HEALTHZ, get(pages::healthz))
+        .route(urls::SITEMAP, get(pages::sitemap))
+        .route(urls::ROBOTS, get(pages::robots))
+        .route(&format!("{}{{*card}}", urls::CARDS), get(pages::card))
+        .route(&format!("{}{{*path}}", urls::STATIC), get(pages::asset))
         .fallback(pages::page)
         .layer(axum::extract::DefaultBodyLimit::max(comments::BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
@@ -286,4 +287,22 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every route the router registers is an address from `urls`, whose
+    /// first segments pages and old addresses may not take; a route typed
+    /// here as a literal could be shadowed by, or shadow, a page.
+    #[test]
+    fn every_route_is_an_address_from_urls() {
+        let call = concat!(".", "route(");
+        for (file, source) in [("mod.rs", include_str!("mod.rs")), ("admin.rs", include_str!("admin.rs")), ("comments.rs", include_str!("comments.rs"))] {
+            let routes: Vec<&str> = source.split(call).skip(1).map(str::trim_start).collect();
+            assert!(!routes.is_empty() || file == "mod.rs", "{file} registers no routes");
+            for route in routes {
+                assert!(route.starts_with("urls::") || route.starts_with("&format!(\"{}"), "{file}: route not built from urls: {}", &route[..route.len().min(60)]);
+            }
+        }
+    }
 }

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::AppState;
 use super::error::AppError;
 use super::respond::{Cache, send};
+use crate::urls;
 
 /// Any path that is not another route: a page, a variant of a page's
 /// address, an old address, or not found.
@@ -53,7 +54,7 @@ fn moved(status: StatusCode, canonical: &str, uri: &Uri) -> Response {
 /// read from the folder at start-up, so nothing outside it is reachable.
 pub async fn asset(State(state): State<AppState>, method: Method, headers: HeaderMap, Path(path): Path<String>) -> Response {
     let site = state.site.load();
-    let path = format!("/static/{path}");
+    let path = format!("{}{path}", urls::STATIC);
     match site.assets.get(&path) {
         Some(file) => {
             let cache = if site.assets.is_fingerprinted(&path) { Cache::Immutable } else { Cache::Short };
@@ -67,7 +68,7 @@ pub async fn asset(State(state): State<AppState>, method: Method, headers: Heade
 /// them an hour and then revalidate.
 pub async fn card(State(state): State<AppState>, method: Method, headers: HeaderMap, Path(path): Path<String>) -> Response {
     let site = state.site.load();
-    let path = format!("/og/{path}");
+    let path = format!("{}{path}", urls::CARDS);
     // Drawing a card takes a few milliseconds of CPU: keep it off the
     // threads that answer other requests.
     let drawing = site.clone();

@@ -62,3 +62,13 @@ fn missing_content_folder_is_explained() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("tests/fixtures/no-such-folder/site.toml: error: cannot read this file"), "{stderr}");
 }
+
+#[test]
+fn an_old_address_the_site_keeps_for_itself_is_an_error() {
+    let text = messages("reserved-alias");
+    assert!(
+        text.contains("tests/fixtures/invalid/reserved-alias/guide/index.md:5:1: error: the old address /admin/ uses \"admin\", which the site keeps for itself"),
+        "{text}"
+    );
+    assert!(text.contains("the old address /guide/print/ uses \"print\""), "{text}");
+}

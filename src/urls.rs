@@ -1,0 +1,151 @@
+//! Every address the site has, in one place: the pages staff write, the
+//! pages and files the site makes itself, and the forms and staff pages the
+//! server answers. The words a page or an old address may not take are
+//! derived from these, so the router, `check` and the server cannot drift.
+//!
+//! Page addresses always end in `/` (`/dry-needling/safety/`); other
+//! spellings are matched through [`loose`] and redirected.
+
+/// Staff pages: `/admin`, `/admin/login`, ...
+pub const ADMIN: &str = "/admin";
+pub const ADMIN_LOGIN: &str = "/admin/login";
+pub const ADMIN_LOGOUT: &str = "/admin/logout";
+/// `{id}` and `{action}` are filled in by the router.
+pub const ADMIN_MODERATE: &str = "/admin/comments/{id}/{action}";
+/// Files from `static/`, under plain and content-hashed names.
+pub const STATIC: &str = "/static/";
+/// Link preview images, one per page.
+pub const CARDS: &str = "/og/";
+pub const HEALTHZ: &str = "/healthz";
+pub const SITEMAP: &str = "/sitemap.xml";
+pub const ROBOTS: &str = "/robots.txt";
+/// How comments are handled; linked from every footer.
+pub const PRIVACY: &str = "/privacy/";
+/// Live reload for staff previews (`serve --dev` only).
+pub const DEV_EVENTS: &str = "/_dev/events";
+/// The comment form under a page that takes comments: `<page>comment/`.
+pub const COMMENT_FORM: &str = "comment/";
+/// The printable article under an article: `<article>print/`.
+pub const PRINT: &str = "print/";
+
+/// Router patterns for the comment forms of article front pages and sections.
+pub const COMMENT_FORM_ROUTES: [&str; 2] = ["/{article}/comment/", "/{article}/{section}/comment/"];
+
+/// Every address the server answers itself, as the router registers them.
+/// The first segment of each is kept from pages and old addresses.
+pub const SERVER_ROUTES: &[&str] = &[ADMIN, ADMIN_LOGIN, ADMIN_LOGOUT, ADMIN_MODERATE, STATIC, CARDS, HEALTHZ, SITEMAP, ROBOTS, PRIVACY, DEV_EVENTS];
+
+/// Words that may not start a page's or an old address's path: each is the
+/// first segment of an address in [`SERVER_ROUTES`].
+pub fn reserved_first_segments() -> Vec<&'static str> {
+    let mut words: Vec<&str> = SERVER_ROUTES.iter().map(|route| first_segment(route)).collect();
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
+/// Words that may not be a page's own segment under an article, since the
+/// article's print page and comment form live there.
+pub fn reserved_page_segments() -> [&'static str; 2] {
+    [PRINT.trim_end_matches('/'), COMMENT_FORM.trim_end_matches('/')]
+}
+
+/// The reserved word a path would collide with, if any: its first segment
+/// is the server's, or a later segment is an article's print page or a
+/// comment form.
+pub fn reserved_word_in(path: &str) -> Option<&'static str> {
+    let mut segments = path.trim_matches('/').split('/');
+    let first = segments.next().unwrap_or("").to_ascii_lowercase();
+    if let Some(word) = reserved_first_segments().into_iter().find(|w| *w == first) {
+        return Some(word);
+    }
+    let rest: Vec<String> = segments.map(str::to_ascii_lowercase).collect();
+    reserved_page_segments().into_iter().find(|word| rest.iter().any(|s| s == word))
+}
+
+fn first_segment(path: &str) -> &str {
+    path.trim_start_matches('/').split('/').next().unwrap_or("")
+}
+
+/// `/dry-needling/`: an article's front page.
+pub fn article(slug: &str) -> String {
+    format!("/{slug}/")
+}
+
+/// `/dry-needling/safety/`: one of an article's sections.
+pub fn section(article_url: &str, slug: &str) -> String {
+    format!("{article_url}{slug}/")
+}
+
+/// `/dry-needling/print/`: the whole article on one page.
+pub fn print(article_url: &str) -> String {
+    format!("{article_url}{PRINT}")
+}
+
+/// `/dry-needling/safety/comment/`: a page's comment form.
+pub fn comment_form(page_url: &str) -> String {
+    format!("{page_url}{COMMENT_FORM}")
+}
+
+/// The page a comment form belongs to: `/a/b/comment/` -> `/a/b/`.
+pub fn page_of_comment_form(path: &str) -> Option<&str> {
+    path.strip_suffix(COMMENT_FORM)
+}
+
+/// `/dry-needling/migraines/` -> `/og/dry-needling/migraines.png`; an
+/// article's front page gets `/og/dry-needling/index.png`, the home page
+/// `/og/index.png`.
+pub fn card(page_url: &str) -> String {
+    let trimmed = page_url.trim_matches('/');
+    match trimmed.split_once('/') {
+        Some((article, section)) => format!("{CARDS}{article}/{section}.png"),
+        None if trimmed.is_empty() => format!("{CARDS}index.png"),
+        None => format!("{CARDS}{trimmed}/index.png"),
+    }
+}
+
+/// The form two spellings of one address share (case and trailing slash
+/// do not matter), so `/Dry-Needling/Safety` finds `/dry-needling/safety/`.
+pub fn loose(path: &str) -> String {
+    path.trim_end_matches('/').to_lowercase()
+}
+
+/// Whether a canonical path names a file rather than a page (files keep
+/// their exact name; pages end in `/`).
+pub fn is_file(path: &str) -> bool {
+    path.starts_with(STATIC) || path.starts_with(CARDS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_built_one_way() {
+        let article = article("dry-needling");
+        assert_eq!(article, "/dry-needling/");
+        let safety = section(&article, "safety");
+        assert_eq!(safety, "/dry-needling/safety/");
+        assert_eq!(print(&article), "/dry-needling/print/");
+        assert_eq!(comment_form(&safety), "/dry-needling/safety/comment/");
+        assert_eq!(page_of_comment_form("/dry-needling/safety/comment/"), Some("/dry-needling/safety/"));
+        assert_eq!(card(&safety), "/og/dry-needling/safety.png");
+        assert_eq!(card(&article), "/og/dry-needling/index.png");
+        assert_eq!(card("/"), "/og/index.png");
+        assert_eq!(loose("/Dry-Needling/Safety/"), loose("/dry-needling/safety"));
+    }
+
+    #[test]
+    fn every_server_address_is_reserved() {
+        let reserved = reserved_first_segments();
+        assert_eq!(reserved, ["_dev", "admin", "healthz", "og", "privacy", "robots.txt", "sitemap.xml", "static"]);
+        for route in SERVER_ROUTES {
+            assert_eq!(reserved_word_in(route).map(|w| route.trim_start_matches('/').starts_with(w)), Some(true), "{route}");
+        }
+        assert_eq!(reserved_word_in("/Admin/"), Some("admin"));
+        assert_eq!(reserved_word_in("/dry-needling/print/"), Some("print"));
+        assert_eq!(reserved_word_in("/dry-needling/comment/"), Some("comment"));
+        assert_eq!(reserved_word_in("/dry-needling/safety/"), None);
+        assert_eq!(reserved_word_in("/administration/"), None);
+    }
+}
