@@ -2,9 +2,55 @@
 //! says lives in `content/site.toml` instead, where staff can edit it.
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
+
+use crate::site::SiteOptions;
+
+/// The folders staff edit: what the site says and the files it serves.
+/// Shared by `serve`, `check` and `build`.
+#[derive(Debug, Clone, Args)]
+pub struct Folders {
+    /// Folder with site.toml, sources.toml and the article folders.
+    #[arg(long, env = "CLINIC_CONTENT", default_value = "content", value_name = "DIR")]
+    pub content: PathBuf,
+
+    /// Folder of stylesheets, scripts and images served under /static/
+    /// (images that pages use are checked against it).
+    #[arg(long = "static", env = "CLINIC_STATIC", default_value = "static", value_name = "DIR")]
+    pub static_dir: PathBuf,
+}
+
+/// The server's own folder: comments, the form-signing key and the staff
+/// password, created on first run. Every file in it is named here once.
+#[derive(Debug, Clone, Args)]
+pub struct DataFolder {
+    /// The site's data folder.
+    #[arg(long = "data", env = "CLINIC_DATA", default_value = "data", value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+impl DataFolder {
+    pub fn new(dir: &Path) -> Self {
+        DataFolder { dir: dir.to_path_buf() }
+    }
+
+    /// Readers' comments (SQLite).
+    pub fn comments_db(&self) -> PathBuf {
+        self.dir.join("comments.db")
+    }
+
+    /// The key that signs comment forms.
+    pub fn form_key(&self) -> PathBuf {
+        self.dir.join("secret.key")
+    }
+
+    /// The staff password's Argon2 hash.
+    pub fn staff_password(&self) -> PathBuf {
+        self.dir.join("admin-password")
+    }
+}
 
 /// Settings for `serve`. Each one can also come from an environment
 /// variable, for hosts that configure programs that way.
@@ -19,18 +65,11 @@ pub struct Config {
     #[arg(long, env = "PORT", default_value_t = 3000)]
     pub port: u16,
 
-    /// Folder with site.toml and the article folders.
-    #[arg(long, env = "CLINIC_CONTENT", default_value = "content", value_name = "DIR")]
-    pub content: PathBuf,
+    #[command(flatten)]
+    pub folders: Folders,
 
-    /// Folder of stylesheets, scripts and images served under /static/.
-    #[arg(long = "static", env = "CLINIC_STATIC", default_value = "static", value_name = "DIR")]
-    pub static_dir: PathBuf,
-
-    /// Folder for the comments database, the form-signing key and the staff
-    /// password; created on first run.
-    #[arg(long, env = "CLINIC_DATA", default_value = "data", value_name = "DIR")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub data: DataFolder,
 
     /// Trust X-Forwarded-For from a reverse proxy in front of this server
     /// to tell readers apart for rate limits. Only set it behind a proxy
@@ -69,9 +108,8 @@ impl Config {
         Config {
             addr: Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))),
             port: 0,
-            content: root.join("content"),
-            static_dir: root.join("static"),
-            data: data.to_path_buf(),
+            folders: Folders { content: root.join("content"), static_dir: root.join("static") },
+            data: DataFolder::new(data),
             trust_proxy: false,
             comment_limit: 5,
             max_connections: 1024,
@@ -80,7 +118,14 @@ impl Config {
         }
     }
 
-    pub fn database_path(&self) -> PathBuf {
-        self.data.join("comments.db")
+    /// The same settings with another content folder (tests and tools).
+    pub fn with_content(mut self, content: &Path) -> Config {
+        self.folders.content = content.to_path_buf();
+        self
+    }
+
+    /// How the site is built for serving.
+    pub fn site_options(&self) -> SiteOptions {
+        SiteOptions { dev: self.dev, static_dir: self.folders.static_dir.clone(), publish: false }
     }
 }

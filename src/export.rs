@@ -18,37 +18,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::Args;
 
 use crate::asset::Prepared;
 use crate::util::html::escape;
 use crate::site::Site;
-
-#[derive(Debug, Clone, Args)]
-pub struct BuildArgs {
-    /// Folder with site.toml and the article folders.
-    #[arg(long, env = "CLINIC_CONTENT", default_value = "content", value_name = "DIR")]
-    pub content: PathBuf,
-
-    /// Folder of files served under /static/.
-    #[arg(long = "static", env = "CLINIC_STATIC", default_value = "static", value_name = "DIR")]
-    pub static_dir: PathBuf,
-
-    /// Where to write the site; replaced as a whole when the build succeeds.
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-
-    /// Data folder of the running site, for its approved comments (read
-    /// only; a missing database means no comments).
-    #[arg(long, env = "CLINIC_DATA", default_value = "data", value_name = "DIR")]
-    pub data: PathBuf,
-
-    /// Write the export even though site.toml still has sample settings (a
-    /// made-up phone number, an example address). Only for trying an export
-    /// out: never publish one built this way.
-    #[arg(long)]
-    pub allow_placeholders: bool,
-}
 
 /// What was written.
 #[derive(Debug, Default)]

@@ -5,15 +5,17 @@
 //! immutable snapshot, and `http` serves that snapshot.
 
 pub mod card;
-pub mod check;
+pub mod checks;
 pub mod comments;
 pub mod asset;
+pub mod auth;
 pub mod config;
 pub mod content;
 pub mod export;
 pub mod http;
 pub mod readability;
 pub mod render;
+pub mod report;
 pub mod site;
 pub mod urls;
 pub mod util;

@@ -7,11 +7,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use clinic_site::check::{self, CheckArgs};
+use clinic_site::config::{DataFolder, Folders};
+use clinic_site::report::{self, Format};
 use clinic_site::comments::store::Store;
 use clinic_site::config::Config;
 use clinic_site::content::{ContentErrors, Date};
-use clinic_site::export::{self, BuildArgs};
+use clinic_site::export;
 use clinic_site::site::{Site, SiteOptions};
 use tracing_subscriber::EnvFilter;
 
@@ -47,7 +48,7 @@ enum Command {
 enum AdminCommand {
     /// Set the staff password (asked for on the terminal, or read from the
     /// first line of standard input).
-    SetPassword(DataArgs),
+    SetPassword(DataFolder),
 }
 
 #[derive(Subcommand)]
@@ -57,22 +58,50 @@ enum CommentsCommand {
         #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
         format: ExportFormat,
         #[command(flatten)]
-        data: DataArgs,
+        data: DataFolder,
     },
     /// Delete one comment for good (for a reader's privacy request).
     Delete {
         /// The comment's number, as shown on the moderation page or in an export.
         id: i64,
         #[command(flatten)]
-        data: DataArgs,
+        data: DataFolder,
     },
 }
 
 #[derive(Args)]
-struct DataArgs {
-    /// The site's data folder.
-    #[arg(long, env = "CLINIC_DATA", default_value = "data", value_name = "DIR")]
-    data: PathBuf,
+struct CheckArgs {
+    #[command(flatten)]
+    folders: Folders,
+
+    /// `text` for people, `json` for scripts and CI.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+
+    /// Fail on warnings too, not only on errors.
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+#[derive(Args)]
+struct BuildArgs {
+    #[command(flatten)]
+    folders: Folders,
+
+    /// Where to write the site; replaced as a whole when the build succeeds.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+
+    /// Data folder of the running site, for its approved comments (read
+    /// only; a missing database means no comments).
+    #[command(flatten)]
+    data: DataFolder,
+
+    /// Write the export even though site.toml still has sample settings (a
+    /// made-up phone number, an example address). Only for trying an export
+    /// out: never publish one built this way.
+    #[arg(long)]
+    allow_placeholders: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -91,7 +120,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Serve(config)) => run_server(config),
         None => run_server(cli.serve),
-        Some(Command::Check(args)) => return if check::run(&args) { ExitCode::SUCCESS } else { ExitCode::FAILURE },
+        Some(Command::Check(args)) => {
+            return if report::run(&args.folders, args.format, args.deny_warnings) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+        }
         Some(Command::Build(args)) => build(&args),
         Some(Command::Admin(AdminCommand::SetPassword(args))) => set_password(&args),
         Some(Command::Comments(CommentsCommand::Export { format, data })) => export_comments(&data, format),
@@ -112,20 +143,21 @@ fn run_server(config: Config) -> anyhow::Result<()> {
 }
 
 fn build(args: &BuildArgs) -> anyhow::Result<()> {
-    let comments = match Store::open_existing(&args.data.join("comments.db"))? {
+    let comments = match Store::open_existing(&args.data.comments_db())? {
         Some(store) => store.approved()?,
         None => Vec::new(),
     };
-    let options = if args.allow_placeholders { SiteOptions::public(&args.static_dir) } else { SiteOptions::export(&args.static_dir) };
-    let site = Site::load(&args.content, &options, &comments)?;
+    let static_dir = &args.folders.static_dir;
+    let options = if args.allow_placeholders { SiteOptions::public(static_dir) } else { SiteOptions::export(static_dir) };
+    let site = Site::load(&args.folders.content, &options, &comments)?;
     let exported = export::export(&site, &args.out)?;
     println!("Wrote {} files ({} KB) to {}", exported.files, exported.bytes / 1024, args.out.display());
     Ok(())
 }
 
-fn set_password(args: &DataArgs) -> anyhow::Result<()> {
+fn set_password(args: &DataFolder) -> anyhow::Result<()> {
     let password = if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password(format!("New staff password (at least {} characters): ", clinic_site::http::PASSWORD_MIN))?;
+        let first = rpassword::prompt_password(format!("New staff password (at least {} characters): ", clinic_site::auth::password::PASSWORD_MIN))?;
         let again = rpassword::prompt_password("Type it again: ")?;
         anyhow::ensure!(first == again, "the two passwords are different; nothing was changed");
         first
@@ -134,17 +166,17 @@ fn set_password(args: &DataArgs) -> anyhow::Result<()> {
         std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
         line.trim_end_matches(['\r', '\n']).to_string()
     };
-    clinic_site::http::set_password(&args.data, &password)?;
+    clinic_site::auth::password::set_password(args, &password)?;
     println!("The staff password is set. Sign in at /admin/login.");
     Ok(())
 }
 
-fn open_store(args: &DataArgs) -> anyhow::Result<Store> {
-    let path = args.data.join("comments.db");
+fn open_store(args: &DataFolder) -> anyhow::Result<Store> {
+    let path = args.comments_db();
     Store::open_existing(&path)?.with_context(|| format!("there is no comments database at {}; check --data", path.display()))
 }
 
-fn export_comments(args: &DataArgs, format: ExportFormat) -> anyhow::Result<()> {
+fn export_comments(args: &DataFolder, format: ExportFormat) -> anyhow::Result<()> {
     let comments = open_store(args)?.all()?;
     let mut out = std::io::stdout().lock();
     match format {
@@ -168,7 +200,7 @@ fn csv_field(value: &str) -> String {
     if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
 }
 
-fn delete_comment(args: &DataArgs, id: i64) -> anyhow::Result<()> {
+fn delete_comment(args: &DataFolder, id: i64) -> anyhow::Result<()> {
     match open_store(args)?.delete(id)? {
         Some(comment) => {
             println!("Deleted comment {id} (left on {} on {}). A running server removes it from the page within seconds.", comment.page, Date::from_unix(comment.created_at).long());
@@ -183,7 +215,7 @@ fn delete_comment(args: &DataArgs, id: i64) -> anyhow::Result<()> {
 /// backtrace.
 fn report(err: &anyhow::Error) {
     if let Some(content) = err.downcast_ref::<ContentErrors>() {
-        eprint!("{}", check::format_text(&content.0));
+        eprint!("{}", clinic_site::content::format_text(&content.0));
         eprintln!("{}", content.to_string().lines().last().unwrap_or_default());
         return;
     }

@@ -20,6 +20,8 @@ use std::ops::Range;
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
+use crate::content::{Article, Bibliography, Date, Page};
+use crate::urls;
 use crate::util::html::escape;
 use crate::util::slug::slugify;
 
@@ -568,6 +570,56 @@ fn unsafe_scheme(dest: &str) -> Option<String> {
     let scheme = cleaned[..end].to_ascii_lowercase();
     let is_scheme = scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
     (is_scheme && !matches!(scheme.as_str(), "http" | "https" | "mailto" | "tel")).then_some(scheme)
+}
+
+/// An article with each page rendered and given its address.
+pub struct RenderedArticle<'c> {
+    pub article: &'c Article,
+    pub bibliography: &'c Bibliography,
+    pub url: String,
+    pub index: (String, Rendered),
+    pub sections: Vec<(String, Rendered)>,
+}
+
+impl<'c> RenderedArticle<'c> {
+    pub fn new(article: &'c Article, bibliography: &'c Bibliography) -> Self {
+        let url = urls::article(&article.slug);
+        let index = (url.clone(), render(article.index.body()));
+        let sections = article.sections.iter().map(|s| (urls::section(&url, &s.slug), render(s.body()))).collect();
+        RenderedArticle { article, bibliography, url, index, sections }
+    }
+
+    pub fn title(&self) -> &'c str {
+        &self.article.index.front.title
+    }
+
+    pub fn print_url(&self) -> String {
+        urls::print(&self.url)
+    }
+
+    /// The front page then the sections, in reading order.
+    pub fn pages(&self) -> impl Iterator<Item = (&'c Page, &str, &Rendered)> + '_ {
+        std::iter::once((&self.article.index, self.index.0.as_str(), &self.index.1))
+            .chain(self.article.sections.iter().zip(&self.sections).map(|(page, (url, r))| (page, url.as_str(), r)))
+    }
+
+    pub fn words(&self) -> usize {
+        self.pages().map(|(_, _, r)| r.words).sum()
+    }
+
+    /// The newest date any of its pages changed or was reviewed.
+    pub fn last_modified(&self) -> Option<Date> {
+        self.pages().filter_map(|(p, _, _)| p.last_modified()).max()
+    }
+}
+
+
+/// Reading speed for the "minute read" line: a steady adult pace for plain
+/// health text, rounded up so nobody is told less than it takes.
+pub(crate) const WORDS_PER_MINUTE: usize = 200;
+
+pub fn reading_minutes(words: usize) -> usize {
+    words.div_ceil(WORDS_PER_MINUTE).max(1)
 }
 
 /// An "On this page" entry: an h2 with the h3s under it.

@@ -45,10 +45,10 @@ pub fn spawn(config: &Config, handle: Arc<SiteHandle>, comments: Arc<Store>) -> 
     })
     .context("cannot start watching the content folder for changes")?;
     watcher
-        .watch(&config.content, RecursiveMode::Recursive)
-        .with_context(|| format!("cannot watch {} for changes", config.content.display()))?;
+        .watch(&config.folders.content, RecursiveMode::Recursive)
+        .with_context(|| format!("cannot watch {} for changes", config.folders.content.display()))?;
 
-    let content_dir = config.content.clone();
+    let content_dir = config.folders.content.clone();
     let options = config.site_options();
     std::thread::Builder::new()
         .name("content-watch".into())
@@ -69,7 +69,7 @@ pub fn spawn(config: &Config, handle: Arc<SiteHandle>, comments: Arc<Store>) -> 
             }
         })
         .context("cannot start the content watching thread")?;
-    tracing::info!("watching {} for changes", config.content.display());
+    tracing::info!("watching {} for changes", config.folders.content.display());
     Ok(Watcher { _inner: watcher })
 }
 
@@ -102,16 +102,16 @@ fn fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
 
 fn rebuild(handle: &SiteHandle, content_dir: &Path, options: &crate::site::SiteOptions, comments: &Store) {
     let started = Instant::now();
-    match handle.reload(|| Site::load(content_dir, options, &crate::http::approved_comments(comments))) {
+    match handle.reload(|| Site::load(content_dir, options, &comments.approved_or_none())) {
         Ok(site) => {
             tracing::info!("content changed: published the new version in {} ms", started.elapsed().as_millis());
             if !site.warnings.is_empty() {
-                tracing::warn!("the content has warnings:\n{}", crate::check::format_text(&site.warnings));
+                tracing::warn!("the content has warnings:\n{}", crate::content::format_text(&site.warnings));
             }
         }
         Err(errors) => tracing::error!(
             "content changed but has errors; the last good version is still being served:\n{}",
-            crate::check::format_text(&errors.0)
+            crate::content::format_text(&errors.0)
         ),
     }
 }

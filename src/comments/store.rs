@@ -143,6 +143,16 @@ impl Store {
         self.query("WHERE status = 'approved' ORDER BY page, created_at, id", params![])
     }
 
+    /// Approved comments for a rebuild of the pages. A database failure is
+    /// logged and shows the pages without comments rather than stopping the
+    /// rebuild: readers keep the article.
+    pub fn approved_or_none(&self) -> Vec<Comment> {
+        self.approved().unwrap_or_else(|e| {
+            tracing::error!("reading approved comments failed: {e}");
+            Vec::new()
+        })
+    }
+
     /// Comments in one state, newest first.
     pub fn with_status(&self, status: Status, limit: usize) -> Result<Vec<Comment>, StoreError> {
         self.query("WHERE status = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2", params![status.as_str(), limit as i64])

@@ -7,10 +7,9 @@
 //! `validate`.
 
 pub mod bibliography;
+pub mod diagnostics;
 pub mod front_matter;
-pub mod validate;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -19,6 +18,7 @@ use crate::util::fs::is_temporary;
 use crate::util::slug::{is_valid_slug, slugify};
 
 pub use bibliography::{Bibliography, Reference};
+pub use diagnostics::{ContentError, ContentErrors, Severity, format_text, source_line, summary};
 pub use front_matter::{FrontMatter, Review};
 pub use crate::util::date::Date;
 
@@ -529,98 +529,6 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
 }
-
-/// Errors stop a new version of the site from going live; warnings do not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    Warning,
-    Error,
-}
-
-/// A problem in a content file, written for the member of staff who must fix it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContentError {
-    pub severity: Severity,
-    pub path: PathBuf,
-    /// 1-based; 0 when the problem is with the file or folder as a whole.
-    pub line: usize,
-    pub column: Option<usize>,
-    pub message: String,
-    /// What to do about it, in plain words.
-    pub hint: Option<String>,
-}
-
-impl ContentError {
-    pub fn new(path: &Path, line: usize, message: impl Into<String>) -> Self {
-        ContentError { severity: Severity::Error, path: path.to_path_buf(), line, column: None, message: message.into(), hint: None }
-    }
-
-    /// The same problem, but one that does not stop publishing.
-    pub fn warning(mut self) -> Self {
-        self.severity = Severity::Warning;
-        self
-    }
-
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-
-    pub fn column(mut self, column: usize) -> Self {
-        self.column = Some(column);
-        self
-    }
-}
-
-impl fmt::Display for ContentError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
-        if self.line > 0 {
-            write!(f, ":{}:{}", self.line, self.column.unwrap_or(1))?;
-        }
-        let severity = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(f, ": {severity}: {}", self.message)?;
-        if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
-        }
-        Ok(())
-    }
-}
-
-/// All the problems found in one pass over the content.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContentErrors(pub Vec<ContentError>);
-
-impl ContentErrors {
-    pub fn count(&self, severity: Severity) -> usize {
-        self.0.iter().filter(|p| p.severity == severity).count()
-    }
-}
-
-/// "2 errors and 1 warning".
-pub fn summary(problems: &[ContentError]) -> String {
-    let count = |severity| problems.iter().filter(|p| p.severity == severity).count();
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    match (count(Severity::Error), count(Severity::Warning)) {
-        (errors, 0) => plural(errors, "error"),
-        (0, warnings) => plural(warnings, "warning"),
-        (errors, warnings) => format!("{} and {}", plural(errors, "error"), plural(warnings, "warning")),
-    }
-}
-
-impl fmt::Display for ContentErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for error in &self.0 {
-            writeln!(f, "{error}")?;
-        }
-        write!(f, "{} found in the content", summary(&self.0))
-    }
-}
-
-impl std::error::Error for ContentErrors {}
 
 #[cfg(test)]
 mod tests {

@@ -8,12 +8,9 @@
 //! `clinic-site admin set-password`.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path as UrlPath, State};
@@ -26,9 +23,9 @@ use super::AppState;
 use super::comments::same_origin;
 use super::error::AppError;
 use super::limit::ClientIp;
+use crate::auth::password;
 use crate::comments::store::Counts;
 use crate::util::bytes::{hex, random_bytes};
-use crate::util::fs::write_private;
 use crate::comments::{Comment, PersonalDetail, Status, in_words};
 use crate::util::date::Date;
 use crate::urls;
@@ -36,10 +33,6 @@ use crate::site::{Chrome, Site};
 
 const COOKIE: &str = "clinic_admin";
 const IDLE_LIMIT: Duration = Duration::from_secs(12 * 60 * 60);
-pub const PASSWORD_FILE: &str = "admin-password";
-/// Long enough that guessing it online, at five tries per 15 minutes, is
-/// hopeless; short enough to type.
-pub const PASSWORD_MIN: usize = 10;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -107,24 +100,6 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-/// Hashes and stores the staff password (0600, in the data folder).
-pub fn set_password(data: &Path, password: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(password.chars().count() >= PASSWORD_MIN, "the password must be at least {PASSWORD_MIN} characters long");
-    let salt = SaltString::encode_b64(&random_bytes()?[..16]).map_err(|e| anyhow::anyhow!("cannot make a salt: {e}"))?;
-    let hash = Argon2::default().hash_password(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?;
-    std::fs::create_dir_all(data)?;
-    write_private(&data.join(PASSWORD_FILE), hash.to_string().as_bytes())?;
-    Ok(())
-}
-
-/// Checks a password against the stored hash; `None` when none is set.
-fn verify_password(data: &Path, password: &str) -> Option<bool> {
-    let stored = std::fs::read_to_string(data.join(PASSWORD_FILE)).ok()?;
-    let hash = PasswordHash::new(stored.trim()).ok()?;
-    Some(Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
-}
-
-/// Staff pages hold personal data: never cached, never indexed.
 fn private(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -146,7 +121,7 @@ struct LoginTemplate<'a> {
 
 async fn login_form(State(state): State<AppState>) -> Response {
     let site = state.site.load();
-    let password_set = state.config.data.join(PASSWORD_FILE).is_file();
+    let password_set = password::is_set(&state.config.data);
     page(&LoginTemplate { chrome: admin_chrome(&site, "Staff sign in"), error: None, password_set })
 }
 
@@ -169,7 +144,7 @@ async fn login(State(state): State<AppState>, ClientIp(client): ClientIp, header
     }
     let data = state.config.data.clone();
     // Argon2 is slow on purpose; keep it off the threads serving pages.
-    let verified = tokio::task::spawn_blocking(move || verify_password(&data, &form.password)).await.ok().flatten();
+    let verified = tokio::task::spawn_blocking(move || password::verify_password(&data, &form.password)).await.ok().flatten();
     if verified != Some(true) {
         tracing::warn!(%client, "failed staff sign-in");
         state.limits.logins.record(client);

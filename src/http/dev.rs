@@ -57,7 +57,7 @@ pub fn error_page(site: &Site, errors: &ContentErrors) -> Response {
                 crate::content::Severity::Warning => "Warning",
             },
             message: p.message.clone(),
-            source_line: crate::check::source_line(&p.path, p.line),
+            source_line: crate::content::source_line(&p.path, p.line),
             hint: p.hint.clone(),
         })
         .collect();

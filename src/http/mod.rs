@@ -12,7 +12,6 @@ mod limit;
 mod pages;
 mod respond;
 
-pub use admin::{PASSWORD_MIN, set_password};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,11 +29,10 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::comments::Comment;
 use crate::comments::store::Store;
 use crate::comments::token::Secret;
 use crate::config::Config;
-use crate::site::{Site, SiteHandle, SiteOptions};
+use crate::site::{Site, SiteHandle};
 use crate::urls;
 
 /// What every handler can reach.
@@ -59,13 +57,13 @@ impl AppState {
     /// Opens the data folder and renders the content; the errors say which
     /// file to fix.
     pub fn load(config: Config) -> anyhow::Result<AppState> {
-        std::fs::create_dir_all(&config.data).with_context(|| format!("cannot create the data folder {}", config.data.display()))?;
-        let comments = Store::open(&config.database_path())?;
-        let secret_path = config.data.join("secret.key");
+        std::fs::create_dir_all(&config.data.dir).with_context(|| format!("cannot create the data folder {}", config.data.dir.display()))?;
+        let comments = Store::open(&config.data.comments_db())?;
+        let secret_path = config.data.form_key();
         let secret = Secret::load_or_create(&secret_path).with_context(|| format!("cannot read or create the form-signing key {}", secret_path.display()))?;
-        let site = Site::load(&config.content, &config.site_options(), &comments.approved()?)?;
+        let site = Site::load(&config.folders.content, &config.site_options(), &comments.approved()?)?;
         if !site.warnings.is_empty() {
-            tracing::warn!("the content has warnings (the site is running):\n{}", crate::check::format_text(&site.warnings));
+            tracing::warn!("the content has warnings (the site is running):\n{}", crate::content::format_text(&site.warnings));
         }
         let limits = Limits {
             comments: limit::RateLimiter::new(config.comment_limit, Duration::from_secs(10 * 60)),
@@ -85,26 +83,12 @@ impl AppState {
 /// Puts the current approved comments on the pages.
 pub async fn publish_comments(state: &AppState) {
     let (site, store) = (state.site.clone(), state.comments.clone());
-    let published = tokio::task::spawn_blocking(move || site.republish(|| approved_comments(&store))).await;
+    let published = tokio::task::spawn_blocking(move || site.republish(|| store.approved_or_none())).await;
     if let Err(e) = published {
         tracing::error!("publishing comments failed: {e}");
     }
 }
 
-/// Reads approved comments for a rebuild; a database failure shows the
-/// pages without comments rather than stopping the rebuild.
-pub fn approved_comments(store: &Store) -> Vec<Comment> {
-    store.approved().unwrap_or_else(|e| {
-        tracing::error!("reading approved comments failed: {e}");
-        Vec::new()
-    })
-}
-
-impl Config {
-    pub fn site_options(&self) -> SiteOptions {
-        SiteOptions { dev: self.dev, static_dir: self.static_dir.clone(), publish: false }
-    }
-}
 
 /// The whole application as a plain function, so tests can call it without
 /// a socket.

@@ -97,7 +97,7 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         None => "ok\n".to_string(),
         Some(errors) => format!(
             "ok\ncontent error: the latest edit was not published; the last good version is still being served\n\n{}",
-            crate::check::format_text(&errors.0)
+            crate::content::format_text(&errors.0)
         ),
     };
     ([(header::CACHE_CONTROL, "no-store"), (header::CONTENT_TYPE, "text/plain; charset=utf-8")], body)

@@ -8,6 +8,7 @@ use axum::http::{Method, Request, StatusCode};
 use clinic_site::comments::{CommentText, DisplayName, NewComment, PersonalDetail, Status};
 use tower::ServiceExt;
 
+use clinic_site::config::DataFolder;
 use crate::helpers::*;
 
 const PASSWORD: &str = "correct horse battery";
@@ -31,7 +32,7 @@ fn add_comment(app: &TestApp, text: &str) -> i64 {
 
 /// Signs in; the session cookie and the CSRF token from the admin page.
 async fn sign_in(app: &TestApp) -> (String, String) {
-    clinic_site::http::set_password(app.data.path(), PASSWORD).unwrap();
+    clinic_site::auth::password::set_password(&DataFolder::new(app.data.path()), PASSWORD).unwrap();
     let response = send_with(app, Method::POST, "/admin/login", None, &format!("password={}", clinic_site::util::html::percent_encode(PASSWORD))).await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
     let set_cookie = response.header("set-cookie").to_string();
@@ -65,14 +66,14 @@ async fn the_login_page_explains_how_to_set_a_password_until_one_is_set() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("clinic-site admin set-password"));
     assert!(select(&page.html(), "input[type='password']").is_empty());
-    clinic_site::http::set_password(app.data.path(), PASSWORD).unwrap();
+    clinic_site::auth::password::set_password(&DataFolder::new(app.data.path()), PASSWORD).unwrap();
     assert_eq!(select(&get(&app, "/admin/login").await.html(), "input[type='password'][autocomplete='current-password']").len(), 1);
 }
 
 #[tokio::test]
 async fn a_wrong_password_is_refused_and_repeated_failures_are_slowed() {
     let app = real_app();
-    clinic_site::http::set_password(app.data.path(), PASSWORD).unwrap();
+    clinic_site::auth::password::set_password(&DataFolder::new(app.data.path()), PASSWORD).unwrap();
     let right = format!("password={}", clinic_site::util::html::percent_encode(PASSWORD));
     for _ in 0..6 {
         assert_eq!(send_with(&app, Method::POST, "/admin/login", None, &right).await.status, StatusCode::SEE_OTHER, "signing in often is fine");
@@ -90,7 +91,7 @@ async fn a_wrong_password_is_refused_and_repeated_failures_are_slowed() {
 #[tokio::test]
 async fn the_session_cookie_is_locked_down_and_staff_pages_are_private() {
     let app = real_app();
-    clinic_site::http::set_password(app.data.path(), PASSWORD).unwrap();
+    clinic_site::auth::password::set_password(&DataFolder::new(app.data.path()), PASSWORD).unwrap();
     let response = send_with(&app, Method::POST, "/admin/login", None, &format!("password={}", clinic_site::util::html::percent_encode(PASSWORD))).await;
     let cookie = response.header("set-cookie");
     for part in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/admin", "Max-Age=43200"] {

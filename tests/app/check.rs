@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use clinic_site::check::{format_text, inspect};
+use clinic_site::content::format_text;
+use clinic_site::report::inspect;
 
 fn check(args: &[&str]) -> (i32, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_clinic-site")).arg("check").args(args).output().expect("the binary runs");

@@ -393,7 +393,7 @@ async fn the_unwell_note_uses_the_numbers_in_site_toml() {
     let content = copy_real_content();
     edit_site_toml(content.path(), "emergency_number = \"911\"", "emergency_number = \"999\"");
     edit_site_toml(content.path(), "phone = \"(555) 010-0142\"", "phone = \"01632 960 001\"");
-    let app = TestApp::with_config(|data| Config { content: content.path().to_path_buf(), ..Config::for_test(data) });
+    let app = TestApp::with_config(|data| Config::for_test(data).with_content(content.path()));
     let html = get(&app, FORM).await.html();
     assert_eq!(text_of(&html, "#feeling-unwell p"), "Do not post here: call the clinic on 01632 960 001, or 999 in an emergency.");
 }
@@ -691,7 +691,7 @@ fn add_with_status(app: &TestApp, text: &str, status: Status, changed: i64) -> i
 async fn the_server_deletes_rejected_comments_after_the_days_set_in_site_toml() {
     let content = copy_real_content();
     edit_site_toml(content.path(), "delete_rejected_after_days = 30", "delete_rejected_after_days = 7");
-    let app = TestApp::with_config(|data| Config { content: content.path().to_path_buf(), ..Config::for_test(data) });
+    let app = TestApp::with_config(|data| Config::for_test(data).with_content(content.path()));
     let now = now();
     add_with_status(&app, "rejected 8 days ago", Status::Rejected, now - 8 * DAY);
     add_with_status(&app, "rejected 6 days ago", Status::Rejected, now - 6 * DAY);

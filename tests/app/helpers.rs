@@ -45,7 +45,7 @@ pub fn fixture_app(name: &str) -> TestApp {
 
 /// A fixture's settings, with `data` as the data folder.
 pub fn fixture_config_in(name: &str, data: &Path) -> Config {
-    Config { content: Path::new("tests/fixtures").join(name), ..Config::for_test(data) }
+    Config::for_test(data).with_content(&Path::new("tests/fixtures").join(name))
 }
 
 /// Loads a fixture that must be refused; its error as staff would read it.

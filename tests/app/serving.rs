@@ -164,7 +164,7 @@ async fn no_hsts_when_the_site_is_not_served_over_https() {
     let content = copy_fixture("valid");
     let settings = content.path().join("site.toml");
     std::fs::write(&settings, std::fs::read_to_string(&settings).unwrap().replace("https://clinic.test/", "http://clinic.test/")).unwrap();
-    let app = TestApp::with_config(|data| clinic_site::config::Config { content: content.path().to_path_buf(), ..clinic_site::config::Config::for_test(data) });
+    let app = TestApp::with_config(|data| clinic_site::config::Config::for_test(data).with_content(content.path()));
     let (_, headers, _) = request(&app, Method::GET, "/guide/", &[]).await;
     assert_eq!(header(&headers, "strict-transport-security"), "");
 }

@@ -1,5 +1,6 @@
-//! `clinic-site check`: every problem in the content in one run, written so
-//! staff know what to change, and how readable each page is.
+//! What `clinic-site check` prints: every problem in the content in one
+//! run, written so staff know what to change, and how readable each page
+//! is. The checks themselves are in `checks`.
 //!
 //! The text format follows compilers' diagnostics: location and message on
 //! one line, the offending line under it, then a hint.
@@ -9,31 +10,14 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::ValueEnum;
 use serde_json::json;
 
-use crate::content::{self, ContentError, LoadOptions, Severity, summary};
+use crate::content::{self, LoadOptions, Severity, format_text, source_line, summary};
 use crate::readability::Readability;
-use crate::site::{self, Inspection, SiteOptions};
-
-#[derive(Debug, Clone, Args)]
-pub struct CheckArgs {
-    /// Folder with site.toml and the article folders.
-    #[arg(long, env = "CLINIC_CONTENT", default_value = "content", value_name = "DIR")]
-    pub content: PathBuf,
-
-    /// Folder of files served under /static/ (images are checked against it).
-    #[arg(long = "static", env = "CLINIC_STATIC", default_value = "static", value_name = "DIR")]
-    pub static_dir: PathBuf,
-
-    /// `text` for people, `json` for scripts and CI.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-
-    /// Fail on warnings too, not only on errors.
-    #[arg(long)]
-    pub deny_warnings: bool,
-}
+use crate::checks::{self, Inspection};
+use crate::config::Folders;
+use crate::render::reading_minutes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -42,18 +26,18 @@ pub enum Format {
 }
 
 /// Runs the check and prints the report; `true` when it passed.
-pub fn run(args: &CheckArgs) -> bool {
+pub fn run(folders: &Folders, format: Format, deny_warnings: bool) -> bool {
     // Drafts are checked too: staff want to hear about a draft's problems
     // before they publish it, not after.
-    let inspection = inspect(&args.content, &args.static_dir);
-    let report = match args.format {
+    let inspection = inspect(&folders.content, &folders.static_dir);
+    let report = match format {
         Format::Text => text_report(&inspection),
         Format::Json => json_report(&inspection).to_string(),
     };
     // A closed pipe (`check | head`) is not worth a crash.
     let _ = writeln!(std::io::stdout(), "{report}");
     let warnings = inspection.problems.len() - inspection.errors();
-    inspection.errors() == 0 && !(args.deny_warnings && warnings > 0)
+    inspection.errors() == 0 && !(deny_warnings && warnings > 0)
 }
 
 /// Everything `check` reports about a content folder. Pages that could not
@@ -62,37 +46,13 @@ pub fn inspect(content_dir: &Path, static_dir: &Path) -> Inspection {
     let (content, mut problems) = content::load_all(content_dir, LoadOptions { include_drafts: true });
     let mut pages = Vec::new();
     if let Some(content) = content {
-        let inspection = site::inspect(&content, &SiteOptions::public(static_dir));
+        let inspection = checks::inspect(&content, static_dir, false);
         problems.extend(inspection.problems);
         pages = inspection.pages;
     }
     // File by file, top to bottom: the order staff will fix them in.
     problems.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     Inspection { problems, pages }
-}
-
-/// Problems in the check format, also used for server logs.
-pub fn format_text(problems: &[ContentError]) -> String {
-    let mut out = String::new();
-    for problem in problems {
-        let _ = writeln!(out, "{}", problem.to_string().lines().next().unwrap_or_default());
-        if let Some(line) = source_line(&problem.path, problem.line) {
-            let _ = writeln!(out, "{:>5} | {line}", problem.line);
-        }
-        if let Some(hint) = &problem.hint {
-            let _ = writeln!(out, "      = hint: {hint}");
-        }
-    }
-    out
-}
-
-/// The text of a 1-based line of a file, for showing under a message.
-pub fn source_line(path: &Path, line: usize) -> Option<String> {
-    if line == 0 {
-        return None;
-    }
-    let text = std::fs::read_to_string(path).ok()?;
-    text.lines().nth(line - 1).map(|l| l.trim_end().to_string())
 }
 
 pub fn text_report(inspection: &Inspection) -> String {
@@ -124,7 +84,7 @@ fn readability_table(inspection: &Inspection) -> String {
         articles.entry(page.path.parent().map(Path::to_path_buf).unwrap_or_default()).or_default().add(page.readability);
     }
     for (dir, readability) in &articles {
-        rows.push(row(&format!("{}/ (whole article)", dir.display()), *readability, site::reading_minutes(readability.words)));
+        rows.push(row(&format!("{}/ (whole article)", dir.display()), *readability, reading_minutes(readability.words)));
     }
     let header = ["Page", "Words", "Minutes", "Sentences", "Reading ease", "Grade"].map(String::from);
     let widths: Vec<usize> = (0..6).map(|i| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();

@@ -4,13 +4,14 @@
 //! status, and what rendering had to change in a page.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{Bibliography, ContentError, Page};
+use crate::content::{Bibliography, Content, ContentError, Page, Severity};
+use crate::readability::Readability;
+use crate::render::{Rendered, RenderedArticle, reading_minutes};
 use crate::urls;
 use crate::util::date::Date;
-use crate::readability::Readability;
-use crate::render::{NoteKind, Rendered};
+use crate::render::NoteKind;
 
 /// A page with its address and rendered body, as the checks see it.
 pub struct Checked<'a> {
@@ -81,7 +82,7 @@ fn citations(checked: &Checked<'_>, context: &Context<'_>, problems: &mut Vec<Co
     };
     let suggestion = |key: &str| {
         let keys: Vec<&str> = context.bibliography.entries.keys().map(String::as_str).collect();
-        super::front_matter::closest(key, &keys).map(|k| format!("did you mean [^{k}]? Otherwise, ")).unwrap_or_default()
+        crate::content::front_matter::closest(key, &keys).map(|k| format!("did you mean [^{k}]? Otherwise, ")).unwrap_or_default()
     };
     for citation in &checked.rendered.citations {
         if context.bibliography.get(&citation.key).is_none() {
@@ -139,7 +140,7 @@ fn claims(checked: &Checked<'_>, context: &Context<'_>, problems: &mut Vec<Conte
             let Some(&(first, _)) = found.first() else { continue };
             let mut words: Vec<&str> = found.iter().map(|(_, w)| *w).collect();
             words.dedup();
-            let (line_number, column) = super::line_col(&page.source, start + sentence_start + first);
+            let (line_number, column) = crate::content::line_col(&page.source, start + sentence_start + first);
             problems.push(
                 ContentError::new(&page.path, line_number, format!("\"{}\" makes a health claim, but this page has no sources", words.join("\", \"")))
                     .column(column)
@@ -428,6 +429,64 @@ fn internal_target(from: &str, dest: &str) -> Option<(String, Option<String>)> {
     let canonical = if resolved.ends_with('/') || urls::is_file(&resolved) { resolved } else { format!("{resolved}/") };
     Some((canonical, fragment))
 }
+
+/// What `check` reports about content that parsed: every problem, and how
+/// readable each page is.
+pub struct Inspection {
+    pub problems: Vec<ContentError>,
+    pub pages: Vec<PageStats>,
+}
+
+/// One page's readability figures, for the table `check` prints.
+pub struct PageStats {
+    pub path: PathBuf,
+    pub url: String,
+    pub readability: Readability,
+    pub minutes: usize,
+}
+
+impl Inspection {
+    pub fn errors(&self) -> usize {
+        self.problems.iter().filter(|p| p.severity == Severity::Error).count()
+    }
+}
+
+/// Renders every page of `content` and runs every check, without building
+/// the site. With `publish`, sample settings are errors (see `build`).
+pub fn inspect(content: &Content, static_dir: &Path, publish: bool) -> Inspection {
+    let articles: Vec<RenderedArticle<'_>> = content.articles.iter().map(|a| RenderedArticle::new(a, &content.bibliography)).collect();
+    inspect_rendered(content, &articles, static_dir, publish)
+}
+
+pub fn inspect_rendered(content: &Content, articles: &[RenderedArticle<'_>], static_dir: &Path, publish: bool) -> Inspection {
+    let checked: Vec<Checked<'_>> = articles
+        .iter()
+        .flat_map(|a| a.pages())
+        .map(|(page, url, rendered)| Checked { page, url, rendered, readability: Readability::of_blocks(&rendered.text) })
+        .collect();
+    let context = Context {
+        static_dir,
+        today: Date::today(),
+        max_grade: content.settings.max_reading_grade,
+        bibliography: &content.bibliography,
+        claim_words: &content.settings.claim_words,
+    };
+    let mut problems = check(&checked, &context);
+    problems.extend(content.placeholders.iter().map(|p| {
+        let mut problem = p.clone();
+        if publish {
+            problem.severity = Severity::Error;
+            problem.hint = Some(format!("{} (a published export may not carry sample settings; run `check` to see them all)", p.hint.as_deref().unwrap_or("replace the sample value")));
+        }
+        problem
+    }));
+    let pages = checked
+        .iter()
+        .map(|c| PageStats { path: c.page.path.clone(), url: c.url.to_string(), readability: c.readability, minutes: reading_minutes(c.rendered.words) })
+        .collect();
+    Inspection { problems, pages }
+}
+
 
 #[cfg(test)]
 mod tests {
