@@ -187,20 +187,18 @@ impl Callout {
 }
 
 /// Ids the page templates use themselves; a heading never takes one.
-const RESERVED_IDS: &[&str] = &[
+pub const RESERVED_IDS: &[&str] = &[
     "main-content",
     "on-this-page",
     "in-this-article",
     "page-title",
     "sources",
-    "share",
     "share-heading",
     "share-status",
     "comments",
     "comments-heading",
     "comment-received",
     "what-this-article-covers",
-    "about-this-information",
     "feeling-unwell",
 ];
 

@@ -40,7 +40,7 @@ pub struct Reference {
 }
 
 /// Keys an entry may have, each with an example line used in hints.
-const REFERENCE_KEYS: &[(&str, &str)] = &[
+pub(crate) const REFERENCE_KEYS: &[(&str, &str)] = &[
     ("authors", "authors = \"Gattie E, Cleland JA, Snodgrass S\""),
     ("title", "title = \"The effectiveness of trigger point dry needling ...\""),
     ("journal", "journal = \"J Orthop Sports Phys Ther\""),

@@ -9,6 +9,8 @@
 pub mod bibliography;
 pub mod diagnostics;
 pub mod front_matter;
+#[cfg(test)]
+mod keys;
 
 use std::path::{Path, PathBuf};
 
@@ -620,5 +622,28 @@ mod tests {
         for host in ["https://www.nhs.uk", "https://example-clinic.com", "https://testing.org"] {
             assert!(placeholder_host(host).is_none(), "{host}");
         }
+    }
+
+    #[test]
+    fn every_setting_has_an_example_and_a_row_in_the_staff_guide() {
+        use keys::{field_names, names, readme_table_keys, sorted};
+        let fields = sorted(field_names::<Settings>().into_iter().chain(field_names::<Contact>()).chain(field_names::<CommentSettings>()));
+        assert_eq!(fields, names(SETTINGS_KEYS), "SETTINGS_KEYS and the settings structs differ");
+        let documented = readme_table_keys("### Site settings (`content/site.toml`)");
+        assert_eq!(documented, fields, "README's site settings table and the settings differ");
+    }
+
+    #[test]
+    fn every_front_matter_key_has_an_example_and_a_row_in_the_staff_guide() {
+        use keys::{field_names, names, readme_table_keys, sorted};
+        let fields = sorted(field_names::<FrontMatter>());
+        assert_eq!(fields, names(front_matter::PAGE_KEYS), "PAGE_KEYS and FrontMatter differ");
+        assert_eq!(readme_table_keys("### The settings at the top of each page (front matter)"), fields, "README's front matter table and FrontMatter differ");
+    }
+
+    #[test]
+    fn every_source_key_has_an_example() {
+        use keys::{field_names, names, sorted};
+        assert_eq!(sorted(field_names::<Reference>()), names(bibliography::REFERENCE_KEYS));
     }
 }

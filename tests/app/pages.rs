@@ -303,3 +303,27 @@ async fn the_stylesheet_is_served() {
     assert!(response.header("content-type").starts_with("text/css"));
     assert!(response.body.contains("prefers-color-scheme: dark"));
 }
+
+/// Heading ids in page text must never take an id the templates use, so
+/// `render::RESERVED_IDS` must list exactly the ids the page templates give
+/// their own elements.
+#[tokio::test]
+async fn reserved_heading_ids_are_exactly_the_ids_the_templates_use() {
+    let app = real_app();
+    let mut template_ids = std::collections::BTreeSet::new();
+    for (path, _) in ARTICLE {
+        let html = get(&app, path).await.html();
+        let in_text: HashSet<String> = select(&html, ".prose [id], .sources li[id]")
+            .iter()
+            .filter_map(|e| e.value().attr("id").map(String::from))
+            .collect();
+        for element in select(&html, "[id]") {
+            let id = element.value().attr("id").expect("has an id");
+            if !in_text.contains(id) {
+                template_ids.insert(id.to_string());
+            }
+        }
+    }
+    let reserved: std::collections::BTreeSet<String> = clinic_site::render::RESERVED_IDS.iter().map(|s| s.to_string()).collect();
+    assert_eq!(template_ids, reserved, "ids the templates use vs RESERVED_IDS in src/render.rs");
+}
