@@ -23,6 +23,7 @@ import {
   ensureScreenshotDir,
   formatViolations,
   launchBrowser,
+  pathOf,
   runAxe,
   startServer,
   watchForCspViolations,
@@ -63,7 +64,6 @@ let server;
 let browser;
 
 const url = (pathname) => new URL(pathname, server.url).href;
-const pathOf = (page) => new URL(page.url()).pathname;
 
 /**
  * What went wrong on each page state visited, for test 6:

@@ -316,3 +316,6 @@ export function pageName(pathname) {
 export function ensureScreenshotDir() {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
 }
+
+/** The path of the page's current address, for assertions about where a link led. */
+export const pathOf = (page) => new URL(page.url()).pathname;

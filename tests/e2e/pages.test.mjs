@@ -14,6 +14,7 @@ import {
   ensureScreenshotDir,
   formatViolations,
   launchBrowser,
+  pathOf,
   pageName,
   runAxe,
   startServer,
@@ -35,7 +36,6 @@ let contents = [];
 let pages = [];
 
 const url = (pathname) => new URL(pathname, server.url).href;
-const pathOf = (page) => new URL(page.url()).pathname;
 
 before(async () => {
   server = await startServer();

@@ -16,6 +16,7 @@ import {
   VIEWPORTS,
   formatViolations,
   launchBrowser,
+  pathOf,
   runAxe,
   startServer,
   watchForCspViolations,
@@ -43,7 +44,6 @@ let browser;
 let sectionPaths = [];
 
 const url = (pathname) => new URL(pathname, server.url).href;
-const pathOf = (page) => new URL(page.url()).pathname;
 
 before(async () => {
   server = await startServer();
