@@ -235,7 +235,7 @@ fn site_problems(state: &AppState) -> Vec<Problem> {
     if let Some(reason) = state.comments.failure() {
         problems.push(Problem {
             heading: "The comments database is failing",
-            details: format!("SQLite's last error: {reason}. Comments cannot be saved or changed until it works again; the server log has each failure."),
+            details: format!("SQLite's last error: {reason}. Comments may not be saved, changed or listed until it works again; the server log has each failure."),
         });
     }
     problems
