@@ -30,12 +30,34 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The file is not a database, or SQLite's integrity check found it
+    /// damaged. The server cannot fix that itself; the message says what
+    /// staff can do.
+    #[error(
+        "the comments database {} is damaged ({detail}), so it was not opened.\n\
+         To fix it, stop the server, then either\n\
+         - restore the data folder {} from your latest backup, or\n\
+         - move {} (and comments.db-wal and comments.db-shm, if they are there) out of the data folder to start again with no comments.\n\
+         Keep the damaged copy: some comments may still be recovered from it with sqlite3's .recover command.",
+        path.display(),
+        path.parent().unwrap_or(path).display(),
+        path.display()
+    )]
+    Damaged { path: PathBuf, detail: String },
     /// A value broke one of the table's rules; input checks should have
     /// caught it first.
     #[error("the comment was refused by the database: {0}")]
     Rejected(String),
-    #[error("the comments database failed")]
-    Database(#[source] rusqlite::Error),
+    /// SQLite's own reason is part of the message (not only a `source`),
+    /// so every log line that prints the error says what went wrong: "disk
+    /// I/O error", "database or disk is full", "database is locked".
+    #[error("the comments database failed: {0}")]
+    Database(rusqlite::Error),
+}
+
+/// Whether SQLite says the file itself is damaged or not a database.
+fn is_damage(error: &rusqlite::Error) -> bool {
+    matches!(error.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase))
 }
 
 /// One place that turns SQLite's rule violations into a "refused" error
@@ -69,18 +91,38 @@ pub struct Counts {
 
 pub struct Store {
     conn: Mutex<Connection>,
+    /// The database's last failure, until a later call shows it works
+    /// again; `/healthz` and the staff page report it.
+    failure: Mutex<Option<Failure>>,
+}
+
+/// Why the database failed, in SQLite's words.
+#[derive(Debug, Clone)]
+struct Failure {
+    reason: String,
+    /// A failed write (a full disk, say) is only known to be over once a
+    /// write succeeds: reads often keep working meanwhile.
+    writing: bool,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database and brings its schema up to
-    /// date.
+    /// Opens (creating if needed) the database, checks it is intact and
+    /// brings its schema up to date. A damaged database is refused: started
+    /// on one, the server would fail every comment posted.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let open_error = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let open_error = |source: rusqlite::Error| {
+            if is_damage(&source) {
+                StoreError::Damaged { path: path.to_path_buf(), detail: source.to_string() }
+            } else {
+                StoreError::Open { path: path.to_path_buf(), source }
+            }
+        };
         let mut conn = Connection::open(path).map_err(open_error)?;
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
             .map_err(open_error)?;
+        check_integrity(&conn, path)?;
         migrate(&mut conn)?;
-        Ok(Store { conn: Mutex::new(conn) })
+        Ok(Store { conn: Mutex::new(conn), failure: Mutex::default() })
     }
 
     /// Opens an existing database for reading only (the static export);
@@ -98,10 +140,42 @@ impl Store {
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// SQLite's reason for the database's last failure, while it stands: a
+    /// failed write until a write succeeds, a failed read until anything
+    /// does.
+    pub fn failure(&self) -> Option<String> {
+        self.failures().as_ref().map(|f| f.reason.clone())
+    }
+
+    fn failures(&self) -> std::sync::MutexGuard<'_, Option<Failure>> {
+        // Only ever replaced whole, so a panic cannot leave it half-set.
+        self.failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Remembers how a call went, for [`Store::failure`]. `writing`: the
+    /// call meant to change something; `wrote`: its result says it did (an
+    /// update that matched no row writes nothing, so proves nothing).
+    fn track<T>(&self, writing: bool, result: Result<T, StoreError>, wrote: impl FnOnce(&T) -> bool) -> Result<T, StoreError> {
+        let mut failure = self.failures();
+        match &result {
+            Err(StoreError::Database(e)) => *failure = Some(Failure { reason: e.to_string(), writing }),
+            // The database answered; the value was at fault.
+            Err(_) => {}
+            Ok(value) => {
+                if failure.as_ref().is_some_and(|f| !f.writing || wrote(value)) {
+                    *failure = None;
+                    tracing::info!("the comments database works again");
+                }
+            }
+        }
+        result
+    }
+
     /// Stores a new comment as pending and returns its id. When this
     /// returns, the comment is on disk.
     pub fn insert(&self, comment: &NewComment, now: i64) -> Result<i64, StoreError> {
-        insert_row(&self.conn(), comment, now)
+        let inserted = insert_row(&self.conn(), comment, now);
+        self.track(true, inserted, |_| true)
     }
 
     /// Stores a new comment sent with the form `form`, unless that form has
@@ -110,6 +184,11 @@ impl Store {
     /// the same transaction as the insert, so of any number of posts with
     /// one form, at once or not, exactly one is stored.
     pub fn insert_once(&self, comment: &NewComment, form: Nonce<'_>, now: i64) -> Result<Inserted, StoreError> {
+        let inserted = self.insert_once_untracked(comment, form, now);
+        self.track(true, inserted, |inserted| matches!(inserted, Inserted::New(_)))
+    }
+
+    fn insert_once_untracked(&self, comment: &NewComment, form: Nonce<'_>, now: i64) -> Result<Inserted, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::Database)?;
         // Forms past their expiry are refused before they get here, so
@@ -135,7 +214,8 @@ impl Store {
     /// Changes when another connection (another process) commits to the
     /// database; this connection's own writes do not change it.
     pub fn data_version(&self) -> Result<i64, StoreError> {
-        self.conn().query_row("PRAGMA data_version", [], |row| row.get(0)).map_err(StoreError::Database)
+        let version = self.conn().query_row("PRAGMA data_version", [], |row| row.get(0)).map_err(StoreError::Database);
+        self.track(false, version, |_| false)
     }
 
     /// Every approved comment, by page and oldest first, for the pages.
@@ -168,6 +248,11 @@ impl Store {
     }
 
     pub fn counts(&self) -> Result<Counts, StoreError> {
+        let counts = self.counts_untracked();
+        self.track(false, counts, |_| false)
+    }
+
+    fn counts_untracked(&self) -> Result<Counts, StoreError> {
         let conn = self.conn();
         let mut statement = conn.prepare("SELECT status, count(*) FROM comments GROUP BY status").map_err(StoreError::Database)?;
         let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as usize))).map_err(StoreError::Database)?;
@@ -195,12 +280,14 @@ impl Store {
     /// comment is already in keeps the time it got there, so rejecting it
     /// twice does not put off its deletion.
     pub fn set_status_at(&self, id: i64, status: Status, now: i64) -> Result<Option<Comment>, StoreError> {
-        self.conn()
+        let changed = self
+            .conn()
             .execute(
                 "UPDATE comments SET status_changed_at = CASE WHEN status = ?1 THEN status_changed_at ELSE ?3 END, status = ?1 WHERE id = ?2",
                 params![status.as_str(), id, now],
             )
-            .map_err(on_constraint)?;
+            .map_err(on_constraint);
+        self.track(true, changed, |&n| n > 0)?;
         self.get(id)
     }
 
@@ -209,15 +296,15 @@ impl Store {
     /// and approved comments are never touched, whatever their age.
     pub fn delete_rejected(&self, days: u32, now: i64) -> Result<usize, StoreError> {
         let cutoff = now - i64::from(days) * 24 * 60 * 60;
-        self.conn()
-            .execute("DELETE FROM comments WHERE status = 'rejected' AND status_changed_at <= ?1", params![cutoff])
-            .map_err(StoreError::Database)
+        let deleted = self.conn().execute("DELETE FROM comments WHERE status = 'rejected' AND status_changed_at <= ?1", params![cutoff]).map_err(StoreError::Database);
+        self.track(true, deleted, |&n| n > 0)
     }
 
     /// Sets or (with empty text) removes the clinic's reply.
     pub fn set_reply(&self, id: i64, reply: &str) -> Result<Option<Comment>, StoreError> {
         let reply = Some(reply.trim()).filter(|r| !r.is_empty());
-        self.conn().execute("UPDATE comments SET reply = ?1 WHERE id = ?2", params![reply, id]).map_err(on_constraint)?;
+        let changed = self.conn().execute("UPDATE comments SET reply = ?1 WHERE id = ?2", params![reply, id]).map_err(on_constraint);
+        self.track(true, changed, |&n| n > 0)?;
         self.get(id)
     }
 
@@ -225,11 +312,17 @@ impl Store {
     /// comment, or `None` if there was none.
     pub fn delete(&self, id: i64) -> Result<Option<Comment>, StoreError> {
         let comment = self.get(id)?;
-        self.conn().execute("DELETE FROM comments WHERE id = ?1", params![id]).map_err(StoreError::Database)?;
+        let deleted = self.conn().execute("DELETE FROM comments WHERE id = ?1", params![id]).map_err(StoreError::Database);
+        self.track(true, deleted, |&n| n > 0)?;
         Ok(comment)
     }
 
     fn query(&self, filter: &str, params: impl rusqlite::Params) -> Result<Vec<Comment>, StoreError> {
+        let comments = self.query_untracked(filter, params);
+        self.track(false, comments, |_| false)
+    }
+
+    fn query_untracked(&self, filter: &str, params: impl rusqlite::Params) -> Result<Vec<Comment>, StoreError> {
         let conn = self.conn();
         let sql = format!("SELECT id, page, name, body, created_at, status, reply, flagged, flag_reasons FROM comments {filter}");
         let mut statement = conn.prepare(&sql).map_err(StoreError::Database)?;
@@ -260,6 +353,27 @@ fn insert_row(conn: &Connection, comment: &NewComment, now: i64) -> Result<i64, 
     )
     .map_err(on_constraint)?;
     Ok(conn.last_insert_rowid())
+}
+
+/// Refuses a database SQLite finds damaged. `quick_check` reads every page
+/// but skips the slow index cross-checks, so it takes milliseconds on a
+/// comments database.
+fn check_integrity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let damaged = |detail: String| StoreError::Damaged { path: path.to_path_buf(), detail };
+    let findings = conn
+        .prepare("PRAGMA quick_check(5)")
+        .and_then(|mut statement| statement.query_map([], |row| row.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>());
+    match findings {
+        Ok(findings) if findings == ["ok"] => Ok(()),
+        Ok(findings) => {
+            // One line for the log: the "*** in database main ***" header
+            // only says which file, which the message already does.
+            let lines: Vec<&str> = findings.iter().flat_map(|f| f.lines()).filter(|l| !l.starts_with("***")).collect();
+            Err(damaged(format!("SQLite's integrity check says: {}", lines.join("; "))))
+        }
+        Err(e) if is_damage(&e) => Err(damaged(e.to_string())),
+        Err(source) => Err(StoreError::Open { path: path.to_path_buf(), source }),
+    }
 }
 
 /// The schema's steps, split on their `-- step N:` comments (kept, so
@@ -494,6 +608,67 @@ mod tests {
         let text = "Robert'); DROP TABLE comments;-- \"quoted\" % _ \\";
         let id = store.insert(&new("/p/", text), 1).unwrap();
         assert_eq!(store.get(id).unwrap().unwrap().body, text);
+    }
+
+    /// A database with several pages of comments, closed (so its WAL is
+    /// folded in) and then damaged in the middle, as a failing disk would.
+    fn damaged_database(dir: &Path) -> PathBuf {
+        let path = dir.join("comments.db");
+        let store = Store::open(&path).unwrap();
+        for n in 0..200 {
+            store.insert(&new("/p/", &format!("comment {n} {}", "words ".repeat(200))), n).unwrap();
+        }
+        drop(store);
+        let mut bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() > 50 * 4096, "several pages: {}", bytes.len());
+        let middle = bytes.len() / 2;
+        bytes[middle..middle + 3 * 4096].fill(0xA5);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_damaged_database_is_refused_with_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = damaged_database(dir.path());
+        let message = Store::open(&path).err().expect("a damaged database is refused").to_string();
+        assert!(message.starts_with(&format!("the comments database {} is damaged (SQLite's integrity check says: Tree ", path.display())), "{message}");
+        assert!(message.contains(&format!("restore the data folder {} from your latest backup", dir.path().display())), "{message}");
+        assert!(message.contains(&format!("move {} (and comments.db-wal", path.display())), "{message}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_refused_with_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("comments.db");
+        std::fs::write(&path, "name,comment\nJo,hello\n".repeat(500)).unwrap();
+        let message = Store::open(&path).err().expect("refused").to_string();
+        assert!(message.contains("is damaged (file is not a database)"), "{message}");
+        assert!(message.contains("restore the data folder"), "{message}");
+        assert_eq!(std::fs::read(&path).unwrap(), "name,comment\nJo,hello\n".repeat(500).into_bytes(), "the file is left as it was");
+    }
+
+    #[test]
+    fn database_failures_say_sqlites_reason_and_stand_until_a_write_succeeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db")).unwrap();
+        assert_eq!(store.failure(), None);
+        store.conn().execute_batch("PRAGMA query_only = ON").unwrap();
+        let error = store.insert_once(&new("/p/", "lost?"), form("aa"), 10).unwrap_err();
+        assert!(error.to_string().contains("attempt to write a readonly database"), "the log line carries SQLite's reason: {error}");
+        assert_eq!(store.failure().as_deref(), Some("attempt to write a readonly database"));
+        assert!(store.approved().unwrap().is_empty());
+        assert!(store.failure().is_some(), "reads still working prove nothing about writes");
+        store.conn().execute_batch("PRAGMA query_only = OFF").unwrap();
+        store.insert_once(&new("/p/", "saved"), form("aa"), 11).unwrap();
+        assert_eq!(store.failure(), None, "a write that worked clears it");
+
+        store.conn().execute_batch("ALTER TABLE comments RENAME TO elsewhere").unwrap();
+        assert!(store.all().unwrap_err().to_string().contains("no such table: comments"));
+        assert!(store.failure().is_some());
+        store.conn().execute_batch("ALTER TABLE elsewhere RENAME TO comments").unwrap();
+        assert_eq!(store.all().unwrap().len(), 1);
+        assert_eq!(store.failure(), None, "a failed read is over once a read works");
     }
 
     #[test]

@@ -16,15 +16,16 @@ use axum::Router;
 use axum::extract::{Form, Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use serde::Deserialize;
 
 use super::AppState;
 use super::comments::same_origin;
-use super::error::AppError;
+use super::error::{AppError, blocking};
 use super::limit::ClientIp;
+use super::respond::{Cache, html};
 use crate::auth::password;
-use crate::comments::store::Counts;
+use crate::comments::store::{Counts, StoreError};
 use crate::util::bytes::{hex, random_bytes};
 use crate::comments::{Comment, PersonalDetail, Status, in_words};
 use crate::util::date::Date;
@@ -41,6 +42,19 @@ pub fn router() -> Router<AppState> {
         .route(urls::ADMIN_LOGIN, get(login_form).post(login))
         .route(urls::ADMIN_LOGOUT, post(logout))
         .route(urls::ADMIN_MODERATE, post(moderate))
+        // Any other address under the staff area is not found, but still
+        // private like the rest.
+        .route(&format!("{}/{{*rest}}", urls::ADMIN), any(|| async { AppError::NotFound }))
+        .layer(axum::middleware::map_response(private))
+}
+
+/// Layer: every answer from the staff area, redirects and errors included,
+/// is kept by no cache and listed by no search engine.
+async fn private(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert("x-robots-tag", HeaderValue::from_static("noindex, nofollow"));
+    response
 }
 
 /// Signed-in staff sessions.
@@ -100,15 +114,8 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-fn private(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert("x-robots-tag", HeaderValue::from_static("noindex, nofollow"));
-    response
-}
-
-fn page(template: &impl Template) -> Response {
-    private((StatusCode::OK, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], template.render().expect("admin pages render from plain data")).into_response())
+fn page(status: StatusCode, template: &impl Template) -> Result<Response, AppError> {
+    html(status, Cache::NoStore, template)
 }
 
 #[derive(Template)]
@@ -119,10 +126,10 @@ struct LoginTemplate<'a> {
     password_set: bool,
 }
 
-async fn login_form(State(state): State<AppState>) -> Response {
+async fn login_form(State(state): State<AppState>) -> Result<Response, AppError> {
     let site = state.site.load();
     let password_set = password::is_set(&state.config.data);
-    page(&LoginTemplate { chrome: admin_chrome(&site, "Staff sign in"), error: None, password_set })
+    page(StatusCode::OK, &LoginTemplate { chrome: admin_chrome(&site, "Staff sign in"), error: None, password_set })
 }
 
 fn admin_chrome<'a>(site: &'a Site, title: &str) -> Chrome<'a> {
@@ -135,34 +142,27 @@ struct LoginForm {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, ClientIp(client): ClientIp, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+async fn login(State(state): State<AppState>, ClientIp(client): ClientIp, headers: HeaderMap, Form(form): Form<LoginForm>) -> Result<Response, AppError> {
     if !same_origin(&headers, &state.site.load().settings.base_url) {
-        return AppError::CrossSite.into_response_with(&state);
+        return Err(AppError::CrossSite);
     }
-    if let Err(wait) = state.limits.logins.blocked(client) {
-        return private(AppError::TooManyRequests(wait).into_response_with(&state));
-    }
+    state.limits.logins.blocked(client).map_err(AppError::TooManyRequests)?;
     let data = state.config.data.clone();
     // Argon2 is slow on purpose; keep it off the threads serving pages.
-    let verified = tokio::task::spawn_blocking(move || password::verify_password(&data, &form.password)).await.ok().flatten();
+    let verified = blocking(move || Ok::<_, AppError>(password::verify_password(&data, &form.password))).await?;
     if verified != Some(true) {
         tracing::warn!(%client, "failed staff sign-in");
         state.limits.logins.record(client);
         let site = state.site.load();
         let template = LoginTemplate { chrome: admin_chrome(&site, "Staff sign in"), error: Some("The password is not right. Check it and try again."), password_set: verified.is_some() };
-        let mut response = page(&template);
-        *response.status_mut() = StatusCode::UNAUTHORIZED;
-        return response;
+        return page(StatusCode::UNAUTHORIZED, &template);
     }
-    let (token, _) = match state.sessions.start() {
-        Ok(session) => session,
-        Err(e) => return AppError::Internal(format!("cannot start a session: {e}")).into_response_with(&state),
-    };
+    let (token, _) = state.sessions.start().map_err(|e| AppError::Internal(format!("cannot start a session: {e}")))?;
     let secure = if state.site.load().settings.base_url.starts_with("https://") { "; Secure" } else { "" };
     let cookie = format!("{COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{secure}", IDLE_LIMIT.as_secs());
     let mut response = Redirect::to(urls::ADMIN).into_response();
     response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("the cookie is plain ASCII"));
-    private(response)
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -179,7 +179,7 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): F
     }
     let mut response = Redirect::to(urls::ADMIN_LOGIN).into_response();
     response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("clinic_admin=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0"));
-    private(response)
+    response
 }
 
 /// A comment as the moderation page shows it.
@@ -198,11 +198,47 @@ struct Row {
 struct AdminTemplate<'a> {
     chrome: Chrome<'a>,
     csrf: String,
-    counts: Counts,
+    /// What is wrong with the site now, in full: only staff see this.
+    problems: Vec<Problem>,
+    /// `None` when the comments could not be loaded.
+    counts: Option<Counts>,
     pending: Vec<Row>,
     approved: Vec<Row>,
     /// What the last action did, for the status message.
     done: Option<String>,
+}
+
+/// Something wrong with the site. `/healthz` names only its kind; staff
+/// get the details, which may quote files.
+struct Problem {
+    heading: &'static str,
+    details: String,
+}
+
+/// Everything wrong with the site now. Reads the content files for the
+/// lines the messages quote, so it runs off the async threads.
+fn site_problems(state: &AppState) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if let Some(errors) = state.site.error() {
+        problems.push(Problem {
+            heading: "The newest edit to the content is not published",
+            details: format!(
+                "The last good version is still being served. Fix these and save again:\n\n{}{} found in the content",
+                crate::content::format_text(&errors.0),
+                crate::content::summary(&errors.0)
+            ),
+        });
+    }
+    if let Some(why) = state.site.watcher_problem() {
+        problems.push(Problem { heading: "Saved edits are not being picked up", details: why.to_string() });
+    }
+    if let Some(reason) = state.comments.failure() {
+        problems.push(Problem {
+            heading: "The comments database is failing",
+            details: format!("SQLite's last error: {reason}. Comments may not be saved, changed or listed until it works again; the server log has each failure."),
+        });
+    }
+    problems
 }
 
 #[derive(Deserialize)]
@@ -210,14 +246,24 @@ struct Done {
     done: Option<String>,
 }
 
-async fn home(State(state): State<AppState>, headers: HeaderMap, query: axum::extract::Query<Done>) -> Response {
-    let Some(csrf) = state.sessions.touch(&headers) else { return private(Redirect::to(urls::ADMIN_LOGIN).into_response()) };
-    let store = state.comments.clone();
-    let loaded = tokio::task::spawn_blocking(move || Ok::<_, crate::comments::store::StoreError>((store.counts()?, store.with_status(Status::Pending, 200)?, store.with_status(Status::Approved, 50)?))).await;
-    let (counts, pending, approved) = match loaded {
-        Ok(Ok(loaded)) => loaded,
-        Ok(Err(e)) => return AppError::Internal(format!("loading comments failed: {e}")).into_response_with(&state),
-        Err(e) => return AppError::Internal(format!("loading comments panicked: {e}")).into_response_with(&state),
+async fn home(State(state): State<AppState>, headers: HeaderMap, query: axum::extract::Query<Done>) -> Result<Response, AppError> {
+    let Some(csrf) = state.sessions.touch(&headers) else { return Ok(Redirect::to(urls::ADMIN_LOGIN).into_response()) };
+    let looking = state.clone();
+    let (loaded, problems) = blocking(move || {
+        let store = &looking.comments;
+        let loaded = (|| Ok::<_, StoreError>((store.counts()?, store.with_status(Status::Pending, 200)?, store.with_status(Status::Approved, 50)?)))();
+        // After loading, so a failure just now is among the problems.
+        Ok::<_, AppError>((loaded, site_problems(&looking)))
+    })
+    .await?;
+    // Staff still get the page, with the problems that say why the
+    // comments are missing.
+    let (status, counts, pending, approved) = match loaded {
+        Ok((counts, pending, approved)) => (StatusCode::OK, Some(counts), pending, approved),
+        Err(e) => {
+            tracing::error!("loading comments for the staff page failed: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, None, Vec::new(), Vec::new())
+        }
     };
     let site = state.site.load();
     let row = |comment: Comment| Row {
@@ -234,9 +280,10 @@ async fn home(State(state): State<AppState>, headers: HeaderMap, query: axum::ex
         "replied" => Some("Reply saved: it shows under the comment once the comment is approved."),
         _ => None,
     });
-    page(&AdminTemplate {
+    page(status, &AdminTemplate {
         chrome: admin_chrome(&site, "Comments to moderate"),
         csrf,
+        problems,
         counts,
         pending: pending.into_iter().map(row).collect(),
         approved: approved.into_iter().map(row).collect(),
@@ -245,30 +292,23 @@ async fn home(State(state): State<AppState>, headers: HeaderMap, query: axum::ex
 }
 
 #[tracing::instrument(skip(state, headers, form))]
-async fn moderate(State(state): State<AppState>, headers: HeaderMap, UrlPath((id, action)): UrlPath<(i64, String)>, Form(form): Form<CsrfForm>) -> Response {
-    let Some(csrf) = state.sessions.touch(&headers) else { return private(AppError::Unauthorized.into_response_with(&state)) };
+async fn moderate(State(state): State<AppState>, headers: HeaderMap, UrlPath((id, action)): UrlPath<(i64, String)>, Form(form): Form<CsrfForm>) -> Result<Response, AppError> {
+    let Some(csrf) = state.sessions.touch(&headers) else { return Err(AppError::Unauthorized) };
     if form.csrf.is_empty() || form.csrf != csrf || !same_origin(&headers, &state.site.load().settings.base_url) {
-        return private(AppError::BadRequest("This form has expired. Go back, reload the page and try again.".into()).into_response_with(&state));
+        return Err(AppError::BadRequest("This form has expired. Go back, reload the page and try again.".into()));
     }
     let store = state.comments.clone();
     let reply = form.reply;
-    let action_name = action.clone();
-    let result = tokio::task::spawn_blocking(move || match action_name.as_str() {
+    let done = blocking(move || match action.as_str() {
         "approve" => store.set_status(id, Status::Approved).map(|c| c.map(|_| "approved")),
         "reject" => store.set_status(id, Status::Rejected).map(|c| c.map(|_| "rejected")),
         "delete" => store.delete(id).map(|c| c.map(|_| "deleted")),
         "reply" => store.set_reply(id, &reply).map(|c| c.map(|_| "replied")),
         _ => Ok(None),
     })
-    .await;
-    match result {
-        Ok(Ok(Some(done))) => {
-            tracing::info!(id, done, "comment moderated");
-            super::publish_comments(&state).await;
-            private(Redirect::to(&format!("{}?done={done}", urls::ADMIN)).into_response())
-        }
-        Ok(Ok(None)) => AppError::NotFound.into_response_with(&state),
-        Ok(Err(e)) => AppError::Internal(format!("moderating comment {id} failed: {e}")).into_response_with(&state),
-        Err(e) => AppError::Internal(format!("moderating comment {id} panicked: {e}")).into_response_with(&state),
-    }
+    .await?
+    .ok_or(AppError::NotFound)?;
+    tracing::info!(id, done, "comment moderated");
+    super::publish_comments(&state).await;
+    Ok(Redirect::to(&format!("{}?done={done}", urls::ADMIN)).into_response())
 }

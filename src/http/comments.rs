@@ -20,8 +20,9 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::AppState;
-use super::error::AppError;
+use super::error::{AppError, blocking};
 use super::limit::ClientIp;
+use super::respond::{Cache, html};
 use crate::comments::store::Inserted;
 use crate::comments::token::{Nonce, TokenError};
 use crate::comments::{CommentText, DisplayName, InputError, NAME_MAX, NewComment, PersonalDetail, TEXT_MAX, in_words, personal_details};
@@ -120,20 +121,21 @@ fn page_path(uri: &Uri) -> String {
     urls::page_of_comment_form(uri.path()).unwrap_or(uri.path()).to_string()
 }
 
-/// Per visitor and holding a token: never cached, never indexed.
-fn form_response(status: StatusCode, template: &FormTemplate<'_>) -> Response {
-    let html = template.render().expect("the comment form renders from plain data");
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html).into_response()
+/// Per visitor and holding a token: never cached (the template also asks
+/// not to be indexed).
+fn form_response(status: StatusCode, template: &FormTemplate<'_>) -> Result<Response, AppError> {
+    html(status, Cache::NoStore, template)
 }
 
-pub async fn comment_form(State(state): State<AppState>, uri: Uri) -> Response {
+/// Told to a reader whose comment the database failed to store: the form
+/// comes back with their text, so nothing they typed is lost.
+const NOT_SAVED: &str = "Sorry, a problem on our side stopped your comment from being saved. It is kept below: please send it again in a few minutes, or copy it to keep it.";
+
+pub async fn comment_form(State(state): State<AppState>, uri: Uri) -> Result<Response, AppError> {
     let site = state.site.load();
     let path = page_path(&uri);
-    let Some(page) = site.comment_page(&path) else { return AppError::NotFound.into_response_with(&state) };
-    let token = match fresh_token(&state, page) {
-        Ok(token) => token,
-        Err(e) => return e.into_response_with(&state),
-    };
+    let page = site.comment_page(&path).ok_or(AppError::NotFound)?;
+    let token = fresh_token(&state, page)?;
     let template = FormTemplate {
         chrome: form_chrome(&site, page),
         page,
@@ -159,19 +161,25 @@ fn form_chrome<'a>(site: &'a Site, page: &CommentPage) -> Chrome<'a> {
 }
 
 #[tracing::instrument(skip_all, fields(page = %uri.path()))]
-pub async fn post_comment(State(state): State<AppState>, ClientIp(client): ClientIp, headers: HeaderMap, uri: Uri, form: Result<Form<CommentForm>, FormRejection>) -> Response {
+pub async fn post_comment(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
+    uri: Uri,
+    form: Result<Form<CommentForm>, FormRejection>,
+) -> Result<Response, AppError> {
     if !same_origin(&headers, &state.site.load().settings.base_url) {
-        return AppError::CrossSite.into_response_with(&state);
+        return Err(AppError::CrossSite);
     }
     let site = state.site.load();
     let path = page_path(&uri);
-    let Some(page) = site.comment_page(&path) else { return AppError::NotFound.into_response_with(&state) };
+    let page = site.comment_page(&path).ok_or(AppError::NotFound)?;
     let form = match form {
         Ok(Form(form)) => form,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => return AppError::PayloadTooLarge.into_response_with(&state),
-        Err(rejection) => return AppError::BadRequest(format!("The form could not be read ({}). Please go back and try again.", rejection.body_text())).into_response_with(&state),
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(AppError::PayloadTooLarge),
+        Err(rejection) => return Err(AppError::BadRequest(format!("The form could not be read ({}). Please go back and try again.", rejection.body_text()))),
     };
-    let thanks = || Redirect::to(&format!("{}#comment-received", page.url)).into_response();
+    let thanks = || Ok(Redirect::to(&format!("{}#comment-received", page.url)).into_response());
 
     // Bots get the same answer as people, so they learn nothing.
     if !form.website.is_empty() {
@@ -203,14 +211,9 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
         Ok(_) | Err(TokenError::TooFast) => None,
     };
     if let Some(problem) = problem {
-        return match fresh_token(&state, page) {
-            Ok(token) => {
-                template.token = token;
-                template.notice = Some(problem.into());
-                form_response(StatusCode::BAD_REQUEST, &template)
-            }
-            Err(e) => e.into_response_with(&state),
-        };
+        template.token = fresh_token(&state, page)?;
+        template.notice = Some(problem.into());
+        return form_response(StatusCode::BAD_REQUEST, &template);
     }
 
     let name = DisplayName::parse(&form.name);
@@ -245,41 +248,41 @@ pub async fn post_comment(State(state): State<AppState>, ClientIp(client): Clien
         Err(wait) => {
             let minutes = wait.as_secs().div_ceil(60).max(1);
             template.notice = Some(format!("You have sent several comments in a short time. Please wait about {minutes} minutes, then send this one again. It is kept below."));
-            let mut response = form_response(StatusCode::TOO_MANY_REQUESTS, &template);
+            let mut response = form_response(StatusCode::TOO_MANY_REQUESTS, &template)?;
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
-            return response;
+            return Ok(response);
         }
     };
 
     let comment = NewComment { page: page.url.clone(), name, text, flags: found };
     let (nonce, expires_at) = (used.nonce.to_string(), used.expires_at);
     let store = state.comments.clone();
-    let stored = tokio::task::spawn_blocking(move || store.insert_once(&comment, Nonce { nonce: &nonce, expires_at }, now())).await;
+    let stored = blocking(move || store.insert_once(&comment, Nonce { nonce: &nonce, expires_at }, now())).await;
     match stored {
-        Ok(Ok(Inserted::New(id))) => {
+        Ok(Inserted::New(id)) => {
             slot.commit();
             tracing::info!(id, "comment received for moderation");
             thanks()
         }
-        Ok(Ok(Inserted::AlreadyUsed { same: true })) => {
+        Ok(Inserted::AlreadyUsed { same: true }) => {
             tracing::info!("a form that already stored a comment was sent again with the same text (a double click or a replay); nothing stored");
             thanks()
         }
-        Ok(Ok(Inserted::AlreadyUsed { same: false })) => {
+        Ok(Inserted::AlreadyUsed { same: false }) => {
             // Most likely the reader went back after posting and wrote
             // something else: keep it, and give them a form to send it with.
             tracing::info!("a form that already stored a comment was sent again with other text; nothing stored, form shown again");
-            match fresh_token(&state, page) {
-                Ok(token) => {
-                    template.token = token;
-                    template.notice = Some("This form has already been used to send a comment. This comment has not been sent yet: check it and send it again.".into());
-                    form_response(StatusCode::BAD_REQUEST, &template)
-                }
-                Err(e) => e.into_response_with(&state),
-            }
+            template.token = fresh_token(&state, page)?;
+            template.notice = Some("This form has already been used to send a comment. This comment has not been sent yet: check it and send it again.".into());
+            form_response(StatusCode::BAD_REQUEST, &template)
         }
-        Ok(Err(e)) => AppError::Internal(format!("storing a comment failed: {e}")).into_response_with(&state),
-        Err(e) => AppError::Internal(format!("storing a comment panicked: {e}")).into_response_with(&state),
+        // Nothing was stored, so the form's token is still unused and the
+        // reader can send the same form again once the database recovers.
+        Err(e) => {
+            tracing::error!("storing a comment failed: {e}");
+            template.notice = Some(NOT_SAVED.into());
+            form_response(StatusCode::INTERNAL_SERVER_ERROR, &template)
+        }
     }
 }
 

@@ -6,17 +6,17 @@ use std::convert::Infallible;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
 use tokio_stream::wrappers::WatchStream;
 use tokio_stream::{Stream, StreamExt};
 
 use super::AppState;
+use super::error::AppError;
+use super::respond::{Cache, html};
 use crate::content::{ContentErrors, summary};
 use crate::site::{Chrome, Site};
-
-/// Where `static/dev-reload.js` listens.
 
 /// Sends `reload` each time the content is rebuilt, whether the rebuild
 /// worked or not: either way the open page has something new to show.
@@ -46,7 +46,7 @@ struct DevErrorTemplate<'a> {
 
 /// Shown instead of every page while the content has errors, so the
 /// person editing sees what to fix; it reloads itself once fixed.
-pub fn error_page(site: &Site, errors: &ContentErrors) -> Response {
+pub fn error_page(site: &Site, errors: &ContentErrors) -> Result<Response, AppError> {
     let problems = errors
         .0
         .iter()
@@ -66,6 +66,5 @@ pub fn error_page(site: &Site, errors: &ContentErrors) -> Response {
         summary: summary(&errors.0),
         problems,
     };
-    let html = template.render().expect("the error page renders from plain data");
-    (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html).into_response()
+    html(StatusCode::INTERNAL_SERVER_ERROR, Cache::NoStore, &template)
 }

@@ -1,15 +1,25 @@
 //! Every way a request can fail, and the page a reader sees for each.
+//!
+//! A handler returns `Err(AppError)`. Its `IntoResponse` logs what must be
+//! logged and answers with the bare status, carrying the error along; the
+//! [`error_page`] layer then renders the friendly page with the current
+//! site's look. So the page is made in one place for every route and
+//! middleware, as in axum's error-handling example, and handlers need no
+//! state to fail.
 
 use std::time::Duration;
 
 use askama::Template;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
+use super::respond::{Cache, html, send};
+use crate::comments::store::StoreError;
 use crate::site::Chrome;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     /// 404: no page at this address.
     #[error("no page at this address")]
@@ -20,6 +30,9 @@ pub enum AppError {
     /// 400: the request could not be understood; the text says why.
     #[error("{0}")]
     BadRequest(String),
+    /// 414: an address longer than any page's.
+    #[error("the address is too long")]
+    UriTooLong,
     /// 401: staff pages need signing in.
     #[error("sign in to see this page")]
     Unauthorized,
@@ -33,8 +46,35 @@ pub enum AppError {
     #[error("too many attempts")]
     TooManyRequests(Duration),
     /// 500: something failed on our side; logged, never shown in detail.
-    #[error("internal error: {0}")]
+    #[error("{0}")]
     Internal(String),
+}
+
+/// The database's own reason (SQLite's words) is in the message, so it
+/// reaches the log; the store has also noted the failure for `/healthz`.
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        AppError::Internal(error.to_string())
+    }
+}
+
+/// Blocking work that panicked (or was cancelled at shutdown).
+impl From<tokio::task::JoinError> for AppError {
+    fn from(error: tokio::task::JoinError) -> Self {
+        AppError::Internal(format!("background work failed: {error}"))
+    }
+}
+
+/// Runs blocking work (SQLite, Argon2, drawing cards) off the threads that
+/// answer requests. Its error and a panic in it both become an `AppError`,
+/// so callers use `?`.
+pub async fn blocking<T, E>(work: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    E: Send + 'static,
+    AppError: From<E>,
+{
+    Ok(tokio::task::spawn_blocking(work).await??)
 }
 
 #[derive(Template)]
@@ -51,6 +91,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::UriTooLong => StatusCode::URI_TOO_LONG,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::CrossSite => StatusCode::FORBIDDEN,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -64,6 +105,7 @@ impl AppError {
         match self {
             AppError::NotFound | AppError::MethodNotAllowed => ("Page not found", String::new()),
             AppError::BadRequest(why) => ("Sorry, something was wrong with that request", why.clone()),
+            AppError::UriTooLong => ("Sorry, something was wrong with that request", "That web address is too long. Check it and try again.".into()),
             AppError::Unauthorized => ("Please sign in", "This page is for clinic staff. Sign in at /admin/login to continue.".into()),
             AppError::CrossSite => (
                 "This form was sent from another website",
@@ -83,35 +125,83 @@ impl AppError {
             ),
         }
     }
+}
 
-    /// The friendly page for this error, with the current site's look.
-    pub fn into_response_with(self, state: &AppState) -> Response {
-        let site = state.site.load();
-        let status = self.status_code();
-        let body = match self {
-            // The 404 page is built with the site: it lists the articles.
-            AppError::NotFound | AppError::MethodNotAllowed => {
-                let mut response = super::respond::send(site.not_found(), status, &axum::http::Method::GET, &axum::http::HeaderMap::new(), super::respond::Cache::NoStore, site.built_at);
-                if let AppError::MethodNotAllowed = self {
-                    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-                }
-                return response;
-            }
-            ref other => {
-                if let AppError::Internal(detail) = other {
-                    tracing::error!("{detail}");
-                }
-                let (heading, message) = other.explain();
-                let template = ErrorTemplate { chrome: Chrome::plain(&site.settings, &site.asset_urls, heading, "/"), heading, message };
-                template.render().expect("the error page renders from plain data").into_bytes()
-            }
-        };
-        let mut response = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+/// The status and the headers that belong to it, with the error carried
+/// along for [`error_page`]. Logged here, in the failing request's span.
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(detail) = &self {
+            tracing::error!("{detail}");
+        }
+        let mut response = self.status_code().into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let AppError::TooManyRequests(wait) = self {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+        match &self {
+            AppError::MethodNotAllowed => {
+                headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            }
+            AppError::TooManyRequests(wait) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+            }
+            _ => {}
         }
+        response.extensions_mut().insert(self);
         response
+    }
+}
+
+/// Layer: gives an error's bare answer the friendly page, with the current
+/// site's look. Headers set on the way out (`Allow`, `Retry-After`, the
+/// staff area's) are kept; any other response passes untouched.
+pub async fn error_page(State(state): State<AppState>, mut response: Response) -> Response {
+    let Some(error) = response.extensions_mut().remove::<AppError>() else { return response };
+    let site = state.site.load();
+    let status = response.status();
+    let page = match error {
+        // The 404 page is built with the site: it lists the articles.
+        AppError::NotFound | AppError::MethodNotAllowed => Ok(send(site.not_found(), status, &Method::GET, &HeaderMap::new(), Cache::NoStore, site.built_at)),
+        other => {
+            let (heading, message) = other.explain();
+            html(status, Cache::NoStore, &ErrorTemplate { chrome: Chrome::plain(&site.settings, &site.asset_urls, heading, "/"), heading, message })
+        }
+    };
+    match page {
+        Ok(page) => {
+            let (mut parts, _) = response.into_parts();
+            let (page, body) = page.into_parts();
+            parts.headers.extend(page.headers);
+            Response::from_parts(parts, body)
+        }
+        // The bare status still says what happened.
+        Err(e) => {
+            tracing::error!("the error page could not be shown: {e}");
+            response
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_answers_its_status_and_carries_itself_to_the_page_layer() {
+        let response = AppError::TooManyRequests(Duration::from_secs(90)).into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "90");
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        assert!(matches!(response.extensions().get::<AppError>(), Some(AppError::TooManyRequests(_))));
+        assert_eq!(AppError::MethodNotAllowed.into_response().headers()[header::ALLOW], "GET, HEAD");
+    }
+
+    #[tokio::test]
+    async fn a_panic_or_a_store_failure_in_blocking_work_is_a_500_with_its_reason() {
+        let panicked = blocking(|| -> Result<(), AppError> { panic!("drawing went wrong") }).await.unwrap_err();
+        assert_eq!(panicked.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(panicked.to_string().contains("drawing went wrong"), "{panicked}");
+        let failed = blocking(|| Err::<(), _>(StoreError::Database(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(10), Some("disk I/O error".into()))))).await.unwrap_err();
+        assert_eq!(failed.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(failed.to_string(), "the comments database failed: disk I/O error");
     }
 }

@@ -2,9 +2,9 @@
 //! set in one place.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::error::AppError;
@@ -47,30 +47,25 @@ const MAX_PATH: usize = 1024;
 /// Refuses paths that try to climb out of a folder or hide separators:
 /// `..`, `%2e%2e`, encoded slashes and backslashes, NUL bytes. No handler
 /// reads files by path, but none should ever see such a path either.
-pub async fn paths(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn paths(request: Request, next: Next) -> Response {
     match path_problem(request.uri().path()) {
-        Some(problem) => {
-            let mut response = AppError::BadRequest(problem.to_string()).into_response_with(&state);
-            if request.uri().path().len() > MAX_PATH {
-                *response.status_mut() = StatusCode::URI_TOO_LONG;
-            }
-            response
-        }
+        Some(problem) => problem.into_response(),
         None => next.run(request).await,
     }
 }
 
-fn path_problem(path: &str) -> Option<&'static str> {
+fn path_problem(path: &str) -> Option<AppError> {
+    let invalid = || Some(AppError::BadRequest("That web address is not valid. Check it and try again.".into()));
     if path.len() > MAX_PATH {
-        return Some("That web address is too long. Check it and try again.");
+        return Some(AppError::UriTooLong);
     }
     let lower = path.to_ascii_lowercase();
     if ["%00", "%2f", "%5c", "\\"].iter().any(|bad| lower.contains(bad)) {
-        return Some("That web address is not valid. Check it and try again.");
+        return invalid();
     }
     let decoded = lower.replace("%2e", ".");
     if decoded.split('/').any(|segment| segment == ".." || segment == ".") {
-        return Some("That web address is not valid. Check it and try again.");
+        return invalid();
     }
     None
 }

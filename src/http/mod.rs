@@ -108,7 +108,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(pages::page)
         .layer(axum::extract::DefaultBodyLimit::max(comments::BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), headers::paths))
+        .layer(axum::middleware::from_fn(headers::paths))
+        // Outside every handler and `paths`, so each error becomes the
+        // friendly page here and only here.
+        .layer(axum::middleware::map_response_with_state(state.clone(), error::error_page))
         .layer(axum::middleware::map_response_with_state(state.clone(), headers::security))
         .layer(
             TraceLayer::new_for_http()

@@ -7,15 +7,15 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::AppState;
-use super::error::AppError;
+use super::error::{AppError, blocking};
 use super::respond::{Cache, send};
 use crate::urls;
 
 /// Any path that is not another route: a page, a variant of a page's
 /// address, an old address, or not found.
-pub async fn page(State(state): State<AppState>, method: Method, headers: HeaderMap, uri: Uri) -> Response {
+pub async fn page(State(state): State<AppState>, method: Method, headers: HeaderMap, uri: Uri) -> Result<Response, AppError> {
     if method != Method::GET && method != Method::HEAD {
-        return AppError::MethodNotAllowed.into_response_with(&state);
+        return Err(AppError::MethodNotAllowed);
     }
     let site = state.site.load();
     if state.config.dev && let Some(errors) = state.site.error() {
@@ -23,18 +23,18 @@ pub async fn page(State(state): State<AppState>, method: Method, headers: Header
     }
     let path = uri.path();
     if let Some(page) = site.page(path) {
-        return send(page, StatusCode::OK, &method, &headers, Cache::Page, site.built_at);
+        return Ok(send(page, StatusCode::OK, &method, &headers, Cache::Page, site.built_at));
     }
     // An old address staff listed in `aliases` gets 301, the status every
     // link preview crawler and old browser follows; a spelling variant of a
     // current address gets 308.
     if let Some(canonical) = site.alias(path) {
-        return moved(StatusCode::MOVED_PERMANENTLY, canonical, &uri);
+        return Ok(moved(StatusCode::MOVED_PERMANENTLY, canonical, &uri));
     }
     if let Some(canonical) = site.canonical(path) {
-        return moved(StatusCode::PERMANENT_REDIRECT, canonical, &uri);
+        return Ok(moved(StatusCode::PERMANENT_REDIRECT, canonical, &uri));
     }
-    AppError::NotFound.into_response_with(&state)
+    Err(AppError::NotFound)
 }
 
 /// A redirect that keeps the query: it means nothing to us, but may to
@@ -52,31 +52,24 @@ fn moved(status: StatusCode, canonical: &str, uri: &Uri) -> Response {
 
 /// Files from `static/`, from memory: a path can only name a file that was
 /// read from the folder at start-up, so nothing outside it is reachable.
-pub async fn asset(State(state): State<AppState>, method: Method, headers: HeaderMap, Path(path): Path<String>) -> Response {
+pub async fn asset(State(state): State<AppState>, method: Method, headers: HeaderMap, Path(path): Path<String>) -> Result<Response, AppError> {
     let site = state.site.load();
     let path = format!("{}{path}", urls::STATIC);
-    match site.assets.get(&path) {
-        Some(file) => {
-            let cache = if site.assets.is_fingerprinted(&path) { Cache::Immutable } else { Cache::Short };
-            send(file, StatusCode::OK, &method, &headers, cache, site.built_at)
-        }
-        None => AppError::NotFound.into_response_with(&state),
-    }
+    let file = site.assets.get(&path).ok_or(AppError::NotFound)?;
+    let cache = if site.assets.is_fingerprinted(&path) { Cache::Immutable } else { Cache::Short };
+    Ok(send(file, StatusCode::OK, &method, &headers, cache, site.built_at))
 }
 
 /// Social card images: the URL stays the same across edits, so caches keep
 /// them an hour and then revalidate.
-pub async fn card(State(state): State<AppState>, method: Method, headers: HeaderMap, Path(path): Path<String>) -> Response {
+pub async fn card(State(state): State<AppState>, method: Method, headers: HeaderMap, Path(path): Path<String>) -> Result<Response, AppError> {
     let site = state.site.load();
     let path = format!("{}{path}", urls::CARDS);
     // Drawing a card takes a few milliseconds of CPU: keep it off the
     // threads that answer other requests.
     let drawing = site.clone();
-    let png = tokio::task::spawn_blocking(move || drawing.card(&path)).await.ok().flatten();
-    match png {
-        Some(png) => send(&png, StatusCode::OK, &method, &headers, Cache::Short, site.built_at),
-        None => AppError::NotFound.into_response_with(&state),
-    }
+    let png = blocking(move || drawing.card(&path).ok_or(AppError::NotFound)).await?;
+    Ok(send(&png, StatusCode::OK, &method, &headers, Cache::Short, site.built_at))
 }
 
 pub async fn sitemap(State(state): State<AppState>, method: Method, headers: HeaderMap) -> Response {
@@ -90,15 +83,18 @@ pub async fn robots(State(state): State<AppState>, method: Method, headers: Head
 }
 
 /// Liveness for load balancers and uptime checks: always 200 while the
-/// server answers. A content error that kept the latest edit off the site is
-/// reported in the body, since the site itself is still up.
+/// server answers, since the site is still up whatever else is wrong. The
+/// body is `ok`, or one line per kind of problem. It is public, so it names
+/// no files, lines or contents: the log and the staff page have those.
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    let body = match state.site.error() {
-        None => "ok\n".to_string(),
-        Some(errors) => format!(
-            "ok\ncontent error: the latest edit was not published; the last good version is still being served\n\n{}",
-            crate::content::format_text(&errors.0)
-        ),
-    };
+    let problems: Vec<&str> = [
+        state.site.error().map(|_| "content error: the newest edit is not published; the last good version is being served"),
+        state.comments.failure().map(|_| "storage error: the comments database is failing"),
+        state.site.watcher_problem().map(|_| "watcher error: saved edits are not being picked up"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let body = if problems.is_empty() { "ok\n".to_string() } else { format!("{}\n", problems.join("\n")) };
     ([(header::CACHE_CONTROL, "no-store"), (header::CONTENT_TYPE, "text/plain; charset=utf-8")], body)
 }

@@ -1,12 +1,15 @@
 //! Sending a prepared body: content negotiation, conditional requests and
-//! caching headers, all decided per request from bytes made once.
+//! caching headers, all decided per request from bytes made once. And the
+//! few pages rendered per request, with their cache policy.
 
 use std::time::SystemTime;
 
+use askama::Template;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
+use super::error::AppError;
 use crate::asset::Prepared;
 use crate::util::date::{httpdate, parse_httpdate, whole_seconds};
 
@@ -35,6 +38,18 @@ impl Cache {
             Cache::NoStore => "no-store",
         }
     }
+}
+
+/// A page rendered for this request (the comment form, staff pages, error
+/// pages) as HTML with its cache policy: what differs per visitor is
+/// `Cache::NoStore`.
+pub fn html(status: StatusCode, cache: Cache, template: &impl Template) -> Result<Response, AppError> {
+    let body = template.render().map_err(|e| AppError::Internal(format!("a page could not be rendered: {e}")))?;
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache.header()));
+    Ok(response)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +165,22 @@ mod tests {
         assert_eq!(negotiate("*;q=0.5, br;q=0", &p), Encoding::Gzip);
         let png = Prepared::new("image/png", Bytes::from(vec![1; 1000]));
         assert_eq!(negotiate("br, gzip", &png), Encoding::Identity);
+    }
+
+    #[derive(Template)]
+    #[template(source = "<p>{{ text }}</p>", ext = "html")]
+    struct Snippet<'a> {
+        text: &'a str,
+    }
+
+    #[test]
+    fn rendered_pages_are_html_with_their_cache_policy() {
+        let response = html(StatusCode::BAD_REQUEST, Cache::NoStore, &Snippet { text: "<b>" }).unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        let page = html(StatusCode::OK, Cache::Short, &Snippet { text: "" }).unwrap();
+        assert_eq!(page.headers()[header::CACHE_CONTROL], "public, max-age=3600");
     }
 
     #[test]

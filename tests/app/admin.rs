@@ -269,3 +269,117 @@ fn the_password_is_set_from_standard_input_and_stored_hashed() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("at least 10 characters"));
 }
+
+#[tokio::test]
+async fn every_staff_answer_is_private_redirects_and_errors_included() {
+    let app = real_app();
+    let id = add_comment(&app, "waiting");
+    clinic_site::auth::password::set_password(&DataFolder::new(app.data.path()), PASSWORD).unwrap();
+    let right = format!("password={}", clinic_site::util::html::percent_encode(PASSWORD));
+    let mut answers = vec![
+        ("home, signed out", StatusCode::SEE_OTHER, get(&app, "/admin").await),
+        ("home with a slash", StatusCode::PERMANENT_REDIRECT, get(&app, "/admin/").await),
+        ("sign-in page", StatusCode::OK, get(&app, "/admin/login").await),
+        ("sign-in from another site", StatusCode::FORBIDDEN, send_form(&app, Method::POST, "/admin/login", &[("sec-fetch-site", "cross-site")], &right).await),
+        ("wrong password", StatusCode::UNAUTHORIZED, send_with(&app, Method::POST, "/admin/login", None, "password=guess").await),
+        ("moderating signed out", StatusCode::UNAUTHORIZED, send_with(&app, Method::POST, &format!("/admin/comments/{id}/approve"), None, "csrf=x").await),
+        ("moderating with GET", StatusCode::METHOD_NOT_ALLOWED, get(&app, &format!("/admin/comments/{id}/approve")).await),
+        ("unknown staff address", StatusCode::NOT_FOUND, get(&app, "/admin/settings").await),
+        ("unknown staff address, HEAD", StatusCode::NOT_FOUND, send(&app, Method::HEAD, "/admin/settings").await),
+    ];
+    let (cookie, csrf) = sign_in(&app).await;
+    let form = format!("csrf={csrf}");
+    answers.extend([
+        ("home", StatusCode::OK, send_with(&app, Method::GET, "/admin", Some(&cookie), "").await),
+        ("expired form", StatusCode::BAD_REQUEST, send_with(&app, Method::POST, &format!("/admin/comments/{id}/approve"), Some(&cookie), "csrf=old").await),
+        ("no such comment", StatusCode::NOT_FOUND, send_with(&app, Method::POST, "/admin/comments/999999/approve", Some(&cookie), &form).await),
+        ("no such action", StatusCode::NOT_FOUND, send_with(&app, Method::POST, &format!("/admin/comments/{id}/publish"), Some(&cookie), &form).await),
+        ("approving", StatusCode::SEE_OTHER, send_with(&app, Method::POST, &format!("/admin/comments/{id}/approve"), Some(&cookie), &form).await),
+        ("signing out", StatusCode::SEE_OTHER, send_with(&app, Method::POST, "/admin/logout", Some(&cookie), &form).await),
+    ]);
+    for _ in 0..5 {
+        send_with(&app, Method::POST, "/admin/login", None, "password=guess").await;
+    }
+    answers.push(("too many attempts", StatusCode::TOO_MANY_REQUESTS, send_with(&app, Method::POST, "/admin/login", None, &right).await));
+    for (what, status, response) in answers {
+        assert_eq!(response.status, status, "{what}");
+        assert_eq!(response.header("cache-control"), "no-store", "{what}");
+        assert_eq!(response.header("x-robots-tag"), "noindex, nofollow", "{what}");
+        if status.is_client_error() && status != StatusCode::METHOD_NOT_ALLOWED && !what.ends_with("HEAD") {
+            assert!(!text_of(&response.html(), "main h1").is_empty(), "{what}: the friendly page");
+        }
+    }
+    // The rest of the site is not marked so.
+    assert_eq!(get(&app, "/dry-needling/").await.header("x-robots-tag"), "");
+    assert_eq!(get(&app, "/nope").await.header("x-robots-tag"), "");
+}
+
+/// Renames a table behind the server's back, so its next statement on it
+/// fails with SQLite's own reason.
+fn rename_table(app: &TestApp, from: &str, to: &str) {
+    let conn = rusqlite::Connection::open(app.data.path().join("comments.db")).unwrap();
+    conn.execute_batch(&format!("ALTER TABLE {from} RENAME TO {to}")).unwrap();
+}
+
+/// The headings and details of the staff page's problems section.
+fn problems_on(html: &scraper::Html) -> String {
+    select(html, "#site-problems ~ h3, #site-problems ~ pre").iter().map(|e| e.text().collect::<String>()).collect::<Vec<_>>().join("\n")
+}
+
+#[tokio::test]
+async fn staff_see_the_details_healthz_leaves_out() {
+    use clinic_site::config::Config;
+    use clinic_site::site::Site;
+    let content = copy_fixture("valid");
+    let app = TestApp::with_config(|data| Config::for_test(data).with_content(content.path()));
+    let (cookie, _) = sign_in(&app).await;
+    let home = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await;
+    assert!(select(&home.html(), "#site-problems").is_empty(), "nothing wrong, nothing shown");
+
+    let page = content.path().join("guide/first.md");
+    std::fs::write(&page, std::fs::read_to_string(&page).unwrap().replace("weight = 1\n", "weight = 1\nnote = \"<script>alert(1)</script>\"\n")).unwrap();
+    let options = app.state.config.site_options();
+    assert!(app.state.site.reload(|| Site::load(content.path(), &options, &[])).is_err());
+    app.state.site.set_watcher_problem(Some("cannot watch content/guide: too many open files".into()));
+    rename_table(&app, "used_forms", "used_forms_away");
+    let comment = NewComment { page: "/guide/first/".into(), name: DisplayName::parse("").unwrap(), text: CommentText::parse("hello").unwrap(), flags: Vec::new() };
+    let nonce = clinic_site::comments::token::Nonce { nonce: "n", expires_at: i64::MAX };
+    assert!(app.state.comments.insert_once(&comment, nonce, 1).is_err());
+    assert_eq!(
+        get(&app, "/healthz").await.body,
+        "content error: the newest edit is not published; the last good version is being served\nstorage error: the comments database is failing\nwatcher error: saved edits are not being picked up\n"
+    );
+    assert_eq!(get(&app, "/admin").await.status, StatusCode::SEE_OTHER, "signed out, no details");
+
+    let home = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(!home.body.contains("<script>alert"), "quoted lines are escaped");
+    let html = home.html();
+    let problems = problems_on(&html);
+    for detail in [
+        "The newest edit to the content is not published",
+        "guide/first.md:5:1: error:",
+        "note = \"<script>alert(1)</script>\"",
+        "Saved edits are not being picked up",
+        "cannot watch content/guide: too many open files",
+        "The comments database is failing",
+        "SQLite's last error: no such table: used_forms.",
+    ] {
+        assert!(problems.contains(detail), "{detail:?} missing from:\n{problems}");
+    }
+    assert!(text_of(&html, ".counts").contains("0 waiting for review"), "the comments are still listed");
+
+    // With the comments unreadable too, staff still get the page and why.
+    rename_table(&app, "comments", "comments_away");
+    let home = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await;
+    assert_eq!(home.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(home.header("x-robots-tag"), "noindex, nofollow");
+    let html = home.html();
+    assert!(problems_on(&html).contains("SQLite's last error: no such table: comments."), "{}", home.body);
+    assert!(text_of(&html, "main").contains("The comments cannot be listed right now"));
+    let failed = send_with(&app, Method::POST, "/admin/comments/1/approve", Some(&cookie), &format!("csrf={}", select(&html, "input[name='csrf']")[0].value().attr("value").unwrap())).await;
+    assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(text_of(&failed.html(), "main h1"), "Sorry, there is a problem with the service");
+    assert!(!failed.body.contains("no such table"), "the reason is for the log and the staff page");
+    assert_eq!(failed.header("x-robots-tag"), "noindex, nofollow");
+}

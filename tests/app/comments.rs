@@ -724,3 +724,121 @@ fn the_running_server_deletes_old_rejected_comments_at_start_up() {
     assert_eq!(left, ["new rejected", "old pending"]);
     assert!(wait_until(5, || server.log.lock().unwrap().contains("deleted rejected comments")), "the deletion is logged:\n{}", server.log.lock().unwrap());
 }
+
+// ---------------------------------------------------------------------------
+// When the database fails
+
+/// Renames a table behind the server's back, through a second connection,
+/// so the server's next statement on it fails with SQLite's own reason.
+fn rename_table(app: &TestApp, from: &str, to: &str) {
+    let conn = rusqlite::Connection::open(app.data.path().join("comments.db")).unwrap();
+    conn.execute_batch(&format!("ALTER TABLE {from} RENAME TO {to}")).unwrap();
+}
+
+#[tokio::test]
+async fn a_comment_the_database_cannot_store_comes_back_on_the_form_and_healthz_says_storage_error() {
+    let app = real_app();
+    assert_eq!(get(&app, "/healthz").await.body, "ok\n");
+    rename_table(&app, "used_forms", "used_forms_away");
+    let token = token(&app, PAGE, 10);
+    let form = [("name", "Sam"), ("comment", "Two sessions & my neck <feels> better."), ("consent", "yes"), ("token", token.as_str())];
+    let failed = post(&app, FORM, &form, &[]).await;
+    assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(failed.header("cache-control"), "no-store");
+    let html = failed.html();
+    assert_eq!(text_of(&html, "[role='alert'] h2"), "Your comment has not been sent");
+    assert!(text_of(&html, "[role='alert'] p").contains("a problem on our side stopped your comment from being saved"), "{}", failed.body);
+    assert_eq!(text_of(&html, "textarea[name='comment']"), "Two sessions & my neck <feels> better.", "what they typed is kept");
+    assert_eq!(select(&html, "input[name='name'][value='Sam']").len(), 1);
+    assert_eq!(text_of(&html, ".site-name"), "Riverside Physical Therapy", "with the site's look");
+    assert!(!failed.body.contains("used_forms"), "the reason is for the log, not the reader");
+
+    let health = get(&app, "/healthz").await;
+    assert_eq!((health.status, health.body.as_str()), (StatusCode::OK, "storage error: the comments database is failing\n"));
+    assert_eq!(app.state.comments.failure().as_deref(), Some("no such table: used_forms"), "SQLite's own reason is kept");
+
+    // Once the database works again, the same form sends the same comment.
+    rename_table(&app, "used_forms_away", "used_forms");
+    let sent = post(&app, FORM, &form, &[]).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    assert_eq!(stored(&app).len(), 1);
+    assert_eq!(get(&app, "/healthz").await.body, "ok\n");
+}
+
+/// The probe's full disk, for one server process: a file size limit makes
+/// SQLite's writes fail while reads still work.
+#[cfg(unix)]
+#[test]
+fn with_the_disk_full_posts_keep_their_text_healthz_says_storage_error_and_the_log_says_why() {
+    let server = Server::start_with_file_limit(&["serve", "--comment-limit", "1000"], 512);
+    let secret = clinic_site::comments::token::Secret::load_or_create(&server.data.path().join("secret.key")).unwrap();
+    assert_eq!(body(server.get("/healthz")), "ok\n");
+    let mut failed = None;
+    for n in 0..300 {
+        let token = secret.sign(PAGE, now() - 10).unwrap();
+        let text = format!("comment {n}: {}", "the needling helped. ".repeat(40));
+        let (status, page) = http_post_form(server.addr, FORM, &encode(&[("comment", &text), ("consent", "yes"), ("token", &token)]));
+        if status != 303 {
+            failed = Some((n, status, String::from_utf8(page).unwrap(), text));
+            break;
+        }
+    }
+    let (n, status, page, text) = failed.expect("the file size limit was never reached");
+    assert!(n > 0, "some comments were stored before the disk filled");
+    assert_eq!(status, 500);
+    assert!(page.contains("Your comment has not been sent") && page.contains(&text), "the reader keeps their text: {page}");
+    let health = server.get("/healthz");
+    assert_eq!((health.0, body(health)), (200, "storage error: the comments database is failing\n".to_string()));
+    assert!(
+        wait_until(5, || server.log.lock().unwrap().contains("storing a comment failed: the comments database failed: disk I/O error")),
+        "the log has SQLite's reason:\n{}",
+        server.log.lock().unwrap()
+    );
+    assert_eq!(server.get(PAGE).0, 200, "pages are still served");
+}
+
+fn database_with_comments(data: &std::path::Path) -> std::path::PathBuf {
+    use clinic_site::comments::{CommentText, DisplayName, NewComment};
+    let path = data.join("comments.db");
+    let store = clinic_site::comments::store::Store::open(&path).unwrap();
+    for n in 0..100 {
+        let comment = NewComment { page: PAGE.into(), name: DisplayName::parse("Jo").unwrap(), text: CommentText::parse(&format!("comment {n} {}", "words ".repeat(300))).unwrap(), flags: Vec::new() };
+        store.insert(&comment, n).unwrap();
+    }
+    path
+}
+
+#[test]
+fn a_damaged_comments_database_is_refused_at_start_up_with_what_to_do() {
+    let data = tempfile::tempdir().unwrap();
+    let path = database_with_comments(data.path());
+    damage_the_middle_of(&path);
+    let before = std::fs::read(&path).unwrap();
+    let error = match clinic_site::http::AppState::load(Config::for_test(data.path())) {
+        Ok(_) => panic!("a damaged database should be refused"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(error.contains(&format!("the comments database {} is damaged (SQLite's integrity check says: ", path.display())), "{error}");
+    assert!(error.contains(&format!("restore the data folder {} from your latest backup", data.path().display())), "{error}");
+    assert!(error.contains(&format!("move {} (and comments.db-wal and comments.db-shm, if they are there) out of the data folder", path.display())), "{error}");
+    assert_eq!(std::fs::read(&path).unwrap(), before, "nothing is changed");
+
+    // The binary says the same and stops.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_clinic-site")).args(["serve", "--addr", "127.0.0.1:0", "--data", data.path().to_str().unwrap()]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.starts_with(&format!("error: the comments database {} is damaged", path.display())), "{stderr}");
+    assert!(stderr.contains("restore the data folder"), "{stderr}");
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_at_start_up_with_what_to_do() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("comments.db"), "id,page,name\n1,/dry-needling/,Jo\n").unwrap();
+    let error = match clinic_site::http::AppState::load(Config::for_test(data.path())) {
+        Ok(_) => panic!("refused"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(error.contains("is damaged (file is not a database)"), "{error}");
+    assert!(error.contains("to start again with no comments"), "{error}");
+}

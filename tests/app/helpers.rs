@@ -86,6 +86,20 @@ pub async fn send(app: &Router, method: Method, path: &str) -> TestResponse {
     TestResponse { status, headers, body: String::from_utf8(bytes.to_vec()).expect("body is UTF-8") }
 }
 
+/// A request with headers and a form body, e.g. a form post from another
+/// website.
+pub async fn send_form(app: &Router, method: Method, path: &str, headers: &[(&str, &str)], form: &str) -> TestResponse {
+    let mut builder = Request::builder().method(method).uri(path).header("content-type", "application/x-www-form-urlencoded");
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let response = app.clone().oneshot(builder.body(Body::from(form.to_string())).expect("valid request")).await.expect("the router never fails");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.expect("body reads").to_bytes();
+    TestResponse { status, headers, body: String::from_utf8(bytes.to_vec()).expect("body is UTF-8") }
+}
+
 pub fn select<'a>(html: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
     html.select(&Selector::parse(css).expect("valid selector")).collect()
 }
@@ -129,10 +143,32 @@ impl Server {
 
     /// The same with a given data folder, e.g. to restart on the same one.
     pub fn start_with_data(args: &[&str], data: tempfile::TempDir) -> Server {
-        use std::io::{BufRead, BufReader};
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_clinic-site"))
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_clinic-site"));
+        command.args(args).args(["--addr", "127.0.0.1:0", "--data", data.path().to_str().expect("UTF-8 path")]);
+        Server::spawn(command, data)
+    }
+
+    /// The same as a process that may not grow any file past `blocks`
+    /// (of 512 or 1024 bytes, as the shell counts them): a disk filling up,
+    /// for that process only, and for root too.
+    #[cfg(unix)]
+    pub fn start_with_file_limit(args: &[&str], blocks: u64) -> Server {
+        let data = tempfile::tempdir().expect("temp dir");
+        let mut command = std::process::Command::new("/bin/sh");
+        // An ignored SIGXFSZ stays ignored across exec, so a write past the
+        // limit fails with EFBIG, as on a full disk, instead of killing it.
+        command
+            .arg("-c")
+            .arg(format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_clinic-site"))
             .args(args)
-            .args(["--addr", "127.0.0.1:0", "--data", data.path().to_str().expect("UTF-8 path")])
+            .args(["--addr", "127.0.0.1:0", "--data", data.path().to_str().expect("UTF-8 path")]);
+        Server::spawn(command, data)
+    }
+
+    fn spawn(mut command: std::process::Command, data: tempfile::TempDir) -> Server {
+        use std::io::{BufRead, BufReader};
+        let mut child = command
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -197,6 +233,36 @@ pub fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, Vec<u8>) {
     let head = String::from_utf8_lossy(&raw[..split]);
     let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status code");
     (status, raw[split + 4..].to_vec())
+}
+
+/// A form POST over a real socket, as a browser on the site sends it:
+/// status and body bytes.
+pub fn http_post_form(addr: std::net::SocketAddr, path: &str, form: &str) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("timeout set");
+    write!(
+        stream,
+        "POST {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nSec-Fetch-Site: same-origin\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    )
+    .expect("request sent");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("response read");
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("response has headers");
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status code");
+    (status, raw[split + 4..].to_vec())
+}
+
+/// Overwrites three pages in the middle of a closed SQLite file with
+/// garbage, as a failing disk would.
+pub fn damage_the_middle_of(path: &Path) {
+    let mut bytes = std::fs::read(path).expect("database reads");
+    assert!(bytes.len() > 20 * 4096, "enough pages to damage the middle: {} bytes", bytes.len());
+    let middle = bytes.len() / 2;
+    bytes[middle..middle + 3 * 4096].fill(0xA5);
+    std::fs::write(path, bytes).expect("database writes");
 }
 
 /// The body of a [`Server::get`] answer as text.

@@ -23,13 +23,15 @@ fn edits_go_live_and_broken_edits_keep_the_last_good_site() {
     );
     assert_eq!(body(server.get("/healthz")), "ok\n");
 
-    // A broken edit: the last good page keeps serving and /healthz says why.
+    // A broken edit: the last good page keeps serving, /healthz says what
+    // kind of problem (and no more: it is public) and the log says where.
     std::fs::write(&page, original.replace("title = \"First Part\"\n", "").replace("Back to", "Broken to")).expect("edit saved");
     assert!(wait_until(20, || body(server.get("/healthz")).contains("content error")), "healthz never reported the error");
     let health = server.get("/healthz");
     assert_eq!(health.0, 200, "liveness stays 200");
-    let health = body(health);
-    assert!(health.contains("guide/first.md:5:1: error: front matter: missing required key \"title\""), "{health}");
+    assert_eq!(body(health), "content error: the newest edit is not published; the last good version is being served\n");
+    // The log line follows the swap by a moment.
+    assert!(wait_until(5, || server.log.lock().unwrap().contains("guide/first.md:5:1: error: front matter: missing required key \"title\"")), "the log has the details");
     let (status, page_body) = server.get("/guide/first/");
     assert_eq!(status, 200);
     let page_body = String::from_utf8(page_body).unwrap();

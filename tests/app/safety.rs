@@ -140,7 +140,9 @@ fn a_source_with_a_broken_doi_keeps_the_last_good_site_serving() {
     let sources = content.path().join("sources.toml");
     let original = std::fs::read_to_string(&sources).expect("fixture");
     std::fs::write(&sources, format!("{original}doi = \"doi:10.1/x\"\n")).expect("edit saved");
-    assert!(wait_until(20, || body(server.get("/healthz")).contains("is not a DOI")), "healthz never reported the broken DOI; log:\n{}", server.log.lock().unwrap());
+    assert!(wait_until(20, || body(server.get("/healthz")).starts_with("content error")), "healthz never reported the error; log:\n{}", server.log.lock().unwrap());
+    // The log line follows the swap by a moment.
+    assert!(wait_until(5, || server.log.lock().unwrap().contains("is not a DOI")), "the log says which source; log:\n{}", server.log.lock().unwrap());
     let (status, page) = server.get("/guide/");
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&page).contains("ref-test-source"), "the last good version still lists its source");

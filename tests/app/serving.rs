@@ -254,3 +254,68 @@ fn past_the_connection_cap_clients_get_a_clear_503() {
     drop(_second);
     assert!(wait_until(10, || std::panic::catch_unwind(|| server.get("/healthz").0 == 200).unwrap_or(false)), "served again once slots free up");
 }
+
+#[tokio::test]
+async fn every_error_page_is_the_friendly_page_with_the_sites_look() {
+    let app = real_app();
+    let article = get(&app, "/dry-needling/").await.html();
+    let stylesheet = select(&article, "link[rel='stylesheet']")[0].value().attr("href").unwrap().to_string();
+    let same_site = [("sec-fetch-site", "same-origin")];
+    let mut cases = vec![
+        (StatusCode::BAD_REQUEST, get(&app, "/static/%2e%2e/Cargo.toml").await),
+        (StatusCode::URI_TOO_LONG, get(&app, &format!("/{}", "a".repeat(2000))).await),
+        (StatusCode::NOT_FOUND, get(&app, "/nope").await),
+        (StatusCode::METHOD_NOT_ALLOWED, send(&app, Method::POST, "/dry-needling/").await),
+        (StatusCode::FORBIDDEN, send_form(&app, Method::POST, "/dry-needling/migraines/comment/", &[("sec-fetch-site", "cross-site")], "comment=hi").await),
+        (StatusCode::PAYLOAD_TOO_LARGE, send_form(&app, Method::POST, "/dry-needling/migraines/comment/", &same_site, &format!("comment={}", "x".repeat(200_000))).await),
+        (StatusCode::UNAUTHORIZED, send_form(&app, Method::POST, "/admin/comments/1/approve", &same_site, "csrf=x").await),
+    ];
+    for _ in 0..5 {
+        send_form(&app, Method::POST, "/admin/login", &same_site, "password=guess").await;
+    }
+    cases.push((StatusCode::TOO_MANY_REQUESTS, send_form(&app, Method::POST, "/admin/login", &same_site, "password=guess").await));
+    for (status, response) in cases {
+        assert_eq!(response.status, status);
+        assert_eq!(response.header("content-type"), "text/html; charset=utf-8", "{status}");
+        assert_eq!(response.header("cache-control"), "no-store", "{status}");
+        assert_eq!(response.header("content-length"), response.body.len().to_string(), "{status}");
+        let html = response.html();
+        assert!(!text_of(&html, "main h1").is_empty(), "{status}: a heading that says what happened");
+        assert_eq!(text_of(&html, ".site-name"), "Riverside Physical Therapy", "{status}");
+        assert_eq!(select(&html, &format!("link[rel='stylesheet'][href='{stylesheet}']")).len(), 1, "{status}: the current stylesheet");
+        assert!(text_of(&html, "footer").contains("(555) 010-0142"), "{status}: the clinic's phone number");
+        assert!(response.header("content-security-policy").starts_with("default-src 'self'"), "{status}");
+    }
+}
+
+#[tokio::test]
+async fn healthz_names_only_the_kind_of_problem_never_paths_lines_or_contents() {
+    use clinic_site::config::Config;
+    use clinic_site::site::Site;
+    let content = copy_real_content();
+    let app = TestApp::with_config(|data| Config::for_test(data).with_content(content.path()));
+    // The probe: a page that is a link to a system file, and a broken page.
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("/etc/passwd", content.path().join("dry-needling/passwd.md")).unwrap();
+    let safety = content.path().join("dry-needling/safety.md");
+    std::fs::write(&safety, std::fs::read_to_string(&safety).unwrap().replacen("+++\n", "+++\nsecret_key = \"hunter2\"\n", 1)).unwrap();
+    let options = app.state.config.site_options();
+    assert!(app.state.site.reload(|| Site::load(content.path(), &options, &[])).is_err(), "the edit is refused");
+    app.state.site.set_watcher_problem(Some(format!("cannot watch {}: too many open files", content.path().display())));
+
+    let health = get(&app, "/healthz").await;
+    assert_eq!(health.status, StatusCode::OK, "liveness: the site is still up");
+    assert_eq!(health.header("cache-control"), "no-store");
+    assert_eq!(
+        health.body,
+        "content error: the newest edit is not published; the last good version is being served\nwatcher error: saved edits are not being picked up\n"
+    );
+    for leak in ["root:", "passwd", "hunter2", "secret_key", ".md", "/"] {
+        assert!(!health.body.contains(leak), "{leak:?} leaked: {}", health.body);
+    }
+    app.state.site.set_watcher_problem(None);
+    std::fs::remove_file(content.path().join("dry-needling/passwd.md")).ok();
+    std::fs::copy("content/dry-needling/safety.md", &safety).unwrap();
+    assert!(app.state.site.reload(|| Site::load(content.path(), &options, &[])).is_ok());
+    assert_eq!(get(&app, "/healthz").await.body, "ok\n");
+}
