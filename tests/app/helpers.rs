@@ -251,3 +251,11 @@ pub fn edit_site_toml(content: &Path, from: &str, to: &str) {
     assert!(text.contains(from), "site.toml has no {from:?}");
     std::fs::write(&path, text.replace(from, to)).expect("site.toml writes");
 }
+
+/// Copies the repository's `static/` somewhere it can be changed, e.g. to
+/// delete an image a page uses while the site runs.
+pub fn copy_static() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(Path::new("static"), dir.path());
+    dir
+}

@@ -8,6 +8,7 @@ mod export;
 mod helpers;
 mod pages;
 mod properties;
+mod publish;
 mod reload;
 mod safety;
 mod security;
