@@ -259,3 +259,15 @@ pub fn copy_static() -> tempfile::TempDir {
     copy_dir(Path::new("static"), dir.path());
     dir
 }
+
+/// Copies a fixture folder to `to`, e.g. to put back a content folder that
+/// was deleted while the server ran.
+pub fn restore_fixture(name: &str, to: &Path) {
+    copy_dir(&Path::new("tests/fixtures").join(name), to);
+}
+
+/// The stylesheet address a page links to.
+pub fn stylesheet(html: &str) -> String {
+    let html = Html::parse_document(html);
+    select(&html, "link[rel='stylesheet']").first().and_then(|l| l.value().attr("href")).unwrap_or_default().to_string()
+}
