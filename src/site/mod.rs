@@ -182,9 +182,20 @@ impl Site {
     /// disk, and the time comes from the caller. `None` when no page shows
     /// anything different.
     pub fn with_comments(&self, comments: &[Comment], now: SystemTime) -> Option<Site> {
+        let changed = self.changed_by(comments);
+        if changed.is_empty() {
+            return None;
+        }
+        let mut commented = self.commented.clone();
+        commented.extend(self.version.render_commented(changed));
+        Some(Site { built_at: now, commented, ..self.same_version() })
+    }
+
+    /// The pages that would show other comments with `comments` approved,
+    /// each with the comments it would show.
+    fn changed_by(&self, comments: &[Comment]) -> Vec<(&CommentPage, Vec<CommentView>)> {
         let mut lists = comment_lists(comments);
-        let changed: Vec<(&CommentPage, Vec<CommentView>)> = self
-            .version
+        self.version
             .comment_pages
             .values()
             .filter_map(|page| {
@@ -192,13 +203,7 @@ impl Site {
                 let shown = self.commented.get(&page.url).map(|(shown, _)| shown);
                 (shown != Some(&list)).then_some((page, list))
             })
-            .collect();
-        if changed.is_empty() {
-            return None;
-        }
-        let mut commented = self.commented.clone();
-        commented.extend(self.version.render_commented(changed));
-        Some(Site { built_at: now, commented, ..self.same_version() })
+            .collect()
     }
 
     fn with_version(version: Arc<Version>, comments: &[Comment], now: SystemTime) -> Site {
@@ -414,3 +419,31 @@ fn render_html(template: &impl Template) -> String {
     template.render().expect("templates render from plain data and cannot fail")
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::comments::Status;
+
+    fn comment(id: i64, page: &str, status: Status) -> Comment {
+        Comment { id, page: page.into(), name: String::new(), body: "Thank you.".into(), created_at: 1_764_000_000, status, reply: None, flagged: false, flags: Vec::new() }
+    }
+
+    fn changed(site: &Site, comments: &[Comment]) -> Vec<String> {
+        let mut urls: Vec<String> = site.changed_by(comments).into_iter().map(|(page, _)| page.url.clone()).collect();
+        urls.sort();
+        urls
+    }
+
+    #[test]
+    fn only_pages_whose_comments_change_are_rendered_again() {
+        let options = SiteOptions::public(Path::new("static"));
+        let site = Site::load(Path::new("tests/fixtures/valid"), &options, &[comment(1, "/guide/second/", Status::Approved)]).expect("the fixture builds");
+        assert!(changed(&site, &[comment(1, "/guide/second/", Status::Approved)]).is_empty());
+        assert_eq!(changed(&site, &[comment(1, "/guide/second/", Status::Approved), comment(2, "/guide/first/", Status::Approved)]), ["/guide/first/"]);
+        assert_eq!(changed(&site, &[comment(1, "/guide/second/", Status::Approved), comment(2, "/guide/first/", Status::Pending)]), Vec::<String>::new());
+        assert_eq!(changed(&site, &[]), ["/guide/second/"], "a comment taken down changes its page");
+        let mut replied = comment(1, "/guide/second/", Status::Approved);
+        replied.reply = Some("Glad it helped.".into());
+        assert_eq!(changed(&site, &[replied]), ["/guide/second/"], "a reply changes its page");
+    }
+}

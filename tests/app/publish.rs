@@ -59,3 +59,54 @@ async fn a_comment_approved_after_an_image_is_deleted_is_published_and_the_image
     let page = get(&app, PAGE).await.body;
     assert!(page.contains("The chart made it clear.") && page.contains("Second comment, after the error."), "{page}");
 }
+
+fn approved(id: i64, page: &str, body: &str) -> clinic_site::comments::Comment {
+    clinic_site::comments::Comment {
+        id,
+        page: page.into(),
+        name: "Sam".into(),
+        body: body.into(),
+        created_at: 1_764_000_000 + id,
+        status: Status::Approved,
+        reply: None,
+        flagged: false,
+        flags: Vec::new(),
+    }
+}
+
+/// Approving publishes, from memory alone (the folders are gone before it
+/// runs), exactly what a whole build with the same comments would, and
+/// keeps every other page's prepared body.
+#[test]
+fn an_approval_publishes_from_memory_what_a_whole_build_would() {
+    use std::sync::Arc;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use clinic_site::site::{Site, SiteOptions};
+
+    let (content, static_dir) = site_with_an_image();
+    let options = SiteOptions::public(static_dir.path());
+    let site = Site::load(content.path(), &options, &[]).unwrap();
+    let comments = [approved(1, PAGE, "First."), approved(2, "/guide/second/", "Second.")];
+    let whole = Site::load(content.path(), &options, &comments[..1]).unwrap();
+    drop((content, static_dir));
+
+    let at = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let next = site.with_comments(&comments[..1], at).expect("a page changed");
+    assert_eq!(next.built_at, at, "the time is the caller's");
+    assert_eq!(next.paths(), whole.paths());
+    for path in site.paths() {
+        assert_eq!(next.page(path).unwrap().identity, whole.page(path).unwrap().identity, "{path} differs from a whole build");
+        // Bodies that did not change are the same body, not a copy.
+        let kept = Arc::ptr_eq(next.page(path).unwrap(), site.page(path).unwrap());
+        assert_eq!(kept, path != PAGE, "{path}");
+    }
+    assert!(next.with_comments(&comments[..1], at + Duration::from_secs(60)).is_none(), "nothing changed, nothing to publish");
+    let pending = clinic_site::comments::Comment { status: Status::Pending, ..approved(3, PAGE, "Waiting.") };
+    assert!(next.with_comments(&[comments[0].clone(), pending], at).is_none(), "a pending comment changes no page");
+
+    let both = next.with_comments(&comments, at).expect("the second page changed");
+    assert!(String::from_utf8_lossy(&both.page("/guide/second/").unwrap().identity).contains("Second."));
+    assert!(both.card("/og/guide/first.png").is_some(), "cards are drawn from memory too");
+    assert!(both.assets.get("/static/chart.png").is_some(), "static files are kept from the read");
+}
