@@ -83,6 +83,8 @@ impl AppState {
 /// Puts the current approved comments on the pages.
 pub async fn publish_comments(state: &AppState) {
     let (site, store) = (state.site.clone(), state.comments.clone());
+    // The approval's time, for `Last-Modified`: the republish itself reads
+    // no clock and no files.
     let now = std::time::SystemTime::now();
     let published = tokio::task::spawn_blocking(move || site.republish(|| store.approved_or_none(), now)).await;
     if let Err(e) = published {

@@ -127,7 +127,8 @@ struct Version {
 }
 
 /// One immutable version of the whole site: a [`Version`] of the content
-/// with the approved comments on its pages.
+/// with the approved comments on its pages. The public fields are its
+/// version's, copied so handlers can read them as fields.
 #[derive(Debug)]
 pub struct Site {
     pub settings: Settings,
@@ -139,10 +140,13 @@ pub struct Site {
     /// Problems that did not stop this version going live.
     pub warnings: Vec<ContentError>,
     version: Arc<Version>,
-    /// The pages readers can comment on, each with the comments it shows
-    /// (to tell which pages a new set of comments changes) and its HTML.
-    commented: HashMap<String, (Vec<CommentView>, Arc<Prepared>)>,
+    /// The pages readers can comment on, by canonical path.
+    commented: HashMap<String, Commented>,
 }
+
+/// A page readers can comment on: the comments it shows (to tell which
+/// pages a new set of comments changes) and its HTML.
+type Commented = (Vec<CommentView>, Arc<Prepared>);
 
 /// A page that takes comments, as the comment form needs it.
 #[derive(Debug, Clone)]
@@ -188,7 +192,7 @@ impl Site {
         }
         let mut commented = self.commented.clone();
         commented.extend(self.version.render_commented(changed));
-        Some(Site { built_at: now, commented, ..self.same_version() })
+        Some(Site::assemble(self.version.clone(), commented, now))
     }
 
     /// The pages that would show other comments with `comments` approved,
@@ -210,27 +214,18 @@ impl Site {
         let mut lists = comment_lists(comments);
         let pages = version.comment_pages.values().map(|page| (page, lists.remove(page.url.as_str()).unwrap_or_default())).collect();
         let commented = version.render_commented(pages).into_iter().collect();
+        Site::assemble(version, commented, now)
+    }
+
+    fn assemble(version: Arc<Version>, commented: HashMap<String, Commented>, built_at: SystemTime) -> Site {
         Site {
             settings: version.content.settings.clone(),
             assets: version.assets.clone(),
             asset_urls: version.asset_urls.clone(),
-            built_at: now,
+            built_at,
             warnings: version.warnings.clone(),
             version,
             commented,
-        }
-    }
-
-    /// A copy sharing this one's version, for [`Site::with_comments`].
-    fn same_version(&self) -> Site {
-        Site {
-            settings: self.settings.clone(),
-            assets: self.assets.clone(),
-            asset_urls: self.asset_urls.clone(),
-            built_at: self.built_at,
-            warnings: self.warnings.clone(),
-            version: self.version.clone(),
-            commented: HashMap::new(),
         }
     }
 
@@ -397,7 +392,7 @@ impl Version {
     }
 
     /// Renders and compresses each page with the comments it is to show.
-    fn render_commented(&self, pages: Vec<(&CommentPage, Vec<CommentView>)>) -> Vec<(String, (Vec<CommentView>, Arc<Prepared>))> {
+    fn render_commented(&self, pages: Vec<(&CommentPage, Vec<CommentView>)>) -> Vec<(String, Commented)> {
         let settings = &self.content.settings;
         crate::asset::par_map(pages, |(page, list)| {
             let article = RenderedArticle { article: &self.content.articles[page.article], bibliography: &self.content.bibliography, rendered: &self.rendered[page.article] };

@@ -71,10 +71,12 @@ fn a_link_added_while_the_site_runs_is_reported_and_never_shown() {
     let content = copy_fixture("valid");
     let server = Server::start(&["serve", "--content", content.path().to_str().unwrap()]);
     symlink("/etc/passwd", content.path().join("guide/passwd.md")).unwrap();
-    assert!(wait_until(20, || body(server.get("/healthz")).contains("is a link to a file outside the content folder")), "never reported");
+    let log = || server.log.lock().unwrap().clone();
+    assert!(wait_until(20, || log().contains("passwd.md: error: this file is a link to a file outside the content folder")), "never reported:\n{}", log());
+    assert!(body(server.get("/healthz")).contains("content error"));
     assert!(!body(server.get("/healthz")).contains(SECRET));
     assert_eq!(server.get("/guide/passwd/").0, 404);
-    assert!(!server.log.lock().unwrap().contains(SECRET));
+    assert!(!log().contains(SECRET));
 }
 
 #[test]
@@ -96,9 +98,12 @@ fn a_static_file_that_links_outside_the_static_folder_is_refused_and_not_served(
     std::fs::remove_file(&link).unwrap();
     let server = Server::start(&["serve", "--content", content.path().to_str().unwrap(), "--static", static_dir.path().to_str().unwrap()]);
     symlink("/etc/passwd", &link).unwrap();
-    assert!(wait_until(20, || body(server.get("/healthz")).contains("outside the static folder")), "never reported");
+    let log = || server.log.lock().unwrap().clone();
+    assert!(wait_until(20, || log().contains("passwd.txt: error: this file is a link to a file outside the static folder")), "never reported:\n{}", log());
+    assert!(body(server.get("/healthz")).contains("content error"));
     let (status, served) = server.get("/static/passwd.txt");
     assert_eq!(status, 404);
     assert!(!String::from_utf8_lossy(&served).contains(SECRET));
     assert!(!body(server.get("/healthz")).contains(SECRET));
+    assert!(!log().contains(SECRET));
 }
