@@ -4,13 +4,18 @@
 //! the whole process spent on it (every thread, read from /proc), over the
 //! real content with a fresh data folder.
 //!
-//! Each round toggles one comment between approved and pending, so every
-//! publish has one page that really changed.
+//! Two cases: an approval (each round toggles one comment between approved
+//! and pending, so every publish has one page that really changed), and a
+//! new pending comment (the server publishes on every database change, but
+//! no page changes).
 //!
 //! Run with `cargo bench --bench approval` (ROUNDS=60 by default). It uses
 //! only `AppState::load` and `publish_comments`, so the same file measures
-//! an older commit too (see the report of issue 10). No assertions: the
-//! machine is shared and timings are noisy; compare medians.
+//! an older commit too: `git archive REV | tar -x -C DIR`, copy this file
+//! and Cargo.toml in, `touch` every file (cargo rebuilds by time, and
+//! `git archive` dates files to the commit) and run it there. No
+//! assertions: the machine is shared and timings are noisy; compare
+//! medians.
 
 use std::time::{Duration, Instant};
 
@@ -55,24 +60,45 @@ fn main() {
     for round in 0..rounds + 2 {
         let status = if round % 2 == 0 { Status::Approved } else { Status::Pending };
         state.comments.set_status(id, status).expect("status set");
-        let (cpu, started) = (cpu_time(), Instant::now());
-        runtime.block_on(publish_comments(&state));
-        let wall = started.elapsed();
-        let cpu = cpu_time().zip(cpu).map(|(after, before)| after - before);
+        let (wall, cpu) = measure(&runtime, &state);
         if round == 2 {
             shown = state.site.load().page(page).is_some_and(|p| String::from_utf8_lossy(&p.identity).contains("It helped my headaches."));
         }
         if round >= 2 {
-            walls.push(wall.as_secs_f64() * 1000.0);
-            cpus.extend(cpu.map(|c| c.as_secs_f64() * 1000.0));
+            walls.push(wall);
+            cpus.extend(cpu);
         }
     }
-    println!("approval/publish_comments over {rounds} rounds (the approved comment was published: {shown})");
-    println!("  wall ms: median {:.2}, min {:.2}, max {:.2}", median(&mut walls), walls[0], walls[walls.len() - 1]);
+    report(&format!("approval/publish_comments over {rounds} rounds (the approved comment was published: {shown})"), &mut walls, &cpus);
+
+    // A reader posts a comment: the database changes, so the server
+    // publishes (`watch_database`), but no page shows anything new.
+    let (mut walls, mut cpus) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    for _ in 0..rounds {
+        state.comments.insert(&comment, 1_764_000_000).expect("inserted");
+        let (wall, cpu) = measure(&runtime, &state);
+        walls.push(wall);
+        cpus.extend(cpu);
+    }
+    report(&format!("pending/publish_comments over {rounds} rounds (a new pending comment, no page changes)"), &mut walls, &cpus);
+}
+
+/// One publish: wall milliseconds and, on Linux, CPU milliseconds.
+fn measure(runtime: &tokio::runtime::Runtime, state: &AppState) -> (f64, Option<f64>) {
+    let (cpu, started) = (cpu_time(), Instant::now());
+    runtime.block_on(publish_comments(state));
+    let wall = started.elapsed();
+    let cpu = cpu_time().zip(cpu).map(|(after, before)| after - before);
+    (wall.as_secs_f64() * 1000.0, cpu.map(|c| c.as_secs_f64() * 1000.0))
+}
+
+fn report(title: &str, walls: &mut [f64], cpus: &[f64]) {
+    println!("{title}");
+    let median = median(walls);
+    println!("  wall ms: median {median:.2}, min {:.2}, max {:.2}", walls[0], walls[walls.len() - 1]);
     if !cpus.is_empty() {
-        let total: f64 = cpus.iter().sum();
         // Ticks are 10 ms, too coarse for one round: the mean over many is
         // what to compare.
-        println!("  cpu ms:  mean {:.2} per approval, all threads (from 10 ms ticks)", total / cpus.len() as f64);
+        println!("  cpu ms:  mean {:.2} per publish, all threads (from 10 ms ticks)", cpus.iter().sum::<f64>() / cpus.len() as f64);
     }
 }

@@ -31,6 +31,11 @@ export_at() {
   echo "==> $name: $rev ($(git -C "$ROOT" log --oneline -1 "$commit"))" >&2
   mkdir -p "$WORK/src-$name"
   git -C "$ROOT" archive "$commit" | tar -x -C "$WORK/src-$name"
+  # `git archive` gives files their commit's time, and cargo decides what
+  # to rebuild by time (and names a package's artifacts the same wherever
+  # it lives): without this, a shared target folder would hand back the
+  # other revision's build.
+  find "$WORK/src-$name" -type f -exec touch {} +
   # The binary is copied out at once: the next build reuses the target
   # folder and would replace it.
   (cd "$WORK/src-$name" && cargo build --quiet --bin clinic-site)
