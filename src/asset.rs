@@ -9,13 +9,13 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex, Weak};
 
-use anyhow::Context;
 use axum::body::Bytes;
 use sha2::{Digest, Sha256};
 
+use crate::content::ContentError;
 use crate::urls;
 use crate::util::bytes::hex;
-use crate::util::fs::is_temporary;
+use crate::util::fs::{is_link_outside, is_temporary};
 
 /// One response body in every encoding we send.
 #[derive(Debug)]
@@ -158,6 +158,13 @@ pub fn content_type(name: &str) -> &'static str {
     }
 }
 
+/// Whether `path` is a link to `dir` or a folder above it: following it
+/// would read the same files forever.
+fn leads_back(dir: &Path, path: &Path) -> bool {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink());
+    is_link && matches!((std::fs::canonicalize(dir), std::fs::canonicalize(path)), (Ok(dir), Ok(target)) if dir.starts_with(&target))
+}
+
 /// The files of `static/`, by URL path. Each is reachable at its plain name
 /// (`/static/site.css`, for links typed into pages) and at a name carrying
 /// its content hash (`/static/site.3f9a1c2b.css`), which the templates use:
@@ -177,28 +184,64 @@ pub struct AssetUrls {
 }
 
 impl Assets {
-    /// Reads every file under `dir` (a few small files: kept in memory).
-    pub fn load(dir: &Path) -> anyhow::Result<Assets> {
+    /// Reads every file under `dir` (a few small files: kept in memory),
+    /// reporting every file that cannot be read, not just the first.
+    ///
+    /// A link to a file or folder outside `dir` is refused and never read,
+    /// so a link cannot publish a file from elsewhere on the server (like
+    /// `static/passwd.txt -> /etc/passwd`). A link to another file inside
+    /// `dir` is served like the file itself: it publishes nothing that is
+    /// not published already.
+    pub fn load(dir: &Path) -> Result<Assets, Vec<ContentError>> {
+        let root = std::fs::canonicalize(dir).map_err(|e| {
+            vec![ContentError::new(dir, 0, format!("cannot read the static folder: {e}")).hint("check that the static folder exists and can be read (set it with --static)")]
+        })?;
         let mut assets = Assets::default();
-        assets.add_dir(dir, urls::STATIC.trim_end_matches('/'))?;
-        Ok(assets)
+        let mut problems = Vec::new();
+        assets.add_dir(&root, dir, urls::STATIC.trim_end_matches('/'), &mut problems);
+        if problems.is_empty() { Ok(assets) } else { Err(problems) }
     }
 
-    fn add_dir(&mut self, dir: &Path, prefix: &str) -> anyhow::Result<()> {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read the static folder {}", dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| !is_temporary(p))
-            .collect();
+    fn add_dir(&mut self, root: &Path, dir: &Path, prefix: &str, problems: &mut Vec<ContentError>) {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                problems.push(ContentError::new(dir, 0, format!("cannot read this folder: {e}")).hint("check that the folder can be read"));
+                return;
+            }
+        };
+        let mut entries: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| !is_temporary(p)).collect();
         entries.sort();
         for path in entries {
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let url = format!("{prefix}/{name}");
-            if path.is_dir() {
-                self.add_dir(&path, &url)?;
+            let is_dir = path.is_dir();
+            if is_link_outside(root, &path) {
+                let what = if is_dir { "folder" } else { "file" };
+                problems.push(
+                    ContentError::new(&path, 0, format!("this {what} is a link to a {what} outside the static folder, so it is not served"))
+                        .hint(format!("copy the {what} itself into the static folder instead of linking to it")),
+                );
                 continue;
             }
-            let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            if is_dir && leads_back(dir, &path) {
+                problems.push(
+                    ContentError::new(&path, 0, "this folder is a link to a folder that holds it, so its files would never end")
+                        .hint("remove the link"),
+                );
+                continue;
+            }
+            if is_dir {
+                self.add_dir(root, &path, &url, problems);
+                continue;
+            }
+            let bytes = match std::fs::read(&path) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    problems.push(ContentError::new(&path, 0, format!("cannot read this file: {e}")).hint("check that the file can be read, or remove it"));
+                    continue;
+                }
+            };
             let prepared = Prepared::shared(content_type(&name), Bytes::from(bytes));
             let hashed = match name.rsplit_once('.') {
                 Some((stem, ext)) => format!("{prefix}/{stem}.{}.{ext}", &prepared.etag[1..9]),
@@ -208,7 +251,13 @@ impl Assets {
             self.files.insert(url.clone(), prepared);
             self.fingerprinted.insert(url, hashed);
         }
-        Ok(())
+    }
+
+    /// Whether the folder held a file at this `/static/...` address when
+    /// it was read (images that pages use are checked against this, not
+    /// the disk, so what is checked is what is served).
+    pub fn contains(&self, path: &str) -> bool {
+        self.fingerprinted.contains_key(path)
     }
 
     pub fn get(&self, path: &str) -> Option<&Arc<Prepared>> {

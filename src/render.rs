@@ -20,7 +20,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-use crate::content::{Article, Bibliography, Date, Page};
+use crate::content::{Article, Bibliography, Content, Date, Page};
 use crate::urls;
 use crate::util::html::escape;
 use crate::util::slug::slugify;
@@ -570,21 +570,49 @@ fn unsafe_scheme(dest: &str) -> Option<String> {
     (is_scheme && !matches!(scheme.as_str(), "http" | "https" | "mailto" | "tel")).then_some(scheme)
 }
 
-/// An article with each page rendered and given its address.
-pub struct RenderedArticle<'c> {
-    pub article: &'c Article,
-    pub bibliography: &'c Bibliography,
+/// One article's pages rendered from markdown, each with its address.
+/// Owned, so a site version can keep it: a new comment then re-runs only
+/// the page's template, not the markdown.
+#[derive(Debug, Clone)]
+pub struct RenderedPages {
     pub url: String,
     pub index: (String, Rendered),
     pub sections: Vec<(String, Rendered)>,
 }
 
-impl<'c> RenderedArticle<'c> {
-    pub fn new(article: &'c Article, bibliography: &'c Bibliography) -> Self {
+impl RenderedPages {
+    pub fn new(article: &Article) -> Self {
         let url = urls::article(&article.slug);
         let index = (url.clone(), render(article.index.body()));
         let sections = article.sections.iter().map(|s| (urls::section(&url, &s.slug), render(s.body()))).collect();
-        RenderedArticle { article, bibliography, url, index, sections }
+        RenderedPages { url, index, sections }
+    }
+
+    /// Every article of `content`, in content order.
+    pub fn all(content: &Content) -> Vec<RenderedPages> {
+        content.articles.iter().map(RenderedPages::new).collect()
+    }
+}
+
+/// An article beside its rendered pages: what templates and checks read.
+#[derive(Clone, Copy)]
+pub struct RenderedArticle<'c> {
+    pub article: &'c Article,
+    pub bibliography: &'c Bibliography,
+    pub rendered: &'c RenderedPages,
+}
+
+impl<'c> RenderedArticle<'c> {
+    /// `content`'s articles paired with `rendered`, which
+    /// [`RenderedPages::all`] made from the same content.
+    pub fn all(content: &'c Content, rendered: &'c [RenderedPages]) -> Vec<RenderedArticle<'c>> {
+        debug_assert_eq!(content.articles.len(), rendered.len(), "rendered from this content");
+        content.articles.iter().zip(rendered).map(|(article, rendered)| RenderedArticle { article, bibliography: &content.bibliography, rendered }).collect()
+    }
+
+    /// The article's address: `/dry-needling/`.
+    pub fn url(&self) -> &'c str {
+        &self.rendered.url
     }
 
     pub fn title(&self) -> &'c str {
@@ -592,13 +620,14 @@ impl<'c> RenderedArticle<'c> {
     }
 
     pub fn print_url(&self) -> String {
-        urls::print(&self.url)
+        urls::print(self.url())
     }
 
     /// The front page then the sections, in reading order.
-    pub fn pages(&self) -> impl Iterator<Item = (&'c Page, &str, &Rendered)> + '_ {
-        std::iter::once((&self.article.index, self.index.0.as_str(), &self.index.1))
-            .chain(self.article.sections.iter().zip(&self.sections).map(|(page, (url, r))| (page, url.as_str(), r)))
+    pub fn pages(&self) -> impl Iterator<Item = (&'c Page, &'c str, &'c Rendered)> + 'c {
+        let rendered = self.rendered;
+        std::iter::once((&self.article.index, rendered.index.0.as_str(), &rendered.index.1))
+            .chain(self.article.sections.iter().zip(&rendered.sections).map(|(page, (url, r))| (page, url.as_str(), r)))
     }
 
     pub fn words(&self) -> usize {

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 use serde_json::json;
 
+use crate::asset::Assets;
 use crate::content::{self, LoadOptions, Severity, format_text, source_line, summary};
 use crate::readability::Readability;
 use crate::checks::{self, Inspection};
@@ -44,9 +45,16 @@ pub fn run(folders: &Folders, format: Format, deny_warnings: bool) -> bool {
 /// be read are reported and left out; every other page is still checked.
 pub fn inspect(content_dir: &Path, static_dir: &Path) -> Inspection {
     let (content, mut problems) = content::load_all(content_dir, LoadOptions { include_drafts: true });
+    // Images are checked against the files the site would serve; a folder
+    // that cannot be read is reported, and every image with it.
+    let assets = Assets::load(static_dir).unwrap_or_else(|mut errors| {
+        problems.append(&mut errors);
+        Assets::default()
+    });
     let mut pages = Vec::new();
     if let Some(content) = content {
-        let inspection = checks::inspect(&content, static_dir, false);
+        let options = checks::CheckOptions { assets: &assets, static_dir, today: content::Date::today(), publish: false };
+        let inspection = checks::inspect(&content, &options);
         problems.extend(inspection.problems);
         pages = inspection.pages;
     }

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use crate::content::{Bibliography, Content, ContentError, Page, Severity};
 use crate::readability::Readability;
-use crate::render::{Rendered, RenderedArticle, reading_minutes};
+use crate::asset::Assets;
+use crate::render::{Rendered, RenderedArticle, RenderedPages, reading_minutes};
 use crate::urls;
 use crate::util::date::Date;
 use crate::render::NoteKind;
@@ -23,7 +24,9 @@ pub struct Checked<'a> {
 
 /// What the checks compare pages against.
 pub struct Context<'a> {
-    /// Images under `/static/` must exist here.
+    /// Files under `/static/` must be here.
+    pub assets: &'a Assets,
+    /// Where they were read from, for hints.
     pub static_dir: &'a Path,
     /// For review dates that have passed.
     pub today: Date,
@@ -356,8 +359,8 @@ fn links(checked: &Checked<'_>, anchors: &HashMap<&str, HashSet<&str>>, context:
             );
         }
         let Some((path, fragment)) = internal_target(checked.url, &link.dest) else { continue };
-        if let Some(file) = path.strip_prefix(urls::STATIC) {
-            if file.split('/').any(|part| part == "..") || !context.static_dir.join(file).is_file() {
+        if path.starts_with(urls::STATIC) {
+            if !context.assets.contains(&path) {
                 problems.push(
                     at(format!("{} is not in the static folder", link.dest))
                         .hint(format!("put the file in {} or correct the address", context.static_dir.display())),
@@ -451,22 +454,39 @@ impl Inspection {
     }
 }
 
-/// Renders every page of `content` and runs every check, without building
-/// the site. With `publish`, sample settings are errors (see `build`).
-pub fn inspect(content: &Content, static_dir: &Path, publish: bool) -> Inspection {
-    let articles: Vec<RenderedArticle<'_>> = content.articles.iter().map(|a| RenderedArticle::new(a, &content.bibliography)).collect();
-    inspect_rendered(content, &articles, static_dir, publish)
+/// What content is checked against besides itself. Passed in, so checking
+/// reads neither the disk nor the clock: a site version is checked against
+/// the static files it will serve, as they were read with its content.
+#[derive(Clone, Copy)]
+pub struct CheckOptions<'a> {
+    /// The static folder's files, as read for this version.
+    pub assets: &'a Assets,
+    /// Where they were read from, for hints.
+    pub static_dir: &'a Path,
+    /// For review dates that have passed.
+    pub today: Date,
+    /// Building a site to publish as files (`build`): sample settings are
+    /// errors.
+    pub publish: bool,
 }
 
-pub fn inspect_rendered(content: &Content, articles: &[RenderedArticle<'_>], static_dir: &Path, publish: bool) -> Inspection {
+/// Renders every page of `content` and runs every check, without building
+/// the site.
+pub fn inspect(content: &Content, options: &CheckOptions<'_>) -> Inspection {
+    let rendered = RenderedPages::all(content);
+    inspect_rendered(content, &RenderedArticle::all(content, &rendered), options)
+}
+
+pub fn inspect_rendered(content: &Content, articles: &[RenderedArticle<'_>], options: &CheckOptions<'_>) -> Inspection {
     let checked: Vec<Checked<'_>> = articles
         .iter()
         .flat_map(|a| a.pages())
         .map(|(page, url, rendered)| Checked { page, url, rendered, readability: Readability::of_blocks(&rendered.text) })
         .collect();
     let context = Context {
-        static_dir,
-        today: Date::today(),
+        assets: options.assets,
+        static_dir: options.static_dir,
+        today: options.today,
         max_grade: content.settings.max_reading_grade,
         bibliography: &content.bibliography,
         claim_words: &content.settings.claim_words,
@@ -474,7 +494,7 @@ pub fn inspect_rendered(content: &Content, articles: &[RenderedArticle<'_>], sta
     let mut problems = check(&checked, &context);
     problems.extend(content.placeholders.iter().map(|p| {
         let mut problem = p.clone();
-        if publish {
+        if options.publish {
             problem.severity = Severity::Error;
             problem.hint = Some(format!("{} (a published export may not carry sample settings; run `check` to see them all)", p.hint.as_deref().unwrap_or("replace the sample value")));
         }

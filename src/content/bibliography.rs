@@ -160,10 +160,14 @@ impl Bibliography {
         Ok(Bibliography { path: path.to_path_buf(), entries, lines })
     }
 
-    /// Reads `sources.toml` from the content folder; a site without one
-    /// simply cites nothing.
-    pub fn load(dir: &Path) -> (Bibliography, Vec<ContentError>) {
+    /// Reads `sources.toml` from the content folder (`root` is where that
+    /// really is, to refuse a link out of it); a site without one simply
+    /// cites nothing.
+    pub fn load(dir: &Path, root: &Path) -> (Bibliography, Vec<ContentError>) {
         let path = dir.join(FILE);
+        if let Some(refused) = super::link_outside(root, &path) {
+            return (Bibliography { path, ..Bibliography::default() }, vec![refused]);
+        }
         if !path.exists() {
             return (Bibliography { path, ..Bibliography::default() }, Vec::new());
         }

@@ -115,11 +115,32 @@ pub fn format_text(problems: &[ContentError]) -> String {
 }
 
 /// The text of a 1-based line of a file, for showing under a message.
+///
+/// Read when the message is shown (in `/healthz`, for one), which may be
+/// after the file was replaced: a link is never read here, wherever it
+/// leads, so no message can show a line of a file outside the content
+/// folder.
 pub fn source_line(path: &Path, line: usize) -> Option<String> {
-    if line == 0 {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink());
+    if line == 0 || is_link {
         return None;
     }
     let text = std::fs::read_to_string(path).ok()?;
     text.lines().nth(line - 1).map(|l| l.trim_end().to_string())
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_source_line_is_never_read_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("page.md"), "first\nsecond\n").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("page.md"), dir.path().join("link.md")).unwrap();
+        assert_eq!(source_line(&dir.path().join("page.md"), 2).as_deref(), Some("second"));
+        assert_eq!(source_line(&dir.path().join("link.md"), 2), None);
+    }
+}

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::util::fs::is_temporary;
+use crate::util::fs::{is_link_outside, is_temporary};
 use crate::util::slug::{is_valid_slug, slugify};
 
 pub use bibliography::{Bibliography, Reference};
@@ -389,9 +389,16 @@ pub fn load(dir: &Path, options: LoadOptions) -> Result<Content, ContentErrors> 
 /// every other page. `None` when there is nothing to show at all.
 pub fn load_all(dir: &Path, options: LoadOptions) -> (Option<Content>, Vec<ContentError>) {
     let mut errors = Vec::new();
+    // Where the folder really is, to tell links that lead out of it. A
+    // folder that is not there fails below, reading site.toml.
+    let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let settings_path = dir.join("site.toml");
     let mut placeholders = Vec::new();
-    let settings = match read_text(&settings_path) {
+    let settings_text = match link_outside(&root, &settings_path) {
+        Some(refused) => Err(vec![refused]),
+        None => read_text(&settings_path),
+    };
+    let settings = match settings_text {
         Ok(source) => Settings::parse(&settings_path, &source)
             .map_err(|e| errors.push(e))
             .ok()
@@ -401,7 +408,7 @@ pub fn load_all(dir: &Path, options: LoadOptions) -> (Option<Content>, Vec<Conte
             None
         }
     };
-    let (bibliography, mut problems) = Bibliography::load(dir);
+    let (bibliography, mut problems) = Bibliography::load(dir, &root);
     errors.append(&mut problems);
 
     let mut articles = Vec::new();
@@ -411,11 +418,18 @@ pub fn load_all(dir: &Path, options: LoadOptions) -> (Option<Content>, Vec<Conte
                 if entry.file_name().is_some_and(|n| n == bibliography::FILE) {
                     continue;
                 }
+                let is_page = is_markdown(&entry) && !is_readme(&entry);
+                if (entry.is_dir() || is_page)
+                    && let Some(refused) = link_outside(&root, &entry)
+                {
+                    errors.push(refused);
+                    continue;
+                }
                 if entry.is_dir() {
-                    let (article, mut problems) = load_article(&entry, options);
+                    let (article, mut problems) = load_article(&root, &entry, options);
                     errors.append(&mut problems);
                     articles.extend(article);
-                } else if is_markdown(&entry) && !is_readme(&entry) {
+                } else if is_page {
                     errors.push(
                         ContentError::new(&entry, 1, "pages must be inside an article folder")
                             .hint(format!("move this file into a folder such as {}", dir.join("dry-needling").display())),
@@ -437,8 +451,11 @@ pub fn load_all(dir: &Path, options: LoadOptions) -> (Option<Content>, Vec<Conte
 
 /// Loads one article folder, leaving out pages with problems. `None` when
 /// its front page has problems or is a draft that is not being shown.
-fn load_article(dir: &Path, options: LoadOptions) -> (Option<Article>, Vec<ContentError>) {
+fn load_article(root: &Path, dir: &Path, options: LoadOptions) -> (Option<Article>, Vec<ContentError>) {
     let index_path = dir.join("index.md");
+    if let Some(refused) = link_outside(root, &index_path) {
+        return (None, vec![refused]);
+    }
     if !index_path.is_file() {
         let error = ContentError::new(dir, 0, "this article folder has no index.md")
             .hint("add an index.md with the article's title and introduction, or move the files out of this folder");
@@ -451,6 +468,10 @@ fn load_article(dir: &Path, options: LoadOptions) -> (Option<Article>, Vec<Conte
         Ok(entries) => {
             for path in entries {
                 if is_markdown(&path) && path != index_path && !is_readme(&path) {
+                    if let Some(refused) = link_outside(root, &path) {
+                        errors.push(refused);
+                        continue;
+                    }
                     match Page::from_file(&path) {
                         Ok(page) if page.is_draft() && !options.include_drafts => {}
                         Ok(page) => sections.push(page),
@@ -478,6 +499,21 @@ fn load_article(dir: &Path, options: LoadOptions) -> (Option<Article>, Vec<Conte
         return (None, errors);
     }
     (Some(Article { slug, index, sections }), errors)
+}
+
+/// Why `path` must not be read, if it is a link to a file or folder
+/// outside the content folder (`root`, canonical): it would publish any
+/// file on the server that the link names (a page linked to /etc/passwd),
+/// and the watcher would never see it change. Links that stay inside the
+/// folder are read like the file they name: they publish nothing that is
+/// not published already. The target is never read, and never named in
+/// the message, which `/healthz` shows.
+pub(crate) fn link_outside(root: &Path, path: &Path) -> Option<ContentError> {
+    is_link_outside(root, path).then(|| {
+        let what = if path.is_dir() { "folder" } else { "file" };
+        ContentError::new(path, 0, format!("this {what} is a link to a {what} outside the content folder, so it is not read"))
+            .hint(format!("copy the {what} itself into the content folder instead of linking to it"))
+    })
 }
 
 /// Directory entries sorted by name, skipping hidden files and editor

@@ -83,7 +83,10 @@ impl AppState {
 /// Puts the current approved comments on the pages.
 pub async fn publish_comments(state: &AppState) {
     let (site, store) = (state.site.clone(), state.comments.clone());
-    let published = tokio::task::spawn_blocking(move || site.republish(|| store.approved_or_none())).await;
+    // The approval's time, for `Last-Modified`: the republish itself reads
+    // no clock and no files.
+    let now = std::time::SystemTime::now();
+    let published = tokio::task::spawn_blocking(move || site.republish(|| store.approved_or_none(), now)).await;
     if let Err(e) = published {
         tracing::error!("publishing comments failed: {e}");
     }

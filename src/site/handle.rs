@@ -1,6 +1,7 @@
 //! The site being served now, and how a new version replaces it.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 use tokio::sync::watch;
@@ -58,13 +59,18 @@ impl SiteHandle {
         result
     }
 
-    /// Rebuilds the current site with the approved comments `comments`
-    /// returns (read under the rebuild lock, so the newest are used).
-    pub fn republish(&self, comments: impl FnOnce() -> Vec<Comment>) {
+    /// Puts the approved comments `comments` returns (read under the
+    /// rebuild lock, so the newest are used) on the current site, as of
+    /// `now`. Only pages whose comments changed are rendered again, from
+    /// memory: this reads no files, so a half-saved edit or a deleted
+    /// image cannot stop a comment being published. Nothing is swapped
+    /// when no page changes.
+    pub fn republish(&self, comments: impl FnOnce() -> Vec<Comment>, now: SystemTime) {
         let _one_at_a_time = self.rebuilding.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let site = self.current.load().with_comments(&comments());
-        self.current.store(Arc::new(site));
-        self.version.send_modify(|v| *v += 1);
+        if let Some(site) = self.current.load().with_comments(&comments(), now) {
+            self.current.store(Arc::new(site));
+            self.version.send_modify(|v| *v += 1);
+        }
     }
 
     /// Records why edits are not being watched (`None` once they are again).

@@ -1,6 +1,17 @@
 //! The rendered site: every page's HTML, the sitemap, redirects and social
 //! cards, built once per content version and then only read. Serving and
-//! exporting both start from a [`Site`].
+//! exporting both start from a [`Site`], built by [`Site::load`].
+//!
+//! A site is built in three stages, so each piece of work is done once for
+//! the thing it depends on:
+//! 1. [`Sources::read`]: `content/` and `static/` read into memory. The only
+//!    stage that reads the disk, once per version of those folders.
+//! 2. `Version::new`: markdown rendered, every check run (images against
+//!    the static files just read), and every page that shows no comments
+//!    rendered and compressed. Reads neither the disk nor the clock.
+//! 3. [`Site::with_comments`]: the pages that show comments. Approving a
+//!    comment re-runs only this stage, only for the pages whose comments
+//!    changed, and reuses everything else.
 //!
 //! `views` holds what the templates are given, `seo` what search engines
 //! read (sitemap, robots.txt, structured data, the print page's QR code),
@@ -16,6 +27,7 @@ pub use views::Chrome;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
+use std::time::SystemTime;
 
 use askama::Template;
 use axum::body::Bytes;
@@ -23,8 +35,9 @@ use axum::body::Bytes;
 use crate::asset::{AssetUrls, Assets, Prepared};
 use crate::card::{self, CardText};
 use crate::comments::Comment;
-use crate::content::{self, Content, ContentError, ContentErrors, LoadOptions, Settings};
-use crate::render::RenderedArticle;
+use crate::checks::CheckOptions;
+use crate::content::{self, Content, ContentError, ContentErrors, Date, LoadOptions, Settings};
+use crate::render::{RenderedArticle, RenderedPages};
 use crate::urls;
 
 use seo::*;
@@ -36,7 +49,7 @@ pub struct SiteOptions {
     /// For staff previewing with `serve --dev`: drafts are shown (marked as
     /// drafts) and pages reload themselves when content changes.
     pub dev: bool,
-    /// Where `/static/` files live, to check that images exist.
+    /// Where the `/static/` files are read from, with the content.
     pub static_dir: PathBuf,
     /// Building a site to publish as files (`build`): sample settings that
     /// a preview may run with are errors here.
@@ -55,12 +68,50 @@ impl SiteOptions {
 }
 
 
-/// One immutable version of the whole site.
+/// Stage one: what a version of the site is made from, read into memory.
+/// The only stage that reads the disk.
 #[derive(Debug)]
-pub struct Site {
-    pub settings: Settings,
-    /// Canonical path (always ending in `/`) to the finished HTML.
+pub struct Sources {
+    pub content: Content,
+    /// The files of `static/`.
+    pub assets: Assets,
+}
+
+impl Sources {
+    /// Reads the content folder and the static folder, reporting every
+    /// problem with either.
+    pub fn read(content_dir: &Path, options: &SiteOptions) -> Result<Sources, ContentErrors> {
+        let content = content::load(content_dir, LoadOptions { include_drafts: options.dev });
+        let assets = Assets::load(&options.static_dir);
+        match (content, assets) {
+            (Ok(content), Ok(assets)) => Ok(Sources { content, assets }),
+            (content, assets) => {
+                let mut errors = content.err().map(|e| e.0).unwrap_or_default();
+                errors.extend(assets.err().unwrap_or_default());
+                Err(ContentErrors(errors))
+            }
+        }
+    }
+}
+
+/// Stage two: one version of `content/` and `static/`, rendered and
+/// checked, with every page that shows no comments ready to send. Every
+/// [`Site`] built from it shares it, so a new comment leaves it alone.
+#[derive(Debug)]
+struct Version {
+    content: Content,
+    /// Each article's pages rendered from markdown, in content order, for
+    /// rendering a commented page's template again.
+    rendered: Vec<RenderedPages>,
+    assets: Arc<Assets>,
+    asset_urls: AssetUrls,
+    warnings: Vec<ContentError>,
+    dev: bool,
+    /// Canonical path (always ending in `/`) to the finished HTML, for the
+    /// pages that show no comments.
     pages: HashMap<String, Arc<Prepared>>,
+    /// Pages readers can comment on, by canonical path.
+    comment_pages: HashMap<String, CommentPage>,
     /// Lowercased path without its trailing slash to the canonical path, so
     /// `/Dry-Needling/Migraines` can be redirected rather than lost.
     loose: HashMap<String, String>,
@@ -73,20 +124,29 @@ pub struct Site {
     sitemap: Arc<Prepared>,
     robots: Arc<Prepared>,
     not_found: Arc<Prepared>,
+}
+
+/// One immutable version of the whole site: a [`Version`] of the content
+/// with the approved comments on its pages. The public fields are its
+/// version's, copied so handlers can read them as fields.
+#[derive(Debug)]
+pub struct Site {
+    pub settings: Settings,
     /// The files of `static/`.
-    pub assets: Assets,
+    pub assets: Arc<Assets>,
     pub asset_urls: AssetUrls,
-    /// When this version was built, for `Last-Modified`.
-    pub built_at: std::time::SystemTime,
-    /// Pages readers can comment on, by canonical path.
-    comment_pages: HashMap<String, CommentPage>,
+    /// When this version was published, for `Last-Modified`.
+    pub built_at: SystemTime,
     /// Problems that did not stop this version going live.
     pub warnings: Vec<ContentError>,
-    /// What this version was built from, so it can be rebuilt with new
-    /// comments without reading the disk (where an edit may be half done).
-    pub content: Arc<Content>,
-    pub options: SiteOptions,
+    version: Arc<Version>,
+    /// The pages readers can comment on, by canonical path.
+    commented: HashMap<String, Commented>,
 }
+
+/// A page readers can comment on: the comments it shows (to tell which
+/// pages a new set of comments changes) and its HTML.
+type Commented = (Vec<CommentView>, Arc<Prepared>);
 
 /// A page that takes comments, as the comment form needs it.
 #[derive(Debug, Clone)]
@@ -95,40 +155,170 @@ pub struct CommentPage {
     pub url: String,
     pub article_title: String,
     pub article_url: String,
+    /// Where its text is: the article's place in the content and the
+    /// page's place in the article (0 for the front page).
+    article: usize,
+    part: usize,
 }
 
 impl Site {
-    /// Reads the content folder and builds the site from it, with the
-    /// approved comments.
+    /// Reads the content and static folders and builds the site from them,
+    /// with the approved comments: what start-up, a change to either folder
+    /// and `build` do. Only this stage reads the disk and the clock.
     pub fn load(content_dir: &Path, options: &SiteOptions, comments: &[Comment]) -> Result<Site, ContentErrors> {
-        let content = content::load(content_dir, LoadOptions { include_drafts: options.dev })?;
-        Site::build(Arc::new(content), options, comments)
+        let sources = Sources::read(content_dir, options)?;
+        Site::build(sources, options, comments, SystemTime::now())
+    }
+
+    /// Renders every page from what was read, as of `now` (for review
+    /// dates and `Last-Modified`). Fails with every problem found (warnings
+    /// too) when the content has errors; warnings alone are kept for
+    /// logging.
+    pub fn build(sources: Sources, options: &SiteOptions, comments: &[Comment], now: SystemTime) -> Result<Site, ContentErrors> {
+        let today = Date::from_unix(now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64));
+        let version = Version::new(sources, options, today)?;
+        Ok(Site::with_version(Arc::new(version), comments, now))
     }
 
     /// The same content with another set of approved comments: what
-    /// moderating a comment publishes.
-    pub fn with_comments(&self, comments: &[Comment]) -> Site {
-        Site::build(self.content.clone(), &self.options, comments).expect("content that built once builds again")
+    /// moderating a comment publishes. Only the pages whose comments
+    /// changed are rendered and compressed again; nothing is read from
+    /// disk, and the time comes from the caller. `None` when no page shows
+    /// anything different.
+    pub fn with_comments(&self, comments: &[Comment], now: SystemTime) -> Option<Site> {
+        let changed = self.changed_by(comments);
+        if changed.is_empty() {
+            return None;
+        }
+        let mut commented = self.commented.clone();
+        commented.extend(self.version.render_commented(changed));
+        Some(Site::assemble(self.version.clone(), commented, now))
     }
 
-    /// Renders every page. Fails with every problem found (warnings too)
-    /// when the content has errors; warnings alone are kept for logging.
-    ///
-    /// Every page is rendered again even when one comment changes: it
-    /// takes a few milliseconds for a whole article, and one way of
-    /// building keeps reloads, moderation and exports from drifting apart.
-    pub fn build(content: Arc<Content>, options: &SiteOptions, comments: &[Comment]) -> Result<Site, ContentErrors> {
-        let settings = &content.settings;
-        let articles: Vec<RenderedArticle<'_>> = content.articles.iter().map(|a| RenderedArticle::new(a, &content.bibliography)).collect();
-        let inspection = crate::checks::inspect_rendered(&content, &articles, &options.static_dir, options.publish);
+    /// The pages that would show other comments with `comments` approved,
+    /// each with the comments it would show.
+    fn changed_by(&self, comments: &[Comment]) -> Vec<(&CommentPage, Vec<CommentView>)> {
+        let mut lists = comment_lists(comments);
+        self.version
+            .comment_pages
+            .values()
+            .filter_map(|page| {
+                let list = lists.remove(page.url.as_str()).unwrap_or_default();
+                let shown = self.commented.get(&page.url).map(|(shown, _)| shown);
+                (shown != Some(&list)).then_some((page, list))
+            })
+            .collect()
+    }
+
+    fn with_version(version: Arc<Version>, comments: &[Comment], now: SystemTime) -> Site {
+        let mut lists = comment_lists(comments);
+        let pages = version.comment_pages.values().map(|page| (page, lists.remove(page.url.as_str()).unwrap_or_default())).collect();
+        let commented = version.render_commented(pages).into_iter().collect();
+        Site::assemble(version, commented, now)
+    }
+
+    fn assemble(version: Arc<Version>, commented: HashMap<String, Commented>, built_at: SystemTime) -> Site {
+        Site {
+            settings: version.content.settings.clone(),
+            assets: version.assets.clone(),
+            asset_urls: version.asset_urls.clone(),
+            built_at,
+            warnings: version.warnings.clone(),
+            version,
+            commented,
+        }
+    }
+
+    /// For the static export, which cannot take posts: at each comment
+    /// form's address, a page saying how to reach the clinic instead.
+    pub fn closed_comment_pages(&self) -> Vec<(String, Arc<Prepared>)> {
+        let mut pages: Vec<(String, Arc<Prepared>)> = self
+            .version
+            .comment_pages
+            .values()
+            .map(|page| {
+                let chrome = Chrome::plain(&self.settings, &self.asset_urls, &format!("Share your experience: {}", page.title), &urls::comment_form(&page.url));
+                (urls::comment_form(&page.url), render_template(&CommentsClosedTemplate { chrome, page }))
+            })
+            .collect();
+        pages.sort_by(|a, b| a.0.cmp(&b.0));
+        pages
+    }
+
+    /// The page at `path` if readers can comment on it.
+    pub fn comment_page(&self, path: &str) -> Option<&CommentPage> {
+        self.version.comment_pages.get(path)
+    }
+
+    /// The HTML for a canonical path.
+    pub fn page(&self, path: &str) -> Option<&Arc<Prepared>> {
+        self.commented.get(path).map(|(_, page)| page).or_else(|| self.version.pages.get(path))
+    }
+
+    /// Where an old address listed in a page's `aliases` now lives.
+    pub fn alias(&self, path: &str) -> Option<&str> {
+        self.version.aliases.get(&urls::loose(path)).map(String::as_str)
+    }
+
+    /// The canonical path for a variant with other case or slashes.
+    pub fn canonical(&self, path: &str) -> Option<&str> {
+        self.version.loose.get(&urls::loose(path)).map(String::as_str)
+    }
+
+    /// The social card PNG at `/og/...`, drawn on first request and kept for
+    /// the life of this content version.
+    pub fn card(&self, path: &str) -> Option<Arc<Prepared>> {
+        let (text, png) = self.version.cards.get(path)?;
+        Some(png.get_or_init(|| Prepared::shared("image/png", Bytes::from(card::render_png(text)))).clone())
+    }
+
+    pub fn sitemap(&self) -> &Arc<Prepared> {
+        &self.version.sitemap
+    }
+
+    pub fn robots(&self) -> &Arc<Prepared> {
+        &self.version.robots
+    }
+
+    pub fn not_found(&self) -> &Arc<Prepared> {
+        &self.version.not_found
+    }
+
+    /// Every canonical page path, sorted.
+    pub fn paths(&self) -> Vec<&str> {
+        let mut paths: Vec<&str> = self.version.pages.keys().chain(self.commented.keys()).map(String::as_str).collect();
+        paths.sort_unstable();
+        paths
+    }
+
+    /// Old addresses and where they lead, in content order.
+    pub fn redirects(&self) -> &[(String, String)] {
+        &self.version.redirects
+    }
+
+    /// Every social card path, sorted.
+    pub fn card_paths(&self) -> Vec<&str> {
+        let mut paths: Vec<&str> = self.version.cards.keys().map(String::as_str).collect();
+        paths.sort_unstable();
+        paths
+    }
+}
+
+impl Version {
+    /// Renders the markdown, runs every check and renders every page that
+    /// shows no comments. Reads neither the disk nor the clock: `today` is
+    /// for review dates.
+    fn new(sources: Sources, options: &SiteOptions, today: Date) -> Result<Version, ContentErrors> {
+        let Sources { content, assets } = sources;
+        let rendered_pages = RenderedPages::all(&content);
+        let articles = RenderedArticle::all(&content, &rendered_pages);
+        let check = CheckOptions { assets: &assets, static_dir: &options.static_dir, today, publish: options.publish };
+        let inspection = crate::checks::inspect_rendered(&content, &articles, &check);
         if inspection.errors() > 0 {
             return Err(ContentErrors(inspection.problems));
         }
-        let assets = Assets::load(&options.static_dir).map_err(|e| {
-            ContentErrors(vec![ContentError::new(&options.static_dir, 0, format!("{e:#}")).hint("check that the static folder exists and can be read (set it with --static)")])
-        })?;
+        let settings = &content.settings;
         let urls = assets.urls();
-        let warnings = inspection.problems;
         let dev = options.dev;
 
         let mut cards = HashMap::new();
@@ -147,16 +337,23 @@ impl Site {
         // rendered to text first and compressed on every core together.
         let mut html: Vec<(String, String)> = Vec::new();
         html.push(("/".to_string(), render_html(&HomeTemplate { chrome: Chrome { dev, ..home_chrome(settings, &urls, &home_card) }, articles: cards_for(&articles) })));
-        for article in &articles {
+        for (number, article) in articles.iter().enumerate() {
             for (index, (page, url, rendered)) in article.pages().enumerate() {
                 let card_path = card(urls::card(url), &page.front.title, (index > 0).then_some(article.title()));
-                let mut template = article_page(settings, &urls, article, index, &card_path, rendered, dev);
                 if page.front.comments.unwrap_or(index > 0) {
-                    template.comments = Some(comments_view(url, comments));
-                    let target = CommentPage { title: page.front.title.clone(), url: url.to_string(), article_title: article.title().to_string(), article_url: article.url.clone() };
+                    // Rendered with its comments, by `Site`.
+                    let target = CommentPage {
+                        title: page.front.title.clone(),
+                        url: url.to_string(),
+                        article_title: article.title().to_string(),
+                        article_url: article.url().to_string(),
+                        article: number,
+                        part: index,
+                    };
                     comment_pages.insert(url.to_string(), target);
+                } else {
+                    html.push((url.to_string(), render_html(&article_page(settings, &urls, article, index, &card_path, rendered, dev))));
                 }
-                html.push((url.to_string(), render_html(&template)));
                 for alias in &page.front.aliases {
                     aliases.insert(urls::loose(alias), url.to_string());
                     redirects.push((alias.clone(), url.to_string()));
@@ -169,102 +366,43 @@ impl Site {
         let privacy = PrivacyTemplate { chrome: Chrome { dev, noindex: false, ..Chrome::plain(settings, &urls, PRIVACY_TITLE, urls::PRIVACY) }, comments: &settings.comments };
         html.push((urls::PRIVACY.to_string(), render_html(&privacy)));
         let not_found = render_template(&NotFoundTemplate { chrome: Chrome { dev, ..Chrome::plain(settings, &urls, "Page not found", "/404/") }, articles: cards_for(&articles) });
+        let sitemap = Prepared::shared("application/xml; charset=utf-8", Bytes::from(sitemap(settings, &articles)));
+        let robots = Prepared::shared("text/plain; charset=utf-8", Bytes::from(robots(settings)));
         let pages: HashMap<String, Arc<Prepared>> = crate::asset::par_map(html, |(path, html)| (path, Prepared::html(html))).into_iter().collect();
-        let loose = pages.keys().map(|path| (urls::loose(path), path.clone())).collect();
-        Ok(Site {
-            settings: settings.clone(),
+        let loose = pages.keys().chain(comment_pages.keys()).map(|path| (urls::loose(path), path.clone())).collect();
+        // Ends the borrow of `content`, which moves into the version.
+        drop(articles);
+        Ok(Version {
+            rendered: rendered_pages,
+            assets: Arc::new(assets),
+            asset_urls: urls,
+            warnings: inspection.problems,
+            dev,
             pages,
+            comment_pages,
             loose,
             aliases,
             redirects,
             cards,
-            sitemap: Prepared::shared("application/xml; charset=utf-8", Bytes::from(sitemap(settings, &articles))),
-            robots: Prepared::shared("text/plain; charset=utf-8", Bytes::from(robots(settings))),
-            assets,
-            asset_urls: urls,
-            built_at: std::time::SystemTime::now(),
+            sitemap,
+            robots,
             not_found,
-            comment_pages,
-            warnings,
-            content: content.clone(),
-            options: options.clone(),
+            content,
         })
     }
 
-    /// For the static export, which cannot take posts: at each comment
-    /// form's address, a page saying how to reach the clinic instead.
-    pub fn closed_comment_pages(&self) -> Vec<(String, Arc<Prepared>)> {
-        let mut pages: Vec<(String, Arc<Prepared>)> = self
-            .comment_pages
-            .values()
-            .map(|page| {
-                let chrome = Chrome::plain(&self.settings, &self.asset_urls, &format!("Share your experience: {}", page.title), &urls::comment_form(&page.url));
-                (urls::comment_form(&page.url), render_template(&CommentsClosedTemplate { chrome, page }))
-            })
-            .collect();
-        pages.sort_by(|a, b| a.0.cmp(&b.0));
-        pages
-    }
-
-    /// The page at `path` if readers can comment on it.
-    pub fn comment_page(&self, path: &str) -> Option<&CommentPage> {
-        self.comment_pages.get(path)
-    }
-
-    /// The HTML for a canonical path.
-    pub fn page(&self, path: &str) -> Option<&Arc<Prepared>> {
-        self.pages.get(path)
-    }
-
-    /// Where an old address listed in a page's `aliases` now lives.
-    pub fn alias(&self, path: &str) -> Option<&str> {
-        self.aliases.get(&urls::loose(path)).map(String::as_str)
-    }
-
-    /// The canonical path for a variant with other case or slashes.
-    pub fn canonical(&self, path: &str) -> Option<&str> {
-        self.loose.get(&urls::loose(path)).map(String::as_str)
-    }
-
-    /// The social card PNG at `/og/...`, drawn on first request and kept for
-    /// the life of this content version.
-    pub fn card(&self, path: &str) -> Option<Arc<Prepared>> {
-        let (text, png) = self.cards.get(path)?;
-        Some(png.get_or_init(|| Prepared::shared("image/png", Bytes::from(card::render_png(text)))).clone())
-    }
-
-    pub fn sitemap(&self) -> &Arc<Prepared> {
-        &self.sitemap
-    }
-
-    pub fn robots(&self) -> &Arc<Prepared> {
-        &self.robots
-    }
-
-    pub fn not_found(&self) -> &Arc<Prepared> {
-        &self.not_found
-    }
-
-    /// Every canonical page path, sorted.
-    pub fn paths(&self) -> Vec<&str> {
-        let mut paths: Vec<&str> = self.pages.keys().map(String::as_str).collect();
-        paths.sort_unstable();
-        paths
-    }
-
-    /// Old addresses and where they lead, in content order.
-    pub fn redirects(&self) -> &[(String, String)] {
-        &self.redirects
-    }
-
-    /// Every social card path, sorted.
-    pub fn card_paths(&self) -> Vec<&str> {
-        let mut paths: Vec<&str> = self.cards.keys().map(String::as_str).collect();
-        paths.sort_unstable();
-        paths
+    /// Renders and compresses each page with the comments it is to show.
+    fn render_commented(&self, pages: Vec<(&CommentPage, Vec<CommentView>)>) -> Vec<(String, Commented)> {
+        let settings = &self.content.settings;
+        crate::asset::par_map(pages, |(page, list)| {
+            let article = RenderedArticle { article: &self.content.articles[page.article], bibliography: &self.content.bibliography, rendered: &self.rendered[page.article] };
+            let (_, url, rendered) = article.pages().nth(page.part).expect("comment pages are recorded from the article's own pages");
+            let mut template = article_page(settings, &self.asset_urls, &article, page.part, &urls::card(url), rendered, self.dev);
+            template.comments = Some(CommentsView { list: list.clone(), form_url: urls::comment_form(url) });
+            (page.url.clone(), (list, Prepared::html(render_html(&template))))
+        })
     }
 }
-
 
 fn render_template(template: &impl Template) -> Arc<Prepared> {
     Prepared::html(render_html(template))
@@ -276,3 +414,31 @@ fn render_html(template: &impl Template) -> String {
     template.render().expect("templates render from plain data and cannot fail")
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::comments::Status;
+
+    fn comment(id: i64, page: &str, status: Status) -> Comment {
+        Comment { id, page: page.into(), name: String::new(), body: "Thank you.".into(), created_at: 1_764_000_000, status, reply: None, flagged: false, flags: Vec::new() }
+    }
+
+    fn changed(site: &Site, comments: &[Comment]) -> Vec<String> {
+        let mut urls: Vec<String> = site.changed_by(comments).into_iter().map(|(page, _)| page.url.clone()).collect();
+        urls.sort();
+        urls
+    }
+
+    #[test]
+    fn only_pages_whose_comments_change_are_rendered_again() {
+        let options = SiteOptions::public(Path::new("static"));
+        let site = Site::load(Path::new("tests/fixtures/valid"), &options, &[comment(1, "/guide/second/", Status::Approved)]).expect("the fixture builds");
+        assert!(changed(&site, &[comment(1, "/guide/second/", Status::Approved)]).is_empty());
+        assert_eq!(changed(&site, &[comment(1, "/guide/second/", Status::Approved), comment(2, "/guide/first/", Status::Approved)]), ["/guide/first/"]);
+        assert_eq!(changed(&site, &[comment(1, "/guide/second/", Status::Approved), comment(2, "/guide/first/", Status::Pending)]), Vec::<String>::new());
+        assert_eq!(changed(&site, &[]), ["/guide/second/"], "a comment taken down changes its page");
+        let mut replied = comment(1, "/guide/second/", Status::Approved);
+        replied.reply = Some("Glad it helped.".into());
+        assert_eq!(changed(&site, &[replied]), ["/guide/second/"], "a reply changes its page");
+    }
+}

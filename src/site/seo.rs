@@ -39,7 +39,7 @@ pub(crate) fn medical_web_page(settings: &Settings, article: &RenderedArticle<'_
         "inLanguage": settings.language,
         "audience": { "@type": "MedicalAudience", "audienceType": "Patient" },
         "publisher": publisher(settings),
-        "isPartOf": { "@type": "MedicalWebPage", "name": article.title(), "url": format!("{}{}", settings.base_url, article.url) },
+        "isPartOf": { "@type": "MedicalWebPage", "name": article.title(), "url": format!("{}{}", settings.base_url, article.url()) },
     });
     if let Some(about) = &article.article.index.front.about {
         value["about"] = json!({ "@type": "MedicalTherapy", "name": about });

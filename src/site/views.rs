@@ -2,6 +2,8 @@
 //! model, and the template structs themselves.
 
 
+use std::collections::HashMap;
+
 use askama::Template;
 use serde_json::json;
 
@@ -9,7 +11,6 @@ use crate::asset::AssetUrls;
 use crate::comments::Comment;
 use crate::content::{self, Bibliography, Date, Page, Review, Settings};
 use crate::render::{self, RenderOptions, Rendered, RenderedArticle, TocEntry};
-use crate::urls;
 use crate::util::html::percent_encode;
 
 use super::CommentPage;
@@ -266,7 +267,7 @@ pub(crate) fn cards_for(articles: &[RenderedArticle<'_>]) -> Vec<Card> {
         .iter()
         .map(|a| Card {
             title: a.title().to_string(),
-            url: a.url.clone(),
+            url: a.url().to_string(),
             description: a.article.index.front.description.clone(),
             parts: a.article.sections.len() + 1,
             minutes: reading_minutes(a.words()),
@@ -315,7 +316,7 @@ pub(crate) fn article_page<'a>(
             .article
             .sections
             .iter()
-            .zip(&article.sections)
+            .zip(&article.rendered.sections)
             .map(|(s, (url, _))| SectionSummary { title: s.front.title.clone(), url: url.clone(), description: s.front.description.clone() })
             .collect()
     } else {
@@ -330,7 +331,7 @@ pub(crate) fn article_page<'a>(
         chrome,
         draft: dev && page.is_draft(),
         article_title: article.title().to_string(),
-        article_url: article.url.clone(),
+        article_url: article.url().to_string(),
         print_url: article.print_url(),
         title: page.front.title.clone(),
         is_index,
@@ -358,6 +359,7 @@ pub struct CommentsView {
     pub form_url: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommentView {
     pub name: String,
     pub date: Date,
@@ -366,19 +368,20 @@ pub struct CommentView {
     pub reply: Option<String>,
 }
 
-pub(crate) fn comments_view(url: &str, comments: &[Comment]) -> CommentsView {
-    let list = comments
-        .iter()
-        .filter(|c| c.page == url && c.status == crate::comments::Status::Approved)
-        .map(|c| CommentView { name: c.display_name().to_string(), date: Date::from_unix(c.created_at), body: c.body.clone(), reply: c.reply.clone() })
-        .collect();
-    CommentsView { list, form_url: urls::comment_form(url) }
+/// The approved comments as readers see them, by the page they are on.
+pub(crate) fn comment_lists(comments: &[Comment]) -> HashMap<&str, Vec<CommentView>> {
+    let mut lists: HashMap<&str, Vec<CommentView>> = HashMap::new();
+    for c in comments.iter().filter(|c| c.status == crate::comments::Status::Approved) {
+        let view = CommentView { name: c.display_name().to_string(), date: Date::from_unix(c.created_at), body: c.body.clone(), reply: c.reply.clone() };
+        lists.entry(c.page.as_str()).or_default().push(view);
+    }
+    lists
 }
 
 /// The whole article on one page, for printing and handing to patients.
 pub(crate) fn print_page<'a>(settings: &'a Settings, assets: &'a AssetUrls, article: &'a RenderedArticle<'_>) -> PrintTemplate<'a> {
     let path = article.print_url();
-    let online_url = format!("{}{}", settings.base_url, article.url);
+    let online_url = format!("{}{}", settings.base_url, article.url());
     let sections = article
         .pages()
         .enumerate()
@@ -395,7 +398,7 @@ pub(crate) fn print_page<'a>(settings: &'a Settings, assets: &'a AssetUrls, arti
     PrintTemplate {
         chrome: Chrome { script: true, ..Chrome::plain(settings, assets, &format!("Print: {}", article.title()), &path) },
         title: article.title(),
-        article_url: article.url.clone(),
+        article_url: article.url().to_string(),
         qr_svg: qr_svg(&online_url),
         online_url,
         sections,

@@ -317,3 +317,23 @@ pub fn edit_site_toml(content: &Path, from: &str, to: &str) {
     assert!(text.contains(from), "site.toml has no {from:?}");
     std::fs::write(&path, text.replace(from, to)).expect("site.toml writes");
 }
+
+/// Copies the repository's `static/` somewhere it can be changed, e.g. to
+/// delete an image a page uses while the site runs.
+pub fn copy_static() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(Path::new("static"), dir.path());
+    dir
+}
+
+/// Copies a fixture folder to `to`, e.g. to put back a content folder that
+/// was deleted while the server ran.
+pub fn restore_fixture(name: &str, to: &Path) {
+    copy_dir(&Path::new("tests/fixtures").join(name), to);
+}
+
+/// The stylesheet address a page links to.
+pub fn stylesheet(html: &str) -> String {
+    let html = Html::parse_document(html);
+    select(&html, "link[rel='stylesheet']").first().and_then(|l| l.value().attr("href")).unwrap_or_default().to_string()
+}

@@ -115,3 +115,87 @@ fn nothing_is_rebuilt_while_nothing_changes() {
     std::thread::sleep(std::time::Duration::from_millis(1000));
     assert_eq!(server.log.lock().unwrap().matches("content changed").count(), 1, "and no more after it");
 }
+
+#[test]
+fn a_content_folder_removed_and_restored_is_watched_again() {
+    let content = copy_fixture("valid");
+    let server = Server::start(&["serve", "--content", content.path().to_str().unwrap()]);
+    std::fs::remove_dir_all(content.path()).unwrap();
+    let log = || server.log.lock().unwrap().clone();
+    assert!(wait_until(20, || log().contains("is missing, so edits are not being picked up")), "the lost watch was never reported:\n{}", log());
+    assert_eq!(server.get("/guide/first/").0, 200, "the last good site keeps serving");
+
+    restore_fixture("valid", content.path());
+    assert!(wait_until(20, || body(server.get("/healthz")) == "ok\n"), "the restored folder was never published:\n{}", log());
+    assert!(log().contains("for changes again"), "{}", log());
+    let page = content.path().join("guide/first.md");
+    std::fs::write(&page, std::fs::read_to_string(&page).unwrap().replace("Back to", "Restored, back to")).unwrap();
+    assert!(wait_until(20, || body(server.get("/guide/first/")).contains("Restored, back to")), "an edit after the restore was never served:\n{}", log());
+}
+
+#[test]
+fn a_changed_stylesheet_is_served_under_its_new_name_and_pages_link_it() {
+    let (content, static_dir) = (copy_fixture("valid"), copy_static());
+    let server = Server::start(&["serve", "--content", content.path().to_str().unwrap(), "--static", static_dir.path().to_str().unwrap()]);
+    let before = stylesheet(&body(server.get("/guide/")));
+    assert!(before.starts_with("/static/site."), "{before}");
+    let css = static_dir.path().join("site.css");
+    std::fs::write(&css, std::fs::read_to_string(&css).unwrap() + "\n.watched-marker { color: navy }\n").unwrap();
+    assert!(wait_until(20, || stylesheet(&body(server.get("/guide/"))) != before), "the new stylesheet was never linked:\n{}", server.log.lock().unwrap());
+    let after = stylesheet(&body(server.get("/guide/first/")));
+    assert_ne!(after, before);
+    assert!(body(server.get(&after)).contains(".watched-marker"));
+    assert!(body(server.get("/static/site.css")).contains(".watched-marker"));
+}
+
+#[test]
+fn an_image_deleted_from_the_static_folder_is_a_content_error_that_keeps_the_last_good_site() {
+    let (content, static_dir) = (copy_fixture("valid"), copy_static());
+    let page = content.path().join("guide/first.md");
+    std::fs::write(&page, std::fs::read_to_string(&page).unwrap() + "\n![A chart of pain scores over six weeks](/static/chart.png)\n").unwrap();
+    std::fs::write(static_dir.path().join("chart.png"), "PNG bytes").unwrap();
+    let server = Server::start(&["serve", "--content", content.path().to_str().unwrap(), "--static", static_dir.path().to_str().unwrap()]);
+    assert_eq!(server.get("/static/chart.png").0, 200);
+
+    std::fs::remove_file(static_dir.path().join("chart.png")).unwrap();
+    assert!(wait_until(20, || body(server.get("/healthz")).contains("content error")), "the deleted image was never reported");
+    // Logged in the check format: location, the line, the hint.
+    let log = server.log.lock().unwrap().clone();
+    assert!(log.contains("guide/first.md:10:1: error: /static/chart.png is not in the static folder\n   10 | ![A chart of pain scores over six weeks](/static/chart.png)\n      = hint: put the file in"), "{log}");
+    assert_eq!(server.get("/guide/first/").0, 200);
+    assert_eq!(server.get("/static/chart.png").0, 200, "the last good site keeps its image");
+
+    std::fs::write(static_dir.path().join("chart.png"), "PNG bytes, again").unwrap();
+    assert!(wait_until(20, || body(server.get("/healthz")) == "ok\n"), "putting the image back never recovered");
+}
+
+/// In-process, to see what the handle records for `/healthz`.
+#[test]
+fn the_watcher_says_while_it_cannot_watch_and_follows_a_folder_replaced_by_a_new_copy() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("content");
+    restore_fixture("valid", &dir);
+    let app = TestApp::with_config(|data| Config::for_test(data).with_content(&dir));
+    let site = app.state.site.clone();
+    let _watcher = clinic_site::watch::spawn(&app.state.config, site.clone(), app.state.comments.clone()).unwrap();
+    assert!(site.watcher_problem().is_none());
+    let first_part = |site: &clinic_site::site::SiteHandle| String::from_utf8_lossy(&site.load().page("/guide/first/").unwrap().identity).into_owned();
+
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(wait_until(20, || site.watcher_problem().is_some_and(|p| p.contains("content folder") && p.contains("is missing"))), "{:?}", site.watcher_problem());
+    restore_fixture("valid", &dir);
+    assert!(wait_until(20, || site.watcher_problem().is_none() && site.error().is_none()), "{:?} {:?}", site.watcher_problem(), site.error());
+
+    // A new copy renamed over the old one, as a deploy might do it.
+    let fresh = parent.path().join("content.new");
+    restore_fixture("valid", &fresh);
+    let page = fresh.join("guide/first.md");
+    std::fs::write(&page, std::fs::read_to_string(&page).unwrap().replace("Back to", "New copy, back to")).unwrap();
+    std::fs::rename(&dir, parent.path().join("content.old")).unwrap();
+    std::fs::rename(&fresh, &dir).unwrap();
+    assert!(wait_until(20, || first_part(&site).contains("New copy, back to")), "the new copy was never published");
+    let page = dir.join("guide/first.md");
+    std::fs::write(&page, std::fs::read_to_string(&page).unwrap().replace("New copy, back to", "Edited copy, back to")).unwrap();
+    assert!(wait_until(20, || first_part(&site).contains("Edited copy, back to")), "an edit to the new copy was never published");
+    assert!(site.watcher_problem().is_none());
+}
