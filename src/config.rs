@@ -6,8 +6,6 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::site::SiteOptions;
-
 /// The folders staff edit: what the site says and the files it serves.
 /// Shared by `serve`, `check` and `build`.
 #[derive(Debug, Clone, Args)]
@@ -122,10 +120,5 @@ impl Config {
     pub fn with_content(mut self, content: &Path) -> Config {
         self.folders.content = content.to_path_buf();
         self
-    }
-
-    /// How the site is built for serving.
-    pub fn site_options(&self) -> SiteOptions {
-        SiteOptions { dev: self.dev, static_dir: self.folders.static_dir.clone(), publish: false }
     }
 }

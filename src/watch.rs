@@ -76,7 +76,7 @@ pub fn spawn(config: &Config, handle: Arc<SiteHandle>, comments: Arc<Store>) -> 
         folder.watching = identity(&folder.path);
     }
     let watcher = Arc::new(Mutex::new(watcher));
-    let rebuilder = Rebuilder { watcher: Arc::downgrade(&watcher), folders, content_dir: config.folders.content.clone(), options: config.site_options(), handle, comments };
+    let rebuilder = Rebuilder { watcher: Arc::downgrade(&watcher), folders, content_dir: config.folders.content.clone(), options: SiteOptions::for_server(&config), handle, comments };
     std::thread::Builder::new().name("content-watch".into()).spawn(move || rebuilder.run(&received)).context("cannot start the content watching thread")?;
     tracing::info!("watching {} and {} for changes", config.folders.content.display(), config.folders.static_dir.display());
     Ok(Watcher { _inner: watcher })

@@ -24,12 +24,8 @@ pub struct Checked<'a> {
 
 /// What the checks compare pages against.
 pub struct Context<'a> {
-    /// Files under `/static/` must be here.
-    pub assets: &'a Assets,
-    /// Where they were read from, for hints.
-    pub static_dir: &'a Path,
-    /// For review dates that have passed.
-    pub today: Date,
+    /// The static files, today's date and whether this is for publishing.
+    pub options: &'a CheckOptions<'a>,
     /// From `site.toml`: pages reading above this grade get a warning.
     pub max_grade: f64,
     /// The sources pages may cite.
@@ -221,14 +217,14 @@ fn front_matter(page: &Page, context: &Context<'_>, problems: &mut Vec<ContentEr
         );
         return;
     };
-    if review.next < context.today {
+    if review.next < context.options.today {
         problems.push(
             ContentError::new(&page.path, page.line_of_key(if front.next_review.is_some() { "next_review" } else { "last_reviewed" }), format!("this page was due for clinical review on {}", review.next.long()))
                 .hint("ask a clinician to check the page, then set last_reviewed to the date they did")
                 .warning(),
         );
     }
-    if review.on > context.today {
+    if review.on > context.options.today {
         problems.push(
             ContentError::new(&page.path, page.line_of_key("last_reviewed"), format!("last_reviewed is in the future ({})", review.on.long()))
                 .hint("set it to the date the page was actually checked")
@@ -360,10 +356,10 @@ fn links(checked: &Checked<'_>, anchors: &HashMap<&str, HashSet<&str>>, context:
         }
         let Some((path, fragment)) = internal_target(checked.url, &link.dest) else { continue };
         if path.starts_with(urls::STATIC) {
-            if !context.assets.contains(&path) {
+            if !context.options.assets.contains(&path) {
                 problems.push(
                     at(format!("{} is not in the static folder", link.dest))
-                        .hint(format!("put the file in {} or correct the address", context.static_dir.display())),
+                        .hint(format!("put the file in {} or correct the address", context.options.static_dir.display())),
                 );
             }
             continue;
@@ -484,9 +480,7 @@ pub fn inspect_rendered(content: &Content, articles: &[RenderedArticle<'_>], opt
         .map(|(page, url, rendered)| Checked { page, url, rendered, readability: Readability::of_blocks(&rendered.text) })
         .collect();
     let context = Context {
-        assets: options.assets,
-        static_dir: options.static_dir,
-        today: options.today,
+        options,
         max_grade: content.settings.max_reading_grade,
         bibliography: &content.bibliography,
         claim_words: &content.settings.claim_words,
@@ -506,7 +500,6 @@ pub fn inspect_rendered(content: &Content, articles: &[RenderedArticle<'_>], opt
         .collect();
     Inspection { problems, pages }
 }
-
 
 #[cfg(test)]
 mod tests {

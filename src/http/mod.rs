@@ -32,7 +32,7 @@ use tracing::Level;
 use crate::comments::store::Store;
 use crate::comments::token::Secret;
 use crate::config::Config;
-use crate::site::{Site, SiteHandle};
+use crate::site::{Site, SiteHandle, SiteOptions};
 use crate::urls;
 
 /// What every handler can reach.
@@ -61,7 +61,7 @@ impl AppState {
         let comments = Store::open(&config.data.comments_db())?;
         let secret_path = config.data.form_key();
         let secret = Secret::load_or_create(&secret_path).with_context(|| format!("cannot read or create the form-signing key {}", secret_path.display()))?;
-        let site = Site::load(&config.folders.content, &config.site_options(), &comments.approved()?)?;
+        let site = Site::load(&config.folders.content, &SiteOptions::for_server(&config), &comments.approved()?)?;
         if !site.warnings.is_empty() {
             tracing::warn!("the content has warnings (the site is running):\n{}", crate::content::format_text(&site.warnings));
         }

@@ -32,6 +32,7 @@ use std::time::SystemTime;
 use askama::Template;
 use axum::body::Bytes;
 
+use crate::config::Config;
 use crate::asset::{AssetUrls, Assets, Prepared};
 use crate::card::{self, CardText};
 use crate::comments::Comment;
@@ -59,6 +60,11 @@ pub struct SiteOptions {
 impl SiteOptions {
     pub fn public(static_dir: &Path) -> Self {
         SiteOptions { dev: false, static_dir: static_dir.to_path_buf(), publish: false }
+    }
+
+    /// For `serve`: previews (`--dev`) show drafts and reload themselves.
+    pub fn for_server(config: &Config) -> Self {
+        SiteOptions { dev: config.dev, ..SiteOptions::public(&config.folders.static_dir) }
     }
 
     /// For `build`: the export goes to patients as it is.
