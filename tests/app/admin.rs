@@ -338,7 +338,7 @@ async fn staff_see_the_details_healthz_leaves_out() {
 
     let page = content.path().join("guide/first.md");
     std::fs::write(&page, std::fs::read_to_string(&page).unwrap().replace("weight = 1\n", "weight = 1\nnote = \"<script>alert(1)</script>\"\n")).unwrap();
-    let options = app.state.config.site_options();
+    let options = clinic_site::site::SiteOptions::for_server(&app.state.config);
     assert!(app.state.site.reload(|| Site::load(content.path(), &options, &[])).is_err());
     app.state.site.set_watcher_problem(Some("cannot watch content/guide: too many open files".into()));
     rename_table(&app, "used_forms", "used_forms_away");

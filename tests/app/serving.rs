@@ -299,7 +299,7 @@ async fn healthz_names_only_the_kind_of_problem_never_paths_lines_or_contents() 
     std::os::unix::fs::symlink("/etc/passwd", content.path().join("dry-needling/passwd.md")).unwrap();
     let safety = content.path().join("dry-needling/safety.md");
     std::fs::write(&safety, std::fs::read_to_string(&safety).unwrap().replacen("+++\n", "+++\nsecret_key = \"hunter2\"\n", 1)).unwrap();
-    let options = app.state.config.site_options();
+    let options = clinic_site::site::SiteOptions::for_server(&app.state.config);
     assert!(app.state.site.reload(|| Site::load(content.path(), &options, &[])).is_err(), "the edit is refused");
     app.state.site.set_watcher_problem(Some(format!("cannot watch {}: too many open files", content.path().display())));
 
