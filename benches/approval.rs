@@ -50,7 +50,12 @@ fn main() {
     let state = AppState::load(config).expect("the real content loads");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     let page = "/dry-needling/migraines/";
-    let comment = NewComment { page: page.into(), name: DisplayName::parse("Sam").expect("a name"), text: CommentText::parse("It helped my headaches.").expect("a comment"), flags: Vec::new() };
+    let comment = NewComment {
+        page: page.into(),
+        name: DisplayName::parse("Sam").expect("a name"),
+        text: CommentText::parse("It helped my headaches.").expect("a comment"),
+        flags: Vec::new(),
+    };
     let id = state.comments.insert(&comment, 1_764_000_000).expect("inserted");
 
     let mut shown = false;
@@ -62,14 +67,22 @@ fn main() {
         state.comments.set_status(id, status).expect("status set");
         let (wall, cpu) = measure(&runtime, &state);
         if round == 2 {
-            shown = state.site.load().page(page).is_some_and(|p| String::from_utf8_lossy(&p.identity).contains("It helped my headaches."));
+            shown = state
+                .site
+                .load()
+                .page(page)
+                .is_some_and(|p| String::from_utf8_lossy(&p.identity).contains("It helped my headaches."));
         }
         if round >= 2 {
             walls.push(wall);
             cpus.extend(cpu);
         }
     }
-    report(&format!("approval/publish_comments over {rounds} rounds (the approved comment was published: {shown})"), &mut walls, &cpus);
+    report(
+        &format!("approval/publish_comments over {rounds} rounds (the approved comment was published: {shown})"),
+        &mut walls,
+        &cpus,
+    );
 
     // A reader posts a comment: the database changes, so the server
     // publishes (`watch_database`), but no page shows anything new.
@@ -80,7 +93,11 @@ fn main() {
         walls.push(wall);
         cpus.extend(cpu);
     }
-    report(&format!("pending/publish_comments over {rounds} rounds (a new pending comment, no page changes)"), &mut walls, &cpus);
+    report(
+        &format!("pending/publish_comments over {rounds} rounds (a new pending comment, no page changes)"),
+        &mut walls,
+        &cpus,
+    );
 }
 
 /// One publish: wall milliseconds and, on Linux, CPU milliseconds.
@@ -99,6 +116,9 @@ fn report(title: &str, walls: &mut [f64], cpus: &[f64]) {
     if !cpus.is_empty() {
         // Ticks are 10 ms, too coarse for one round: the mean over many is
         // what to compare.
-        println!("  cpu ms:  mean {:.2} per publish, all threads (from 10 ms ticks)", cpus.iter().sum::<f64>() / cpus.len() as f64);
+        println!(
+            "  cpu ms:  mean {:.2} per publish, all threads (from 10 ms ticks)",
+            cpus.iter().sum::<f64>() / cpus.len() as f64
+        );
     }
 }

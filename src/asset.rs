@@ -85,7 +85,11 @@ impl Prepared {
 }
 
 fn is_text(content_type: &str) -> bool {
-    content_type.starts_with("text/") || content_type.contains("javascript") || content_type.contains("xml") || content_type.contains("json") || content_type.contains("svg")
+    content_type.starts_with("text/")
+        || content_type.contains("javascript")
+        || content_type.contains("xml")
+        || content_type.contains("json")
+        || content_type.contains("svg")
 }
 
 pub fn gzip(data: &[u8]) -> Vec<u8> {
@@ -115,7 +119,7 @@ pub fn brotli(data: &[u8]) -> Vec<u8> {
 /// `f` over `items` on every core, results in the order of `items`. Site
 /// builds compress hundreds of bodies and draw as many cards: work that
 /// shares nothing and scales with cores.
-pub fn par_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+pub(crate) fn par_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
     if workers <= 1 {
         return items.into_iter().map(f).collect();
@@ -132,13 +136,14 @@ pub fn par_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Ve
     }
     let f = &f;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks.into_iter().map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<R>>())).collect();
+        let handles: Vec<_> =
+            chunks.into_iter().map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<R>>())).collect();
         handles.into_iter().flat_map(|h| h.join().expect("a worker panicked, which the work cannot do")).collect()
     })
 }
 
 /// The content type for a file name.
-pub fn content_type(name: &str) -> &'static str {
+pub(crate) fn content_type(name: &str) -> &'static str {
     match name.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()).as_deref() {
         Some("css") => "text/css; charset=utf-8",
         Some("js") => "text/javascript; charset=utf-8",
@@ -162,7 +167,8 @@ pub fn content_type(name: &str) -> &'static str {
 /// would read the same files forever.
 fn leads_back(dir: &Path, path: &Path) -> bool {
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink());
-    is_link && matches!((std::fs::canonicalize(dir), std::fs::canonicalize(path)), (Ok(dir), Ok(target)) if dir.starts_with(&target))
+    is_link
+        && matches!((std::fs::canonicalize(dir), std::fs::canonicalize(path)), (Ok(dir), Ok(target)) if dir.starts_with(&target))
 }
 
 /// The files of `static/`, by URL path. Each is reachable at its plain name
@@ -194,7 +200,10 @@ impl Assets {
     /// not published already.
     pub fn load(dir: &Path) -> Result<Assets, Vec<ContentError>> {
         let root = std::fs::canonicalize(dir).map_err(|e| {
-            vec![ContentError::new(dir, 0, format!("cannot read the static folder: {e}")).hint("check that the static folder exists and can be read (set it with --static)")]
+            vec![
+                ContentError::new(dir, 0, format!("cannot read the static folder: {e}"))
+                    .hint("check that the static folder exists and can be read (set it with --static)"),
+            ]
         })?;
         let mut assets = Assets::default();
         let mut problems = Vec::new();
@@ -206,11 +215,15 @@ impl Assets {
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(e) => {
-                problems.push(ContentError::new(dir, 0, format!("cannot read this folder: {e}")).hint("check that the folder can be read"));
+                problems.push(
+                    ContentError::new(dir, 0, format!("cannot read this folder: {e}"))
+                        .hint("check that the folder can be read"),
+                );
                 return;
             }
         };
-        let mut entries: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| !is_temporary(p)).collect();
+        let mut entries: Vec<_> =
+            entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| !is_temporary(p)).collect();
         entries.sort();
         for path in entries {
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -219,15 +232,23 @@ impl Assets {
             if is_link_outside(root, &path) {
                 let what = if is_dir { "folder" } else { "file" };
                 problems.push(
-                    ContentError::new(&path, 0, format!("this {what} is a link to a {what} outside the static folder, so it is not served"))
-                        .hint(format!("copy the {what} itself into the static folder instead of linking to it")),
+                    ContentError::new(
+                        &path,
+                        0,
+                        format!("this {what} is a link to a {what} outside the static folder, so it is not served"),
+                    )
+                    .hint(format!("copy the {what} itself into the static folder instead of linking to it")),
                 );
                 continue;
             }
             if is_dir && leads_back(dir, &path) {
                 problems.push(
-                    ContentError::new(&path, 0, "this folder is a link to a folder that holds it, so its files would never end")
-                        .hint("remove the link"),
+                    ContentError::new(
+                        &path,
+                        0,
+                        "this folder is a link to a folder that holds it, so its files would never end",
+                    )
+                    .hint("remove the link"),
                 );
                 continue;
             }
@@ -238,7 +259,10 @@ impl Assets {
             let bytes = match std::fs::read(&path) {
                 Ok(bytes) => bytes,
                 Err(e) => {
-                    problems.push(ContentError::new(&path, 0, format!("cannot read this file: {e}")).hint("check that the file can be read, or remove it"));
+                    problems.push(
+                        ContentError::new(&path, 0, format!("cannot read this file: {e}"))
+                            .hint("check that the file can be read, or remove it"),
+                    );
                     continue;
                 }
             };
@@ -265,7 +289,7 @@ impl Assets {
     }
 
     /// Whether `path` names a file by its content hash (cacheable for good).
-    pub fn is_fingerprinted(&self, path: &str) -> bool {
+    pub(crate) fn is_fingerprinted(&self, path: &str) -> bool {
         self.fingerprinted.values().any(|hashed| hashed == path)
     }
 
@@ -334,7 +358,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("site.css"), "body { color: black }").unwrap();
         let first = Assets::load(dir.path()).unwrap().url("/static/site.css");
-        assert!(first.starts_with("/static/site.") && first.ends_with(".css") && first.len() == "/static/site.12345678.css".len(), "{first}");
+        assert!(
+            first.starts_with("/static/site.")
+                && first.ends_with(".css")
+                && first.len() == "/static/site.12345678.css".len(),
+            "{first}"
+        );
         std::fs::write(dir.path().join("site.css"), "body { color: navy }").unwrap();
         let assets = Assets::load(dir.path()).unwrap();
         assert_ne!(assets.url("/static/site.css"), first);

@@ -11,8 +11,8 @@ use skrifa::{FontRef, MetadataProvider};
 
 use crate::util::html::escape;
 
-pub const WIDTH: u32 = 1200;
-pub const HEIGHT: u32 = 630;
+pub(crate) const WIDTH: u32 = 1200;
+pub(crate) const HEIGHT: u32 = 630;
 
 const FONT_REGULAR: &[u8] = include_bytes!("../static/fonts/DejaVuSans.ttf");
 const FONT_BOLD: &[u8] = include_bytes!("../static/fonts/DejaVuSans-Bold.ttf");
@@ -58,7 +58,7 @@ fn fonts() -> Arc<usvg::fontdb::Database> {
 
 /// The card as SVG: a calm branded background, the clinic's name, the title
 /// as large as fits in three lines, and the article's name below it.
-pub fn render_svg(card: &CardText) -> String {
+pub(crate) fn render_svg(card: &CardText) -> String {
     let (size, title_lines) = fit(&card.title, FONT_BOLD, &[76.0, 68.0, 60.0, 52.0, 46.0], 3);
     let mut svg = format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}">
@@ -152,13 +152,23 @@ mod tests {
     use super::*;
 
     fn card(title: &str) -> CardText {
-        CardText { title: title.into(), article: Some("An article".into()), clinic: "Clinic & Co".into(), site: "clinic.test".into() }
+        CardText {
+            title: title.into(),
+            article: Some("An article".into()),
+            clinic: "Clinic & Co".into(),
+            site: "clinic.test".into(),
+        }
     }
 
     #[test]
     fn long_titles_shrink_then_wrap_within_three_lines() {
         let font = FontRef::new(FONT_BOLD).unwrap();
-        let (size, lines) = fit("How Dry Needling Therapy Effectively Relieves Migraines and Chronic Pain", FONT_BOLD, &[76.0, 68.0, 60.0], 3);
+        let (size, lines) = fit(
+            "How Dry Needling Therapy Effectively Relieves Migraines and Chronic Pain",
+            FONT_BOLD,
+            &[76.0, 68.0, 60.0],
+            3,
+        );
         assert!(lines.len() <= 3);
         assert!(lines.iter().all(|l| width(l, &font, size) <= TEXT_WIDTH), "{lines:?}");
         assert_eq!(lines.join(" "), "How Dry Needling Therapy Effectively Relieves Migraines and Chronic Pain");

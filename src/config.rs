@@ -40,12 +40,12 @@ impl DataFolder {
     }
 
     /// The key that signs comment forms.
-    pub fn form_key(&self) -> PathBuf {
+    pub(crate) fn form_key(&self) -> PathBuf {
         self.dir.join("secret.key")
     }
 
     /// The staff password's Argon2 hash.
-    pub fn staff_password(&self) -> PathBuf {
+    pub(crate) fn staff_password(&self) -> PathBuf {
         self.dir.join("admin-password")
     }
 }
@@ -95,7 +95,7 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn listen_addr(&self) -> SocketAddr {
+    pub(crate) fn listen_addr(&self) -> SocketAddr {
         self.addr.unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, self.port)))
     }
 

@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::asset::Prepared;
-use crate::util::html::escape;
 use crate::site::Site;
+use crate::util::html::escape;
 
 /// What was written.
 #[derive(Debug, Default)]
@@ -32,7 +32,8 @@ pub struct Exported {
 
 /// Writes `site` and `static_dir` into `out`, replacing what was there.
 pub fn export(site: &Site, out: &Path) -> anyhow::Result<Exported> {
-    let name = out.file_name().context("the output folder needs a name, like --out public")?.to_string_lossy().into_owned();
+    let name =
+        out.file_name().context("the output folder needs a name, like --out public")?.to_string_lossy().into_owned();
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -61,7 +62,8 @@ fn write_all(site: &Site, root: &Path) -> anyhow::Result<Exported> {
     writer.write("sitemap.xml", site.sitemap())?;
     writer.write("robots.txt", site.robots())?;
     // Drawing cards is the slow part of an export: draw them on every core.
-    let cards = crate::asset::par_map(site.card_paths(), |path| (path, site.card(path).expect("card_paths() lists cards")));
+    let cards =
+        crate::asset::par_map(site.card_paths(), |path| (path, site.card(path).expect("card_paths() lists cards")));
     for (path, png) in cards {
         writer.write(path, &png)?;
     }
@@ -94,7 +96,11 @@ impl Writer<'_> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        let variants = [(None, Some(&prepared.identity)), (Some("gz"), prepared.gzip.as_ref()), (Some("br"), prepared.brotli.as_ref())];
+        let variants = [
+            (None, Some(&prepared.identity)),
+            (Some("gz"), prepared.gzip.as_ref()),
+            (Some("br"), prepared.brotli.as_ref()),
+        ];
         for (suffix, bytes) in variants {
             let Some(bytes) = bytes else { continue };
             let file = match suffix {
@@ -133,7 +139,8 @@ fn replace_dir(staging: &Path, out: &Path, old: &Path) -> anyhow::Result<()> {
         return Err(e).with_context(|| format!("cannot move the new site into {}", out.display()));
     }
     if had_old {
-        std::fs::remove_dir_all(old).with_context(|| format!("cannot remove the previous export at {}", old.display()))?;
+        std::fs::remove_dir_all(old)
+            .with_context(|| format!("cannot remove the previous export at {}", old.display()))?;
     }
     Ok(())
 }

@@ -7,12 +7,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use clinic_site::config::{DataFolder, Folders};
-use clinic_site::report::{self, Format};
 use clinic_site::comments::store::Store;
 use clinic_site::config::Config;
+use clinic_site::config::{DataFolder, Folders};
 use clinic_site::content::{ContentErrors, Date};
 use clinic_site::export;
+use clinic_site::report::{self, Format};
 use clinic_site::site::{Site, SiteOptions};
 use tracing_subscriber::EnvFilter;
 
@@ -121,7 +121,11 @@ fn main() -> ExitCode {
         Some(Command::Serve(config)) => run_server(config),
         None => run_server(cli.serve),
         Some(Command::Check(args)) => {
-            return if report::run(&args.folders, args.format, args.deny_warnings) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+            return if report::run(&args.folders, args.format, args.deny_warnings) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
         }
         Some(Command::Build(args)) => build(&args),
         Some(Command::Admin(AdminCommand::SetPassword(args))) => set_password(&args),
@@ -148,7 +152,8 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
         None => Vec::new(),
     };
     let static_dir = &args.folders.static_dir;
-    let options = if args.allow_placeholders { SiteOptions::public(static_dir) } else { SiteOptions::export(static_dir) };
+    let options =
+        if args.allow_placeholders { SiteOptions::public(static_dir) } else { SiteOptions::export(static_dir) };
     let site = Site::load(&args.folders.content, &options, &comments)?;
     let exported = export::export(&site, &args.out)?;
     println!("Wrote {} files ({} KB) to {}", exported.files, exported.bytes / 1024, args.out.display());
@@ -157,7 +162,10 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
 
 fn set_password(args: &DataFolder) -> anyhow::Result<()> {
     let password = if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password(format!("New staff password (at least {} characters): ", clinic_site::auth::password::PASSWORD_MIN))?;
+        let first = rpassword::prompt_password(format!(
+            "New staff password (at least {} characters): ",
+            clinic_site::auth::password::PASSWORD_MIN
+        ))?;
         let again = rpassword::prompt_password("Type it again: ")?;
         anyhow::ensure!(first == again, "the two passwords are different; nothing was changed");
         first
@@ -173,7 +181,8 @@ fn set_password(args: &DataFolder) -> anyhow::Result<()> {
 
 fn open_store(args: &DataFolder) -> anyhow::Result<Store> {
     let path = args.comments_db();
-    Store::open_existing(&path)?.with_context(|| format!("there is no comments database at {}; check --data", path.display()))
+    Store::open_existing(&path)?
+        .with_context(|| format!("there is no comments database at {}; check --data", path.display()))
 }
 
 fn export_comments(args: &DataFolder, format: ExportFormat) -> anyhow::Result<()> {
@@ -185,7 +194,16 @@ fn export_comments(args: &DataFolder, format: ExportFormat) -> anyhow::Result<()
             writeln!(out, "id,page,name,created,status,flagged,body,reply")?;
             for c in &comments {
                 let created = format!("{} ({})", Date::from_unix(c.created_at).iso(), c.created_at);
-                let fields = [c.id.to_string(), c.page.clone(), c.name.clone(), created, c.status.as_str().to_string(), c.flagged.to_string(), c.body.clone(), c.reply.clone().unwrap_or_default()];
+                let fields = [
+                    c.id.to_string(),
+                    c.page.clone(),
+                    c.name.clone(),
+                    created,
+                    c.status.as_str().to_string(),
+                    c.flagged.to_string(),
+                    c.body.clone(),
+                    c.reply.clone().unwrap_or_default(),
+                ];
                 writeln!(out, "{}", fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","))?;
             }
         }
@@ -203,7 +221,11 @@ fn csv_field(value: &str) -> String {
 fn delete_comment(args: &DataFolder, id: i64) -> anyhow::Result<()> {
     match open_store(args)?.delete(id)? {
         Some(comment) => {
-            println!("Deleted comment {id} (left on {} on {}). A running server removes it from the page within seconds.", comment.page, Date::from_unix(comment.created_at).long());
+            println!(
+                "Deleted comment {id} (left on {} on {}). A running server removes it from the page within seconds.",
+                comment.page,
+                Date::from_unix(comment.created_at).long()
+            );
             Ok(())
         }
         None => anyhow::bail!("there is no comment number {id}; `clinic-site comments export` lists them"),

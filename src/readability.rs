@@ -105,7 +105,7 @@ pub struct Readability {
 impl Readability {
     /// Counts plain text (markdown already removed). Blocks such as headings,
     /// paragraphs and list items are given separated by newlines.
-    pub fn of_text(text: &str) -> Readability {
+    pub(crate) fn of_text(text: &str) -> Readability {
         let (words, syllables) =
             words(text).fold((0, 0), |(count, total), word| (count + 1, total + textstat_syllables(&word)));
         Readability { words, sentences: sentence_count(text), syllables }
@@ -574,8 +574,12 @@ mod block_tests {
 
     #[test]
     fn each_block_is_a_sentence_of_its_own() {
-        let blocks = Readability::of_blocks("Possible Side Effects\nLike any treatment, it has side effects, such as:\nTemporary soreness in the treated area\nMild bruising\n");
-        let run_on = Readability::of_text("Possible Side Effects\nLike any treatment, it has side effects, such as:\nTemporary soreness in the treated area\nMild bruising\n");
+        let blocks = Readability::of_blocks(
+            "Possible Side Effects\nLike any treatment, it has side effects, such as:\nTemporary soreness in the treated area\nMild bruising\n",
+        );
+        let run_on = Readability::of_text(
+            "Possible Side Effects\nLike any treatment, it has side effects, such as:\nTemporary soreness in the treated area\nMild bruising\n",
+        );
         assert_eq!(blocks.words, run_on.words);
         assert_eq!(run_on.sentences, 1);
         assert_eq!(blocks.sentences, 3, "the two-word item is too short to count, as in textstat");

@@ -47,7 +47,7 @@ pub struct Rendered {
 impl Rendered {
     /// Cited source keys in the order of their first marker: the numbers
     /// the markers show are positions in this list, plus one.
-    pub fn cited_keys(&self) -> Vec<&str> {
+    pub(crate) fn cited_keys(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = Vec::new();
         for citation in &self.citations {
             if !keys.contains(&citation.key.as_str()) {
@@ -59,7 +59,7 @@ impl Rendered {
 
     /// The ids of the markers citing `key`, for the reference list's links
     /// back to the text.
-    pub fn marker_ids(&self, key: &str) -> Vec<&str> {
+    pub(crate) fn marker_ids(&self, key: &str) -> Vec<&str> {
         self.citations.iter().filter(|c| c.key == key).map(|c| c.id.as_str()).collect()
     }
 }
@@ -130,7 +130,8 @@ pub enum Callout {
 }
 
 impl Callout {
-    pub const ALL: [Callout; 5] = [Callout::Info, Callout::NonUrgent, Callout::Urgent, Callout::Emergency, Callout::Evidence];
+    pub(crate) const ALL: [Callout; 5] =
+        [Callout::Info, Callout::NonUrgent, Callout::Urgent, Callout::Emergency, Callout::Evidence];
 
     /// What staff type after `> [!`.
     pub fn marker(self) -> &'static str {
@@ -214,7 +215,7 @@ pub fn parser(markdown: &str) -> Parser<'_> {
 
 /// How a body is placed in its page.
 #[derive(Debug, Clone, Default)]
-pub struct RenderOptions<'a> {
+pub(crate) struct RenderOptions<'a> {
     /// Levels to push headings down, for pages that put several bodies
     /// under their own headings (the printable article).
     pub heading_shift: u8,
@@ -227,14 +228,27 @@ pub fn render(markdown: &str) -> Rendered {
     render_with(markdown, &RenderOptions::default())
 }
 
-pub fn render_with(markdown: &str, options: &RenderOptions<'_>) -> Rendered {
+pub(crate) fn render_with(markdown: &str, options: &RenderOptions<'_>) -> Rendered {
     let source = with_marker_definitions(markdown);
     let events: Vec<(Event<'_>, Range<usize>)> = parser(&source).into_offset_iter().collect();
-    let mut writer = Writer { shift: options.heading_shift, prefix: options.id_prefix.to_string(), body_len: markdown.len(), ..Writer::default() };
+    let mut writer = Writer {
+        shift: options.heading_shift,
+        prefix: options.id_prefix.to_string(),
+        body_len: markdown.len(),
+        ..Writer::default()
+    };
     writer.run(events);
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, writer.out.into_iter());
-    Rendered { html, headings: writer.headings, links: writer.links, words: writer.words, text: writer.text, notes: writer.notes, citations: writer.citations }
+    Rendered {
+        html,
+        headings: writer.headings,
+        links: writer.links,
+        words: writer.words,
+        text: writer.text,
+        notes: writer.notes,
+        citations: writer.citations,
+    }
 }
 
 /// pulldown-cmark reads `[^key]` as a footnote marker only when a
@@ -249,7 +263,11 @@ fn with_marker_definitions(markdown: &str) -> std::borrow::Cow<'_, str> {
         let after = &rest[start + 2..];
         let end = after.find(']').unwrap_or(after.len());
         let label = &after[..end];
-        if end < after.len() && !label.is_empty() && !label.contains(|c: char| c.is_whitespace() || c == '[') && !labels.contains(&label) {
+        if end < after.len()
+            && !label.is_empty()
+            && !label.contains(|c: char| c.is_whitespace() || c == '[')
+            && !labels.contains(&label)
+        {
             labels.push(label);
         }
         rest = &after[end.min(after.len())..];
@@ -307,7 +325,8 @@ impl<'a> Writer<'a> {
             match event {
                 Event::Start(Tag::FootnoteDefinition(label)) => {
                     if range.start < self.body_len {
-                        self.notes.push(Note { offset: range.start, kind: NoteKind::FootnoteDefinition(label.to_string()) });
+                        self.notes
+                            .push(Note { offset: range.start, kind: NoteKind::FootnoteDefinition(label.to_string()) });
                     }
                     self.in_definition = true;
                 }
@@ -355,7 +374,12 @@ impl<'a> Writer<'a> {
                     self.dropped_link = true;
                 } else {
                     self.open_link = Some(self.links.len());
-                    self.links.push(Link { dest: dest_url.to_string(), is_image: false, text: String::new(), offset: range.start });
+                    self.links.push(Link {
+                        dest: dest_url.to_string(),
+                        is_image: false,
+                        text: String::new(),
+                        offset: range.start,
+                    });
                     self.out.push(Event::Start(Tag::Link { link_type, dest_url, title, id }));
                 }
             }
@@ -380,7 +404,12 @@ impl<'a> Writer<'a> {
                     self.out.push(Event::Start(Tag::Image { link_type, dest_url: "".into(), title, id }));
                 } else {
                     self.open_link = Some(self.links.len());
-                    self.links.push(Link { dest: dest_url.to_string(), is_image: true, text: String::new(), offset: range.start });
+                    self.links.push(Link {
+                        dest: dest_url.to_string(),
+                        is_image: true,
+                        text: String::new(),
+                        offset: range.start,
+                    });
                     self.out.push(Event::Start(Tag::Image { link_type, dest_url, title, id }));
                 }
             }
@@ -427,7 +456,13 @@ impl<'a> Writer<'a> {
         self.words += text.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count();
     }
 
-    fn heading(&mut self, level: HeadingLevel, id: Option<CowStr<'a>>, inner: Vec<(Event<'a>, Range<usize>)>, offset: usize) {
+    fn heading(
+        &mut self,
+        level: HeadingLevel,
+        id: Option<CowStr<'a>>,
+        inner: Vec<(Event<'a>, Range<usize>)>,
+        offset: usize,
+    ) {
         let mut level = level as u8;
         if level == 1 {
             self.notes.push(Note { offset, kind: NoteKind::TitleLevelHeading });
@@ -468,7 +503,9 @@ impl<'a> Writer<'a> {
         let marker = line.strip_prefix("[!").and_then(|rest| rest.split_once(']'));
         let callout = marker.and_then(|(word, _)| Callout::from_marker(word.trim()));
         let Some(callout) = callout else {
-            if let Some((word, _)) = marker.filter(|(w, _)| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic() || c == '-')) {
+            if let Some((word, _)) =
+                marker.filter(|(w, _)| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic() || c == '-'))
+            {
                 self.notes.push(Note { offset, kind: NoteKind::UnknownCallout(word.to_string()) });
             }
             self.out.push(Event::Start(Tag::BlockQuote(None)));
@@ -574,7 +611,7 @@ fn unsafe_scheme(dest: &str) -> Option<String> {
 /// Owned, so a site version can keep it: a new comment then re-runs only
 /// the page's template, not the markdown.
 #[derive(Debug, Clone)]
-pub struct RenderedPages {
+pub(crate) struct RenderedPages {
     pub url: String,
     pub index: (String, Rendered),
     pub sections: Vec<(String, Rendered)>,
@@ -596,7 +633,7 @@ impl RenderedPages {
 
 /// An article beside its rendered pages: what templates and checks read.
 #[derive(Clone, Copy)]
-pub struct RenderedArticle<'c> {
+pub(crate) struct RenderedArticle<'c> {
     pub article: &'c Article,
     pub bibliography: &'c Bibliography,
     pub rendered: &'c RenderedPages,
@@ -607,7 +644,12 @@ impl<'c> RenderedArticle<'c> {
     /// [`RenderedPages::all`] made from the same content.
     pub fn all(content: &'c Content, rendered: &'c [RenderedPages]) -> Vec<RenderedArticle<'c>> {
         debug_assert_eq!(content.articles.len(), rendered.len(), "rendered from this content");
-        content.articles.iter().zip(rendered).map(|(article, rendered)| RenderedArticle { article, bibliography: &content.bibliography, rendered }).collect()
+        content
+            .articles
+            .iter()
+            .zip(rendered)
+            .map(|(article, rendered)| RenderedArticle { article, bibliography: &content.bibliography, rendered })
+            .collect()
     }
 
     /// The article's address: `/dry-needling/`.
@@ -619,7 +661,7 @@ impl<'c> RenderedArticle<'c> {
         &self.article.index.front.title
     }
 
-    pub fn print_url(&self) -> String {
+    pub(crate) fn print_url(&self) -> String {
         urls::print(self.url())
     }
 
@@ -635,23 +677,22 @@ impl<'c> RenderedArticle<'c> {
     }
 
     /// The newest date any of its pages changed or was reviewed.
-    pub fn last_modified(&self) -> Option<Date> {
+    pub(crate) fn last_modified(&self) -> Option<Date> {
         self.pages().filter_map(|(p, _, _)| p.last_modified()).max()
     }
 }
-
 
 /// Reading speed for the "minute read" line: a steady adult pace for plain
 /// health text, rounded up so nobody is told less than it takes.
 pub(crate) const WORDS_PER_MINUTE: usize = 200;
 
-pub fn reading_minutes(words: usize) -> usize {
+pub(crate) fn reading_minutes(words: usize) -> usize {
     words.div_ceil(WORDS_PER_MINUTE).max(1)
 }
 
 /// An "On this page" entry: an h2 with the h3s under it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TocEntry {
+pub(crate) struct TocEntry {
     pub id: String,
     pub text: String,
     pub children: Vec<TocEntry>,
@@ -659,7 +700,7 @@ pub struct TocEntry {
 
 /// Nests h2 and h3 headings into a two-level list; deeper headings are left
 /// out to keep the list short. An h3 before any h2 stands at the top level.
-pub fn table_of_contents(headings: &[Heading]) -> Vec<TocEntry> {
+pub(crate) fn table_of_contents(headings: &[Heading]) -> Vec<TocEntry> {
     let mut toc: Vec<TocEntry> = Vec::new();
     for heading in headings.iter().filter(|h| h.level <= 3) {
         let entry = TocEntry { id: heading.id.clone(), text: heading.text.clone(), children: Vec::new() };

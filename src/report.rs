@@ -14,10 +14,10 @@ use clap::ValueEnum;
 use serde_json::json;
 
 use crate::asset::Assets;
-use crate::content::{self, LoadOptions, Severity, format_text, source_line, summary};
-use crate::readability::Readability;
 use crate::checks::{self, Inspection};
 use crate::config::Folders;
+use crate::content::{self, LoadOptions, Severity, format_text, source_line, summary};
+use crate::readability::Readability;
 use crate::render::reading_minutes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -53,7 +53,8 @@ pub fn inspect(content_dir: &Path, static_dir: &Path) -> Inspection {
     });
     let mut pages = Vec::new();
     if let Some(content) = content {
-        let options = checks::CheckOptions { assets: &assets, static_dir, today: content::Date::today(), publish: false };
+        let options =
+            checks::CheckOptions { assets: &assets, static_dir, today: content::Date::today(), publish: false };
         let inspection = checks::inspect(&content, &options);
         problems.extend(inspection.problems);
         pages = inspection.pages;
@@ -63,7 +64,7 @@ pub fn inspect(content_dir: &Path, static_dir: &Path) -> Inspection {
     Inspection { problems, pages }
 }
 
-pub fn text_report(inspection: &Inspection) -> String {
+pub(crate) fn text_report(inspection: &Inspection) -> String {
     let mut out = format_text(&inspection.problems);
     if !inspection.pages.is_empty() {
         if !out.is_empty() {
@@ -81,22 +82,29 @@ pub fn text_report(inspection: &Inspection) -> String {
 }
 
 fn readability_table(inspection: &Inspection) -> String {
-    let mut rows: Vec<[String; 6]> = inspection
-        .pages
-        .iter()
-        .map(|p| row(&p.path.display().to_string(), p.readability, p.minutes))
-        .collect();
+    let mut rows: Vec<[String; 6]> =
+        inspection.pages.iter().map(|p| row(&p.path.display().to_string(), p.readability, p.minutes)).collect();
     // Whole articles too: a reader takes them in as one piece.
     let mut articles: BTreeMap<PathBuf, Readability> = BTreeMap::new();
     for page in &inspection.pages {
-        articles.entry(page.path.parent().map(Path::to_path_buf).unwrap_or_default()).or_default().add(page.readability);
+        articles
+            .entry(page.path.parent().map(Path::to_path_buf).unwrap_or_default())
+            .or_default()
+            .add(page.readability);
     }
     for (dir, readability) in &articles {
-        rows.push(row(&format!("{}/ (whole article)", dir.display()), *readability, reading_minutes(readability.words)));
+        rows.push(row(
+            &format!("{}/ (whole article)", dir.display()),
+            *readability,
+            reading_minutes(readability.words),
+        ));
     }
     let header = ["Page", "Words", "Minutes", "Sentences", "Reading ease", "Grade"].map(String::from);
-    let widths: Vec<usize> = (0..6).map(|i| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
-    let mut out = String::from("Readability (Flesch reading ease: higher is easier, 60 and up is plain English; grade: US school grade, aim for 6 to 8)\n");
+    let widths: Vec<usize> =
+        (0..6).map(|i| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::from(
+        "Readability (Flesch reading ease: higher is easier, 60 and up is plain English; grade: US school grade, aim for 6 to 8)\n",
+    );
     for r in std::iter::once(&header).chain(&rows) {
         let _ = write!(out, "{:<w$}", r[0], w = widths[0]);
         for i in 1..6 {
@@ -108,10 +116,17 @@ fn readability_table(inspection: &Inspection) -> String {
 }
 
 fn row(name: &str, r: Readability, minutes: usize) -> [String; 6] {
-    [name.to_string(), r.words.to_string(), minutes.to_string(), r.sentences.to_string(), format!("{:.1}", r.reading_ease()), format!("{:.1}", r.grade())]
+    [
+        name.to_string(),
+        r.words.to_string(),
+        minutes.to_string(),
+        r.sentences.to_string(),
+        format!("{:.1}", r.reading_ease()),
+        format!("{:.1}", r.grade()),
+    ]
 }
 
-pub fn json_report(inspection: &Inspection) -> serde_json::Value {
+pub(crate) fn json_report(inspection: &Inspection) -> serde_json::Value {
     let diagnostics: Vec<serde_json::Value> = inspection
         .problems
         .iter()

@@ -7,37 +7,38 @@
 //! spellings are matched through [`loose`] and redirected.
 
 /// Staff pages: `/admin`, `/admin/login`, ...
-pub const ADMIN: &str = "/admin";
-pub const ADMIN_LOGIN: &str = "/admin/login";
-pub const ADMIN_LOGOUT: &str = "/admin/logout";
+pub(crate) const ADMIN: &str = "/admin";
+pub(crate) const ADMIN_LOGIN: &str = "/admin/login";
+pub(crate) const ADMIN_LOGOUT: &str = "/admin/logout";
 /// `{id}` and `{action}` are filled in by the router.
-pub const ADMIN_MODERATE: &str = "/admin/comments/{id}/{action}";
+pub(crate) const ADMIN_MODERATE: &str = "/admin/comments/{id}/{action}";
 /// Files from `static/`, under plain and content-hashed names.
-pub const STATIC: &str = "/static/";
+pub(crate) const STATIC: &str = "/static/";
 /// Link preview images, one per page.
-pub const CARDS: &str = "/og/";
-pub const HEALTHZ: &str = "/healthz";
-pub const SITEMAP: &str = "/sitemap.xml";
-pub const ROBOTS: &str = "/robots.txt";
+pub(crate) const CARDS: &str = "/og/";
+pub(crate) const HEALTHZ: &str = "/healthz";
+pub(crate) const SITEMAP: &str = "/sitemap.xml";
+pub(crate) const ROBOTS: &str = "/robots.txt";
 /// How comments are handled; linked from every footer.
-pub const PRIVACY: &str = "/privacy/";
+pub(crate) const PRIVACY: &str = "/privacy/";
 /// Live reload for staff previews (`serve --dev` only).
-pub const DEV_EVENTS: &str = "/_dev/events";
+pub(crate) const DEV_EVENTS: &str = "/_dev/events";
 /// The comment form under a page that takes comments: `<page>comment/`.
-pub const COMMENT_FORM: &str = "comment/";
+pub(crate) const COMMENT_FORM: &str = "comment/";
 /// The printable article under an article: `<article>print/`.
-pub const PRINT: &str = "print/";
+pub(crate) const PRINT: &str = "print/";
 
 /// Router patterns for the comment forms of article front pages and sections.
-pub const COMMENT_FORM_ROUTES: [&str; 2] = ["/{article}/comment/", "/{article}/{section}/comment/"];
+pub(crate) const COMMENT_FORM_ROUTES: [&str; 2] = ["/{article}/comment/", "/{article}/{section}/comment/"];
 
 /// Every address the server answers itself, as the router registers them.
 /// The first segment of each is kept from pages and old addresses.
-pub const SERVER_ROUTES: &[&str] = &[ADMIN, ADMIN_LOGIN, ADMIN_LOGOUT, ADMIN_MODERATE, STATIC, CARDS, HEALTHZ, SITEMAP, ROBOTS, PRIVACY, DEV_EVENTS];
+pub(crate) const SERVER_ROUTES: &[&str] =
+    &[ADMIN, ADMIN_LOGIN, ADMIN_LOGOUT, ADMIN_MODERATE, STATIC, CARDS, HEALTHZ, SITEMAP, ROBOTS, PRIVACY, DEV_EVENTS];
 
 /// Words that may not start a page's or an old address's path: each is the
 /// first segment of an address in [`SERVER_ROUTES`].
-pub fn reserved_first_segments() -> Vec<&'static str> {
+pub(crate) fn reserved_first_segments() -> Vec<&'static str> {
     let mut words: Vec<&str> = SERVER_ROUTES.iter().map(|route| first_segment(route)).collect();
     words.sort_unstable();
     words.dedup();
@@ -46,14 +47,14 @@ pub fn reserved_first_segments() -> Vec<&'static str> {
 
 /// Words that may not be a page's own segment under an article, since the
 /// article's print page and comment form live there.
-pub fn reserved_page_segments() -> [&'static str; 2] {
+pub(crate) fn reserved_page_segments() -> [&'static str; 2] {
     [PRINT.trim_end_matches('/'), COMMENT_FORM.trim_end_matches('/')]
 }
 
 /// The reserved word a path would collide with, if any: its first segment
 /// is the server's, or a later segment is an article's print page or a
 /// comment form.
-pub fn reserved_word_in(path: &str) -> Option<&'static str> {
+pub(crate) fn reserved_word_in(path: &str) -> Option<&'static str> {
     let mut segments = path.trim_matches('/').split('/');
     let first = segments.next().unwrap_or("").to_ascii_lowercase();
     if let Some(word) = reserved_first_segments().into_iter().find(|w| *w == first) {
@@ -83,12 +84,12 @@ pub fn print(article_url: &str) -> String {
 }
 
 /// `/dry-needling/safety/comment/`: a page's comment form.
-pub fn comment_form(page_url: &str) -> String {
+pub(crate) fn comment_form(page_url: &str) -> String {
     format!("{page_url}{COMMENT_FORM}")
 }
 
 /// The page a comment form belongs to: `/a/b/comment/` -> `/a/b/`.
-pub fn page_of_comment_form(path: &str) -> Option<&str> {
+pub(crate) fn page_of_comment_form(path: &str) -> Option<&str> {
     path.strip_suffix(COMMENT_FORM)
 }
 
@@ -106,7 +107,7 @@ pub fn card(page_url: &str) -> String {
 
 /// The form two spellings of one address share (case and trailing slash
 /// do not matter), so `/Dry-Needling/Safety` finds `/dry-needling/safety/`.
-pub fn loose(path: &str) -> String {
+pub(crate) fn loose(path: &str) -> String {
     path.trim_end_matches('/').to_lowercase()
 }
 
@@ -140,7 +141,11 @@ mod tests {
         let reserved = reserved_first_segments();
         assert_eq!(reserved, ["_dev", "admin", "healthz", "og", "privacy", "robots.txt", "sitemap.xml", "static"]);
         for route in SERVER_ROUTES {
-            assert_eq!(reserved_word_in(route).map(|w| route.trim_start_matches('/').starts_with(w)), Some(true), "{route}");
+            assert_eq!(
+                reserved_word_in(route).map(|w| route.trim_start_matches('/').starts_with(w)),
+                Some(true),
+                "{route}"
+            );
         }
         assert_eq!(reserved_word_in("/Admin/"), Some("admin"));
         assert_eq!(reserved_word_in("/dry-needling/print/"), Some("print"));

@@ -29,8 +29,8 @@ use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 
 use crate::comments::store::Store;
 use crate::config::Config;
-use crate::util::fs::is_temporary;
 use crate::site::{Site, SiteHandle, SiteOptions};
+use crate::util::fs::is_temporary;
 
 /// Editors save in bursts (write, rename, touch); wait this long after the
 /// last change before rebuilding. Short, so a saved change is live quickly.
@@ -69,16 +69,36 @@ pub fn spawn(config: &Config, handle: Arc<SiteHandle>, comments: Arc<Store>) -> 
     // Links are not followed: a link out of a folder is refused when the
     // site is built, and following one could watch half the disk.
     let notify_config = notify::Config::default().with_follow_symlinks(false);
-    let mut watcher = RecommendedWatcher::new(on_event, notify_config).context("cannot start watching the content folder for changes")?;
-    let mut folders = vec![Folder::new(&config.folders.content, "content folder"), Folder::new(&config.folders.static_dir, "static folder")];
+    let mut watcher = RecommendedWatcher::new(on_event, notify_config)
+        .context("cannot start watching the content folder for changes")?;
+    let mut folders = vec![
+        Folder::new(&config.folders.content, "content folder"),
+        Folder::new(&config.folders.static_dir, "static folder"),
+    ];
     for folder in &mut folders {
-        watcher.watch(&folder.path, RecursiveMode::Recursive).with_context(|| format!("cannot watch {} for changes", folder.path.display()))?;
+        watcher
+            .watch(&folder.path, RecursiveMode::Recursive)
+            .with_context(|| format!("cannot watch {} for changes", folder.path.display()))?;
         folder.watching = identity(&folder.path);
     }
     let watcher = Arc::new(Mutex::new(watcher));
-    let rebuilder = Rebuilder { watcher: Arc::downgrade(&watcher), folders, content_dir: config.folders.content.clone(), options: SiteOptions::for_server(&config), handle, comments };
-    std::thread::Builder::new().name("content-watch".into()).spawn(move || rebuilder.run(&received)).context("cannot start the content watching thread")?;
-    tracing::info!("watching {} and {} for changes", config.folders.content.display(), config.folders.static_dir.display());
+    let rebuilder = Rebuilder {
+        watcher: Arc::downgrade(&watcher),
+        folders,
+        content_dir: config.folders.content.clone(),
+        options: SiteOptions::for_server(config),
+        handle,
+        comments,
+    };
+    std::thread::Builder::new()
+        .name("content-watch".into())
+        .spawn(move || rebuilder.run(&received))
+        .context("cannot start the content watching thread")?;
+    tracing::info!(
+        "watching {} and {} for changes",
+        config.folders.content.display(),
+        config.folders.static_dir.display()
+    );
     Ok(Watcher { _inner: watcher })
 }
 
@@ -135,11 +155,15 @@ impl Folder {
             let _ = watcher.unwatch(&self.path);
         }
         if now.is_none() {
-            return Err(format!("the {} {} is missing, so edits are not being picked up; the site keeps serving the last good version", self.what, self.path.display()));
+            return Err(format!(
+                "the {} {} is missing, so edits are not being picked up; the site keeps serving the last good version",
+                self.what,
+                self.path.display()
+            ));
         }
-        watcher
-            .watch(&self.path, RecursiveMode::Recursive)
-            .map_err(|e| format!("cannot watch the {} {} ({e}), so edits are not being picked up", self.what, self.path.display()))?;
+        watcher.watch(&self.path, RecursiveMode::Recursive).map_err(|e| {
+            format!("cannot watch the {} {} ({e}), so edits are not being picked up", self.what, self.path.display())
+        })?;
         self.watching = now;
         Ok(true)
     }
@@ -189,7 +213,11 @@ impl Rebuilder {
             if now_problem != problem {
                 match &now_problem {
                     Some(p) => tracing::warn!("{p}"),
-                    None => tracing::info!("watching {} and {} for changes again", self.content_dir.display(), self.options.static_dir.display()),
+                    None => tracing::info!(
+                        "watching {} and {} for changes again",
+                        self.content_dir.display(),
+                        self.options.static_dir.display()
+                    ),
                 }
                 self.handle.set_watcher_problem(now_problem.clone());
                 problem = now_problem;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: the Rust unit and integration tests, then the browser
-# tests in headless Chromium. Installs what a fresh Debian machine lacks.
+# Runs every test: formatting and lints, the Rust unit and integration
+# tests, then the browser tests in headless Chromium. Installs what a fresh
+# Debian machine lacks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 export CHROME_PATH="${CHROME_PATH:-$(command -v chromium)}"
+
+# Formatting and lints come first: they are quick and say exactly what to
+# change. rustfmt and clippy ship with the Rust toolchain (rustup's default
+# profile); add them where a minimal toolchain left them out.
+for tool in rustfmt clippy; do
+  if ! cargo "${tool/rustfmt/fmt}" --version >/dev/null 2>&1; then
+    echo "==> Adding the $tool component"
+    rustup component add "$tool"
+  fi
+done
+echo "==> Formatting (cargo fmt --check)"
+cargo fmt --check
+echo "==> Lints (cargo clippy, warnings are errors)"
+cargo clippy --locked --all-targets -- -D warnings
 
 echo "==> Rust tests"
 cargo test --locked

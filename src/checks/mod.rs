@@ -6,13 +6,13 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use crate::asset::Assets;
 use crate::content::{Bibliography, Content, ContentError, Page, Severity};
 use crate::readability::Readability;
-use crate::asset::Assets;
+use crate::render::NoteKind;
 use crate::render::{Rendered, RenderedArticle, RenderedPages, reading_minutes};
 use crate::urls;
 use crate::util::date::Date;
-use crate::render::NoteKind;
 
 /// A page with its address and rendered body, as the checks see it.
 pub struct Checked<'a> {
@@ -36,7 +36,8 @@ pub struct Context<'a> {
 
 /// Link phrases that say nothing out of context: screen reader users often
 /// hear a page's links as a list, and "click here" tells them nothing.
-const VAGUE_LINK_TEXT: &[&str] = &["click here", "here", "click", "read more", "more", "this link", "link", "this page"];
+const VAGUE_LINK_TEXT: &[&str] =
+    &["click here", "here", "click", "read more", "more", "this link", "link", "this page"];
 
 const DESCRIPTION_LENGTH: std::ops::RangeInclusive<usize> = 50..=160;
 const TITLE_LENGTH: usize = 70;
@@ -48,10 +49,18 @@ pub fn check(pages: &[Checked<'_>], context: &Context<'_>) -> Vec<ContentError> 
     for checked in pages {
         if let Some(first) = seen.insert(checked.url, checked.page) {
             // Report it where a slug was typed, since that is what to change.
-            let (here, other) = if first.front.slug.is_some() && checked.page.front.slug.is_none() { (first, checked.page) } else { (checked.page, first) };
+            let (here, other) = if first.front.slug.is_some() && checked.page.front.slug.is_none() {
+                (first, checked.page)
+            } else {
+                (checked.page, first)
+            };
             problems.push(
-                ContentError::new(&here.path, here.line_of_key("slug"), format!("this page has the same web address ({}) as {}", checked.url, other.path.display()))
-                    .hint("give one of the two pages a different slug or file name"),
+                ContentError::new(
+                    &here.path,
+                    here.line_of_key("slug"),
+                    format!("this page has the same web address ({}) as {}", checked.url, other.path.display()),
+                )
+                .hint("give one of the two pages a different slug or file name"),
             );
         }
     }
@@ -77,25 +86,52 @@ fn citations(checked: &Checked<'_>, context: &Context<'_>, problems: &mut Vec<Co
     let page = checked.page;
     let known = || {
         let keys: Vec<&str> = context.bibliography.entries.keys().map(String::as_str).collect();
-        if keys.is_empty() { format!("{} has no sources yet", context.bibliography.path.display()) } else { format!("the sources are: {}", keys.join(", ")) }
+        if keys.is_empty() {
+            format!("{} has no sources yet", context.bibliography.path.display())
+        } else {
+            format!("the sources are: {}", keys.join(", "))
+        }
     };
     let suggestion = |key: &str| {
         let keys: Vec<&str> = context.bibliography.entries.keys().map(String::as_str).collect();
-        crate::content::front_matter::closest(key, &keys).map(|k| format!("did you mean [^{k}]? Otherwise, ")).unwrap_or_default()
+        crate::content::front_matter::closest(key, &keys)
+            .map(|k| format!("did you mean [^{k}]? Otherwise, "))
+            .unwrap_or_default()
     };
     for citation in &checked.rendered.citations {
         if context.bibliography.get(&citation.key).is_none() {
             problems.push(
-                page.error_in_body(citation.offset, format!("[^{}] cites a source that is not in {}", citation.key, context.bibliography.path.display()))
-                    .hint(format!("{}add it to {} under [{}], or use the key of a source that is there; {}", suggestion(&citation.key), context.bibliography.path.display(), citation.key, known())),
+                page.error_in_body(
+                    citation.offset,
+                    format!(
+                        "[^{}] cites a source that is not in {}",
+                        citation.key,
+                        context.bibliography.path.display()
+                    ),
+                )
+                .hint(format!(
+                    "{}add it to {} under [{}], or use the key of a source that is there; {}",
+                    suggestion(&citation.key),
+                    context.bibliography.path.display(),
+                    citation.key,
+                    known()
+                )),
             );
         }
     }
     for key in &page.front.sources {
         if context.bibliography.get(key).is_none() {
             problems.push(
-                ContentError::new(&page.path, line_of_text(page, key, "sources"), format!("sources lists \"{key}\", which is not in {}", context.bibliography.path.display()))
-                    .hint(format!("add it to {} under [{key}], or use the key of a source that is there; {}", context.bibliography.path.display(), known())),
+                ContentError::new(
+                    &page.path,
+                    line_of_text(page, key, "sources"),
+                    format!("sources lists \"{key}\", which is not in {}", context.bibliography.path.display()),
+                )
+                .hint(format!(
+                    "add it to {} under [{key}], or use the key of a source that is there; {}",
+                    context.bibliography.path.display(),
+                    known()
+                )),
             );
         }
     }
@@ -105,13 +141,25 @@ fn citations(checked: &Checked<'_>, context: &Context<'_>, problems: &mut Vec<Co
 fn unused_sources(pages: &[Checked<'_>], context: &Context<'_>, problems: &mut Vec<ContentError>) {
     let used: HashSet<&str> = pages
         .iter()
-        .flat_map(|c| c.rendered.citations.iter().map(|citation| citation.key.as_str()).chain(c.page.front.sources.iter().map(String::as_str)))
+        .flat_map(|c| {
+            c.rendered
+                .citations
+                .iter()
+                .map(|citation| citation.key.as_str())
+                .chain(c.page.front.sources.iter().map(String::as_str))
+        })
         .collect();
     for key in context.bibliography.entries.keys().filter(|k| !used.contains(k.as_str())) {
         problems.push(
-            ContentError::new(&context.bibliography.path, context.bibliography.line_of(key), format!("the source [{key}] is not cited or listed on any page"))
-                .hint(format!("cite it with [^{key}] after the sentence it supports, list it in a page's sources, or remove it"))
-                .warning(),
+            ContentError::new(
+                &context.bibliography.path,
+                context.bibliography.line_of(key),
+                format!("the source [{key}] is not cited or listed on any page"),
+            )
+            .hint(format!(
+                "cite it with [^{key}] after the sentence it supports, list it in a page's sources, or remove it"
+            ))
+            .warning(),
         );
     }
 }
@@ -134,7 +182,11 @@ fn claims(checked: &Checked<'_>, context: &Context<'_>, problems: &mut Vec<Conte
             continue;
         }
         for (sentence_start, sentence) in sentences(line) {
-            let mut found: Vec<(usize, &str)> = context.claim_words.iter().filter_map(|word| find_claim(sentence, word).map(|at| (at, word.as_str()))).collect();
+            let mut found: Vec<(usize, &str)> = context
+                .claim_words
+                .iter()
+                .filter_map(|word| find_claim(sentence, word).map(|at| (at, word.as_str())))
+                .collect();
             found.sort_unstable();
             let Some(&(first, _)) = found.first() else { continue };
             let mut words: Vec<&str> = found.iter().map(|(_, w)| *w).collect();
@@ -193,20 +245,33 @@ fn front_matter(page: &Page, context: &Context<'_>, problems: &mut Vec<ContentEr
         let (what, hint) = if length < *DESCRIPTION_LENGTH.start() {
             ("short", "say in one sentence what a reader will learn on this page")
         } else {
-            ("long", "search results and link previews cut descriptions after about 160 characters: shorten it to one plain sentence")
+            (
+                "long",
+                "search results and link previews cut descriptions after about 160 characters: shorten it to one plain sentence",
+            )
         };
         problems.push(
-            ContentError::new(&page.path, page.line_of_key("description"), format!("the description is {what} ({length} characters; aim for 50 to 160)"))
-                .hint(hint)
-                .warning(),
+            ContentError::new(
+                &page.path,
+                page.line_of_key("description"),
+                format!("the description is {what} ({length} characters; aim for 50 to 160)"),
+            )
+            .hint(hint)
+            .warning(),
         );
     }
     let length = front.title.chars().count();
     if length > TITLE_LENGTH {
         problems.push(
-            ContentError::new(&page.path, page.line_of_key("title"), format!("the title is long ({length} characters; aim for {TITLE_LENGTH} or fewer)"))
-                .hint("browser tabs, search results and link previews cut long titles; a shorter title is easier to take in")
-                .warning(),
+            ContentError::new(
+                &page.path,
+                page.line_of_key("title"),
+                format!("the title is long ({length} characters; aim for {TITLE_LENGTH} or fewer)"),
+            )
+            .hint(
+                "browser tabs, search results and link previews cut long titles; a shorter title is easier to take in",
+            )
+            .warning(),
         );
     }
     let Some(review) = front.review() else {
@@ -219,16 +284,24 @@ fn front_matter(page: &Page, context: &Context<'_>, problems: &mut Vec<ContentEr
     };
     if review.next < context.options.today {
         problems.push(
-            ContentError::new(&page.path, page.line_of_key(if front.next_review.is_some() { "next_review" } else { "last_reviewed" }), format!("this page was due for clinical review on {}", review.next.long()))
-                .hint("ask a clinician to check the page, then set last_reviewed to the date they did")
-                .warning(),
+            ContentError::new(
+                &page.path,
+                page.line_of_key(if front.next_review.is_some() { "next_review" } else { "last_reviewed" }),
+                format!("this page was due for clinical review on {}", review.next.long()),
+            )
+            .hint("ask a clinician to check the page, then set last_reviewed to the date they did")
+            .warning(),
         );
     }
     if review.on > context.options.today {
         problems.push(
-            ContentError::new(&page.path, page.line_of_key("last_reviewed"), format!("last_reviewed is in the future ({})", review.on.long()))
-                .hint("set it to the date the page was actually checked")
-                .warning(),
+            ContentError::new(
+                &page.path,
+                page.line_of_key("last_reviewed"),
+                format!("last_reviewed is in the future ({})", review.on.long()),
+            )
+            .hint("set it to the date the page was actually checked")
+            .warning(),
         );
     }
 }
@@ -241,9 +314,15 @@ fn headings(checked: &Checked<'_>, problems: &mut Vec<ContentError>) {
     for heading in &checked.rendered.headings {
         if heading.level > previous + 1 {
             problems.push(
-                page.error_in_body(heading.offset, format!("heading \"{}\" skips a level (h{previous} to h{})", heading.text, heading.level))
-                    .hint(format!("use {} for this heading, or add the missing level above it", "#".repeat(usize::from(previous) + 1)))
-                    .warning(),
+                page.error_in_body(
+                    heading.offset,
+                    format!("heading \"{}\" skips a level (h{previous} to h{})", heading.text, heading.level),
+                )
+                .hint(format!(
+                    "use {} for this heading, or add the missing level above it",
+                    "#".repeat(usize::from(previous) + 1)
+                ))
+                .warning(),
             );
         }
         previous = heading.level;
@@ -263,13 +342,18 @@ fn readability(checked: &Checked<'_>, context: &Context<'_>, problems: &mut Vec<
 
 /// Old addresses must look like paths, and each may lead to one page only.
 fn aliases(pages: &[Checked<'_>], problems: &mut Vec<ContentError>) {
-    let mut taken: HashMap<String, String> = pages.iter().map(|c| (urls::loose(c.url), format!("the page {}", c.page.path.display()))).collect();
+    let mut taken: HashMap<String, String> =
+        pages.iter().map(|c| (urls::loose(c.url), format!("the page {}", c.page.path.display()))).collect();
     for checked in pages {
         let page = checked.page;
         if let Some(word) = urls::reserved_word_in(checked.url) {
             problems.push(
-                ContentError::new(&page.path, page.line_of_key("slug"), format!("the web address {} uses \"{word}\", which the site keeps for itself", checked.url))
-                    .hint("choose another slug or file name"),
+                ContentError::new(
+                    &page.path,
+                    page.line_of_key("slug"),
+                    format!("the web address {} uses \"{word}\", which the site keeps for itself", checked.url),
+                )
+                .hint("choose another slug or file name"),
             );
         }
         for alias in &page.front.aliases {
@@ -283,8 +367,12 @@ fn aliases(pages: &[Checked<'_>], problems: &mut Vec<ContentError>) {
             }
             if let Some(word) = urls::reserved_word_in(alias) {
                 problems.push(
-                    ContentError::new(&page.path, line, format!("the old address {alias} uses \"{word}\", which the site keeps for itself"))
-                        .hint("the site's own page would answer instead: remove this old address"),
+                    ContentError::new(
+                        &page.path,
+                        line,
+                        format!("the old address {alias} uses \"{word}\", which the site keeps for itself"),
+                    )
+                    .hint("the site's own page would answer instead: remove this old address"),
                 );
                 continue;
             }
@@ -336,7 +424,12 @@ fn notes(checked: &Checked<'_>, problems: &mut Vec<ContentError>) {
     }
 }
 
-fn links(checked: &Checked<'_>, anchors: &HashMap<&str, HashSet<&str>>, context: &Context<'_>, problems: &mut Vec<ContentError>) {
+fn links(
+    checked: &Checked<'_>,
+    anchors: &HashMap<&str, HashSet<&str>>,
+    context: &Context<'_>,
+    problems: &mut Vec<ContentError>,
+) {
     let page = checked.page;
     for link in &checked.rendered.links {
         let at = |message: String| page.error_in_body(link.offset, message);
@@ -358,8 +451,10 @@ fn links(checked: &Checked<'_>, anchors: &HashMap<&str, HashSet<&str>>, context:
         if path.starts_with(urls::STATIC) {
             if !context.options.assets.contains(&path) {
                 problems.push(
-                    at(format!("{} is not in the static folder", link.dest))
-                        .hint(format!("put the file in {} or correct the address", context.options.static_dir.display())),
+                    at(format!("{} is not in the static folder", link.dest)).hint(format!(
+                        "put the file in {} or correct the address",
+                        context.options.static_dir.display()
+                    )),
                 );
             }
             continue;
@@ -473,11 +568,20 @@ pub fn inspect(content: &Content, options: &CheckOptions<'_>) -> Inspection {
     inspect_rendered(content, &RenderedArticle::all(content, &rendered), options)
 }
 
-pub fn inspect_rendered(content: &Content, articles: &[RenderedArticle<'_>], options: &CheckOptions<'_>) -> Inspection {
+pub(crate) fn inspect_rendered(
+    content: &Content,
+    articles: &[RenderedArticle<'_>],
+    options: &CheckOptions<'_>,
+) -> Inspection {
     let checked: Vec<Checked<'_>> = articles
         .iter()
         .flat_map(|a| a.pages())
-        .map(|(page, url, rendered)| Checked { page, url, rendered, readability: Readability::of_blocks(&rendered.text) })
+        .map(|(page, url, rendered)| Checked {
+            page,
+            url,
+            rendered,
+            readability: Readability::of_blocks(&rendered.text),
+        })
         .collect();
     let context = Context {
         options,
@@ -490,13 +594,21 @@ pub fn inspect_rendered(content: &Content, articles: &[RenderedArticle<'_>], opt
         let mut problem = p.clone();
         if options.publish {
             problem.severity = Severity::Error;
-            problem.hint = Some(format!("{} (a published export may not carry sample settings; run `check` to see them all)", p.hint.as_deref().unwrap_or("replace the sample value")));
+            problem.hint = Some(format!(
+                "{} (a published export may not carry sample settings; run `check` to see them all)",
+                p.hint.as_deref().unwrap_or("replace the sample value")
+            ));
         }
         problem
     }));
     let pages = checked
         .iter()
-        .map(|c| PageStats { path: c.page.path.clone(), url: c.url.to_string(), readability: c.readability, minutes: reading_minutes(c.rendered.words) })
+        .map(|c| PageStats {
+            path: c.page.path.clone(),
+            url: c.url.to_string(),
+            readability: c.readability,
+            minutes: reading_minutes(c.rendered.words),
+        })
         .collect();
     Inspection { problems, pages }
 }
@@ -527,7 +639,10 @@ mod tests {
         let from = "/dry-needling/safety/";
         assert_eq!(internal_target(from, "#side-effects"), Some((from.to_string(), Some("side-effects".into()))));
         assert_eq!(internal_target(from, "/dry-needling/migraines"), Some(("/dry-needling/migraines/".into(), None)));
-        assert_eq!(internal_target(from, "../migraines/#a"), Some(("/dry-needling/migraines/".into(), Some("a".into()))));
+        assert_eq!(
+            internal_target(from, "../migraines/#a"),
+            Some(("/dry-needling/migraines/".into(), Some("a".into())))
+        );
         assert_eq!(internal_target(from, "https://example.org/x"), None);
         assert_eq!(internal_target(from, "mailto:a@b.c"), None);
     }

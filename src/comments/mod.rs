@@ -57,14 +57,14 @@ pub struct Comment {
 
 impl Comment {
     /// The name to show: readers may stay anonymous.
-    pub fn display_name(&self) -> &str {
+    pub(crate) fn display_name(&self) -> &str {
         if self.name.is_empty() { ANONYMOUS } else { &self.name }
     }
 }
 
-pub const ANONYMOUS: &str = "Anonymous";
-pub const NAME_MAX: usize = 60;
-pub const TEXT_MAX: usize = 2_000;
+pub(crate) const ANONYMOUS: &str = "Anonymous";
+pub(crate) const NAME_MAX: usize = 60;
+pub(crate) const TEXT_MAX: usize = 2_000;
 
 /// A display name that fits the rules: at most 60 characters, no control
 /// characters or bidi controls, surrounding space removed, and something
@@ -77,7 +77,13 @@ impl DisplayName {
         // A name sits inside a sentence ("Sam · 1 December 2026"), so even
         // the bidi marks that are fine inside a comment could move its
         // neighbours; names have no use for them.
-        let name: String = raw.chars().filter(|c| !c.is_control() && !is_bidi_control(*c) && !is_bidi_mark(*c)).collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ");
+        let name: String = raw
+            .chars()
+            .filter(|c| !c.is_control() && !is_bidi_control(*c) && !is_bidi_mark(*c))
+            .collect::<String>()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         // Only spaces means no name; anything else that shows nothing was
         // typed on purpose, and posting it as "Anonymous" would surprise.
         if !has_visible(&name) && raw.chars().any(|c| !c.is_whitespace()) {
@@ -103,7 +109,12 @@ pub struct CommentText(String);
 
 impl CommentText {
     pub fn parse(raw: &str) -> Result<CommentText, InputError> {
-        let text: String = raw.replace("\r\n", "\n").replace('\r', "\n").chars().filter(|c| (*c == '\n' || *c == '\t' || !c.is_control()) && !is_bidi_control(*c)).collect();
+        let text: String = raw
+            .replace("\r\n", "\n")
+            .replace('\r', "\n")
+            .chars()
+            .filter(|c| (*c == '\n' || *c == '\t' || !c.is_control()) && !is_bidi_control(*c))
+            .collect();
         let text = text.trim();
         if !has_visible(text) {
             return Err(InputError::TextEmpty);
@@ -258,7 +269,7 @@ impl PersonalDetail {
 
     /// What staff read on the moderation page (the Display text speaks to
     /// the writer).
-    pub fn for_staff(self) -> &'static str {
+    pub(crate) fn for_staff(self) -> &'static str {
         match self {
             PersonalDetail::SymptomsNow => "symptoms happening now",
             other => other.for_writer(),
@@ -286,7 +297,7 @@ impl fmt::Display for PersonalDetail {
 }
 
 /// "a, b or c" (or "a, b and c") for a sentence.
-pub fn in_words(items: &[&str], last_joiner: &str) -> String {
+pub(crate) fn in_words(items: &[&str], last_joiner: &str) -> String {
     match items {
         [] => String::new(),
         [one] => (*one).to_string(),
@@ -295,19 +306,19 @@ pub fn in_words(items: &[&str], last_joiner: &str) -> String {
 }
 
 /// Flag kinds as stored: codes joined by commas, in order.
-pub fn flags_to_codes(kinds: &[PersonalDetail]) -> String {
+pub(crate) fn flags_to_codes(kinds: &[PersonalDetail]) -> String {
     kinds.iter().map(|k| k.code()).collect::<Vec<_>>().join(",")
 }
 
 /// The stored codes back; unknown ones (from a newer version) are skipped.
-pub fn flags_from_codes(codes: &str) -> Vec<PersonalDetail> {
+pub(crate) fn flags_from_codes(codes: &str) -> Vec<PersonalDetail> {
     codes.split(',').filter_map(PersonalDetail::parse).collect()
 }
 
 /// Looks for details that identify the writer or their health. It errs
 /// towards asking: a false alarm costs the reader one click, a miss can
 /// publish their phone number or their diagnosis on a health site.
-pub fn personal_details(text: &str) -> Vec<PersonalDetail> {
+pub(crate) fn personal_details(text: &str) -> Vec<PersonalDetail> {
     let mut found = Vec::new();
     let lower = text.to_lowercase();
     let words: Vec<&str> = lower.split_whitespace().collect();
@@ -317,7 +328,9 @@ pub fn personal_details(text: &str) -> Vec<PersonalDetail> {
     if longest_phone_digits(text) >= 9 {
         found.push(PersonalDetail::Phone);
     }
-    if ["date of birth", "born on", "my birthday", "d.o.b", "dob:", "dob "].iter().any(|k| lower.contains(k)) || words.iter().any(|w| looks_like_full_date(w)) {
+    if ["date of birth", "born on", "my birthday", "d.o.b", "dob:", "dob "].iter().any(|k| lower.contains(k))
+        || words.iter().any(|w| looks_like_full_date(w))
+    {
         found.push(PersonalDetail::DateOfBirth);
     }
     if looks_like_address(&words) {
@@ -350,24 +363,125 @@ pub fn personal_details(text: &str) -> Vec<PersonalDetail> {
 /// Generic and brand names, US and UK.
 const MEDICINES: &[&str] = &[
     // Blood thinners
-    "warfarin", "coumadin", "jantoven", "apixaban", "eliquis", "rivaroxaban", "xarelto", "dabigatran", "pradaxa", "edoxaban", "heparin",
-    "enoxaparin", "lovenox", "clexane", "clopidogrel", "plavix", "ticagrelor", "brilinta", "aspirin", "blood thinner", "blood thinners",
-    "anticoagulant", "anticoagulants",
+    "warfarin",
+    "coumadin",
+    "jantoven",
+    "apixaban",
+    "eliquis",
+    "rivaroxaban",
+    "xarelto",
+    "dabigatran",
+    "pradaxa",
+    "edoxaban",
+    "heparin",
+    "enoxaparin",
+    "lovenox",
+    "clexane",
+    "clopidogrel",
+    "plavix",
+    "ticagrelor",
+    "brilinta",
+    "aspirin",
+    "blood thinner",
+    "blood thinners",
+    "anticoagulant",
+    "anticoagulants",
     // Painkillers and anti-inflammatories
-    "ibuprofen", "advil", "motrin", "nurofen", "naproxen", "aleve", "acetaminophen", "paracetamol", "tylenol", "panadol", "diclofenac",
-    "voltaren", "celecoxib", "celebrex", "meloxicam", "codeine", "tramadol", "oxycodone", "oxycontin", "percocet", "hydrocodone", "vicodin",
-    "morphine", "fentanyl", "opioid", "opioids", "painkiller", "painkillers", "pain killers", "gabapentin", "neurontin", "pregabalin", "lyrica",
+    "ibuprofen",
+    "advil",
+    "motrin",
+    "nurofen",
+    "naproxen",
+    "aleve",
+    "acetaminophen",
+    "paracetamol",
+    "tylenol",
+    "panadol",
+    "diclofenac",
+    "voltaren",
+    "celecoxib",
+    "celebrex",
+    "meloxicam",
+    "codeine",
+    "tramadol",
+    "oxycodone",
+    "oxycontin",
+    "percocet",
+    "hydrocodone",
+    "vicodin",
+    "morphine",
+    "fentanyl",
+    "opioid",
+    "opioids",
+    "painkiller",
+    "painkillers",
+    "pain killers",
+    "gabapentin",
+    "neurontin",
+    "pregabalin",
+    "lyrica",
     // Migraine medicines
-    "sumatriptan", "imitrex", "rizatriptan", "maxalt", "triptan", "triptans", "topiramate", "topamax", "propranolol", "aimovig", "ajovy",
-    "emgality", "botox",
+    "sumatriptan",
+    "imitrex",
+    "rizatriptan",
+    "maxalt",
+    "triptan",
+    "triptans",
+    "topiramate",
+    "topamax",
+    "propranolol",
+    "aimovig",
+    "ajovy",
+    "emgality",
+    "botox",
     // Antidepressants, anxiety and sleep medicines
-    "antidepressant", "antidepressants", "sertraline", "zoloft", "fluoxetine", "prozac", "citalopram", "celexa", "escitalopram", "lexapro",
-    "paroxetine", "paxil", "seroxat", "venlafaxine", "effexor", "duloxetine", "cymbalta", "bupropion", "wellbutrin", "mirtazapine",
-    "amitriptyline", "nortriptyline", "trazodone", "diazepam", "valium", "alprazolam", "xanax", "lorazepam", "ativan", "clonazepam",
+    "antidepressant",
+    "antidepressants",
+    "sertraline",
+    "zoloft",
+    "fluoxetine",
+    "prozac",
+    "citalopram",
+    "celexa",
+    "escitalopram",
+    "lexapro",
+    "paroxetine",
+    "paxil",
+    "seroxat",
+    "venlafaxine",
+    "effexor",
+    "duloxetine",
+    "cymbalta",
+    "bupropion",
+    "wellbutrin",
+    "mirtazapine",
+    "amitriptyline",
+    "nortriptyline",
+    "trazodone",
+    "diazepam",
+    "valium",
+    "alprazolam",
+    "xanax",
+    "lorazepam",
+    "ativan",
+    "clonazepam",
     // Muscle relaxants and steroids
-    "cyclobenzaprine", "flexeril", "baclofen", "tizanidine", "methocarbamol", "prednisone", "prednisolone", "cortisone",
+    "cyclobenzaprine",
+    "flexeril",
+    "baclofen",
+    "tizanidine",
+    "methocarbamol",
+    "prednisone",
+    "prednisolone",
+    "cortisone",
     // Medicines that name the condition they treat
-    "insulin", "metformin", "ozempic", "methotrexate", "levothyroxine", "chemotherapy", "chemo",
+    "insulin",
+    "metformin",
+    "ozempic",
+    "methotrexate",
+    "levothyroxine",
+    "chemotherapy",
+    "chemo",
 ];
 
 /// Diagnoses a reader may not mean to publish: ones that carry stigma,
@@ -377,23 +491,85 @@ const MEDICINES: &[&str] = &[
 /// the page asks readers to write about them, and a warning on every
 /// comment would teach readers to click past it.
 const CONDITIONS: &[&str] = &[
-    "diagnosed", "diagnosis", "my condition",
-    "cancer", "tumor", "tumour", "leukemia", "leukaemia", "lymphoma",
-    "diabetes", "diabetic",
-    "epilepsy", "epileptic", "seizure", "seizures",
-    "hiv", "hepatitis", "herpes",
-    "depression", "depressed", "bipolar", "schizophrenia", "ptsd", "ocd", "adhd", "autism", "autistic", "anxiety disorder", "panic attacks",
-    "panic disorder", "eating disorder", "anorexia", "bulimia", "suicidal", "self harm", "addiction", "alcoholism", "alcoholic",
-    "multiple sclerosis", "parkinson's", "parkinsons", "parkinson", "dementia", "alzheimer's", "alzheimers", "stroke",
-    "heart attack", "heart failure", "heart condition", "atrial fibrillation", "afib", "pacemaker",
-    "hemophilia", "haemophilia", "bleeding disorder", "lupus", "crohn's", "crohns", "colitis", "copd", "cystic fibrosis",
-    "lymphedema", "lymphoedema", "immunocompromised",
+    "diagnosed",
+    "diagnosis",
+    "my condition",
+    "cancer",
+    "tumor",
+    "tumour",
+    "leukemia",
+    "leukaemia",
+    "lymphoma",
+    "diabetes",
+    "diabetic",
+    "epilepsy",
+    "epileptic",
+    "seizure",
+    "seizures",
+    "hiv",
+    "hepatitis",
+    "herpes",
+    "depression",
+    "depressed",
+    "bipolar",
+    "schizophrenia",
+    "ptsd",
+    "ocd",
+    "adhd",
+    "autism",
+    "autistic",
+    "anxiety disorder",
+    "panic attacks",
+    "panic disorder",
+    "eating disorder",
+    "anorexia",
+    "bulimia",
+    "suicidal",
+    "self harm",
+    "addiction",
+    "alcoholism",
+    "alcoholic",
+    "multiple sclerosis",
+    "parkinson's",
+    "parkinsons",
+    "parkinson",
+    "dementia",
+    "alzheimer's",
+    "alzheimers",
+    "stroke",
+    "heart attack",
+    "heart failure",
+    "heart condition",
+    "atrial fibrillation",
+    "afib",
+    "pacemaker",
+    "hemophilia",
+    "haemophilia",
+    "bleeding disorder",
+    "lupus",
+    "crohn's",
+    "crohns",
+    "colitis",
+    "copd",
+    "cystic fibrosis",
+    "lymphedema",
+    "lymphoedema",
+    "immunocompromised",
 ];
 
 /// Pregnancy changes where a therapist may needle, so readers mention it;
 /// it is also news many people keep to themselves for a while.
 const PREGNANCY: &[&str] = &[
-    "pregnant", "pregnancy", "trimester", "expecting a baby", "miscarriage", "miscarried", "ivf", "due date", "breastfeeding", "postpartum",
+    "pregnant",
+    "pregnancy",
+    "trimester",
+    "expecting a baby",
+    "miscarriage",
+    "miscarried",
+    "ivf",
+    "due date",
+    "breastfeeding",
+    "postpartum",
 ];
 
 /// Signs of an emergency after needling (a collapsed lung shows as
@@ -401,25 +577,96 @@ const PREGNANCY: &[&str] = &[
 /// a time word: a false alarm costs a click, a miss leaves someone waiting
 /// days for moderation instead of calling.
 const URGENT_SYMPTOMS: &[&str] = &[
-    "can't breathe", "cant breathe", "cannot breathe", "can not breathe", "short of breath", "shortness of breath", "trouble breathing",
-    "difficulty breathing", "hard to breathe", "struggling to breathe", "chest pain", "chest pains", "chest hurts", "tight chest",
-    "chest feels tight", "coughing blood", "coughing up blood", "collapsed lung", "pneumothorax", "passing out", "fainting",
+    "can't breathe",
+    "cant breathe",
+    "cannot breathe",
+    "can not breathe",
+    "short of breath",
+    "shortness of breath",
+    "trouble breathing",
+    "difficulty breathing",
+    "hard to breathe",
+    "struggling to breathe",
+    "chest pain",
+    "chest pains",
+    "chest hurts",
+    "tight chest",
+    "chest feels tight",
+    "coughing blood",
+    "coughing up blood",
+    "collapsed lung",
+    "pneumothorax",
+    "passing out",
+    "fainting",
 ];
 
 /// Words that put a symptom in the present ("numb since yesterday"). On
 /// their own they are ordinary ("I read for hours"), so they count only
 /// next to a word from `SYMPTOMS`.
 const ONGOING: &[&str] = &[
-    "for hours", "since yesterday", "since this morning", "since last night", "since the session", "since my session", "since the treatment",
-    "since my treatment", "right now", "getting worse", "won't stop", "wont stop", "will not stop", "won't go away", "still hurts",
-    "still hurting", "still bleeding", "still swollen", "still numb", "still sore", "still dizzy",
+    "for hours",
+    "since yesterday",
+    "since this morning",
+    "since last night",
+    "since the session",
+    "since my session",
+    "since the treatment",
+    "since my treatment",
+    "right now",
+    "getting worse",
+    "won't stop",
+    "wont stop",
+    "will not stop",
+    "won't go away",
+    "still hurts",
+    "still hurting",
+    "still bleeding",
+    "still swollen",
+    "still numb",
+    "still sore",
+    "still dizzy",
 ];
 
 /// Symptoms, for `ONGOING`.
 const SYMPTOMS: &[&str] = &[
-    "pain", "painful", "hurts", "hurting", "sore", "ache", "aches", "aching", "bleeding", "bruise", "bruised", "bruising", "swollen",
-    "swelling", "numb", "numbness", "tingling", "dizzy", "faint", "breathe", "breathing", "breath", "fever", "nausea", "nauseous", "vomiting",
-    "sick", "headache", "migraine", "throbbing", "burning", "weak", "weakness", "cough", "coughing", "infected", "infection", "rash",
+    "pain",
+    "painful",
+    "hurts",
+    "hurting",
+    "sore",
+    "ache",
+    "aches",
+    "aching",
+    "bleeding",
+    "bruise",
+    "bruised",
+    "bruising",
+    "swollen",
+    "swelling",
+    "numb",
+    "numbness",
+    "tingling",
+    "dizzy",
+    "faint",
+    "breathe",
+    "breathing",
+    "breath",
+    "fever",
+    "nausea",
+    "nauseous",
+    "vomiting",
+    "sick",
+    "headache",
+    "migraine",
+    "throbbing",
+    "burning",
+    "weak",
+    "weakness",
+    "cough",
+    "coughing",
+    "infected",
+    "infection",
+    "rash",
 ];
 
 /// The words of `text` in lower case: runs of letters and digits, with
@@ -445,7 +692,9 @@ fn has_any(words: &[String], list: &[&str]) -> bool {
 fn looks_like_email(word: &str) -> bool {
     let word = word.trim_matches(|c: char| !c.is_alphanumeric());
     match word.split_once('@') {
-        Some((user, domain)) => !user.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'),
+        Some((user, domain)) => {
+            !user.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        }
         None => false,
     }
 }
@@ -478,8 +727,29 @@ fn looks_like_full_date(word: &str) -> bool {
 /// postcode-like token after a number.
 fn looks_like_address(words: &[&str]) -> bool {
     const STREET: &[&str] = &[
-        "street", "st", "road", "rd", "avenue", "ave", "lane", "ln", "drive", "dr", "boulevard", "blvd", "court", "ct", "way", "place", "pl",
-        "close", "crescent", "terrace", "apt", "apartment", "suite",
+        "street",
+        "st",
+        "road",
+        "rd",
+        "avenue",
+        "ave",
+        "lane",
+        "ln",
+        "drive",
+        "dr",
+        "boulevard",
+        "blvd",
+        "court",
+        "ct",
+        "way",
+        "place",
+        "pl",
+        "close",
+        "crescent",
+        "terrace",
+        "apt",
+        "apartment",
+        "suite",
     ];
     words.iter().enumerate().any(|(i, word)| {
         let number = word.trim_end_matches(',');
@@ -526,7 +796,10 @@ mod tests {
     #[test]
     fn health_details_are_spotted() {
         use PersonalDetail::*;
-        assert_eq!(personal_details("I'm 20 weeks pregnant, on warfarin, and short of breath for hours"), vec![Medicine, Pregnancy, SymptomsNow]);
+        assert_eq!(
+            personal_details("I'm 20 weeks pregnant, on warfarin, and short of breath for hours"),
+            vec![Medicine, Pregnancy, SymptomsNow]
+        );
         assert_eq!(personal_details("I take Eliquis so I bruise easily"), vec![Medicine]);
         assert_eq!(personal_details("Tylenol did nothing for me."), vec![Medicine]);
         assert_eq!(personal_details("My blood thinners were no problem"), vec![Medicine]);
@@ -558,7 +831,10 @@ mod tests {
         let all = PersonalDetail::ALL.to_vec();
         assert_eq!(flags_from_codes(&flags_to_codes(&all)), all);
         assert_eq!(flags_from_codes(""), vec![]);
-        assert_eq!(flags_from_codes("phone,from-the-future,medicine"), vec![PersonalDetail::Phone, PersonalDetail::Medicine]);
+        assert_eq!(
+            flags_from_codes("phone,from-the-future,medicine"),
+            vec![PersonalDetail::Phone, PersonalDetail::Medicine]
+        );
     }
 
     #[test]
@@ -576,16 +852,31 @@ mod tests {
         assert_eq!(DisplayName::parse("דנה כהן").unwrap().as_str(), "דנה כהן");
         // Persian names need the zero-width non-joiner; it stays.
         assert_eq!(DisplayName::parse("مهر\u{200C}ناز").unwrap().as_str(), "مهر\u{200C}ناز");
-        for invisible in ["\u{200B}", "\u{202E}", "\u{200B}\u{200D} \u{2060}\u{FEFF}", "\u{3164}", "\u{2800}\u{FE0F}", "\u{E0041}\u{180E}", "\u{00AD}"] {
+        for invisible in [
+            "\u{200B}",
+            "\u{202E}",
+            "\u{200B}\u{200D} \u{2060}\u{FEFF}",
+            "\u{3164}",
+            "\u{2800}\u{FE0F}",
+            "\u{E0041}\u{180E}",
+            "\u{00AD}",
+        ] {
             assert_eq!(DisplayName::parse(invisible).unwrap_err(), InputError::NameInvisible, "{invisible:?}");
             assert_eq!(CommentText::parse(invisible).unwrap_err(), InputError::TextEmpty, "{invisible:?}");
         }
-        assert_eq!(CommentText::parse("\u{202E}gnp.exe\u{202C} and \u{2066}x\u{2069}").unwrap().as_str(), "gnp.exe and x");
+        assert_eq!(
+            CommentText::parse("\u{202E}gnp.exe\u{202C} and \u{2066}x\u{2069}").unwrap().as_str(),
+            "gnp.exe and x"
+        );
         // Marks and joiners are part of real writing: an RLM in Hebrew,
         // a ZWJ inside an emoji.
         assert_eq!(CommentText::parse("שלום\u{200F}!").unwrap().as_str(), "שלום\u{200F}!");
         assert_eq!(CommentText::parse("👩\u{200D}⚕️ thanks").unwrap().as_str(), "👩\u{200D}⚕️ thanks");
-        assert_eq!(CommentText::parse(&format!("{}a", "\u{202E}".repeat(3000))).unwrap().as_str(), "a", "counted after removing them");
+        assert_eq!(
+            CommentText::parse(&format!("{}a", "\u{202E}".repeat(3000))).unwrap().as_str(),
+            "a",
+            "counted after removing them"
+        );
     }
 
     #[test]

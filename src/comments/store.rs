@@ -155,7 +155,12 @@ impl Store {
     /// Remembers how a call went, for [`Store::failure`]. `writing`: the
     /// call meant to change something; `wrote`: its result says it did (an
     /// update that matched no row writes nothing, so proves nothing).
-    fn track<T>(&self, writing: bool, result: Result<T, StoreError>, wrote: impl FnOnce(&T) -> bool) -> Result<T, StoreError> {
+    fn track<T>(
+        &self,
+        writing: bool,
+        result: Result<T, StoreError>,
+        wrote: impl FnOnce(&T) -> bool,
+    ) -> Result<T, StoreError> {
         let mut failure = self.failures();
         match &result {
             Err(StoreError::Database(e)) => *failure = Some(Failure { reason: e.to_string(), writing }),
@@ -190,30 +195,43 @@ impl Store {
 
     fn insert_once_untracked(&self, comment: &NewComment, form: Nonce<'_>, now: i64) -> Result<Inserted, StoreError> {
         let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::Database)?;
+        let tx =
+            conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::Database)?;
         // Forms past their expiry are refused before they get here, so
         // their records are no longer needed.
         tx.execute("DELETE FROM used_forms WHERE expires_at < ?1", params![now]).map_err(StoreError::Database)?;
-        let used: Option<Option<i64>> =
-            tx.query_row("SELECT comment_id FROM used_forms WHERE nonce = ?1", params![form.nonce], |row| row.get(0)).optional().map_err(StoreError::Database)?;
+        let used: Option<Option<i64>> = tx
+            .query_row("SELECT comment_id FROM used_forms WHERE nonce = ?1", params![form.nonce], |row| row.get(0))
+            .optional()
+            .map_err(StoreError::Database)?;
         if let Some(earlier) = used {
             let earlier: Option<(String, String)> = match earlier {
-                Some(id) => tx.query_row("SELECT name, body FROM comments WHERE id = ?1", params![id], |row| Ok((row.get(0)?, row.get(1)?))).optional().map_err(StoreError::Database)?,
+                Some(id) => tx
+                    .query_row("SELECT name, body FROM comments WHERE id = ?1", params![id], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
+                    .optional()
+                    .map_err(StoreError::Database)?,
                 None => None,
             };
             // A comment since deleted cannot be compared: treat it as the same.
-            let same = earlier.is_none_or(|(name, body)| name == comment.name.as_str() && body == comment.text.as_str());
+            let same =
+                earlier.is_none_or(|(name, body)| name == comment.name.as_str() && body == comment.text.as_str());
             return Ok(Inserted::AlreadyUsed { same });
         }
         let id = insert_row(&tx, comment, now)?;
-        tx.execute("INSERT INTO used_forms (nonce, comment_id, expires_at) VALUES (?1, ?2, ?3)", params![form.nonce, id, form.expires_at]).map_err(on_constraint)?;
+        tx.execute(
+            "INSERT INTO used_forms (nonce, comment_id, expires_at) VALUES (?1, ?2, ?3)",
+            params![form.nonce, id, form.expires_at],
+        )
+        .map_err(on_constraint)?;
         tx.commit().map_err(StoreError::Database)?;
         Ok(Inserted::New(id))
     }
 
     /// Changes when another connection (another process) commits to the
     /// database; this connection's own writes do not change it.
-    pub fn data_version(&self) -> Result<i64, StoreError> {
+    pub(crate) fn data_version(&self) -> Result<i64, StoreError> {
         let version = self.conn().query_row("PRAGMA data_version", [], |row| row.get(0)).map_err(StoreError::Database);
         self.track(false, version, |_| false)
     }
@@ -226,7 +244,7 @@ impl Store {
     /// Approved comments for a rebuild of the pages. A database failure is
     /// logged and shows the pages without comments rather than stopping the
     /// rebuild: readers keep the article.
-    pub fn approved_or_none(&self) -> Vec<Comment> {
+    pub(crate) fn approved_or_none(&self) -> Vec<Comment> {
         self.approved().unwrap_or_else(|e| {
             tracing::error!("reading approved comments failed: {e}");
             Vec::new()
@@ -234,8 +252,11 @@ impl Store {
     }
 
     /// Comments in one state, newest first.
-    pub fn with_status(&self, status: Status, limit: usize) -> Result<Vec<Comment>, StoreError> {
-        self.query("WHERE status = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2", params![status.as_str(), limit as i64])
+    pub(crate) fn with_status(&self, status: Status, limit: usize) -> Result<Vec<Comment>, StoreError> {
+        self.query(
+            "WHERE status = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
+            params![status.as_str(), limit as i64],
+        )
     }
 
     /// Every comment, oldest first, for the clinic's records.
@@ -254,8 +275,11 @@ impl Store {
 
     fn counts_untracked(&self) -> Result<Counts, StoreError> {
         let conn = self.conn();
-        let mut statement = conn.prepare("SELECT status, count(*) FROM comments GROUP BY status").map_err(StoreError::Database)?;
-        let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as usize))).map_err(StoreError::Database)?;
+        let mut statement =
+            conn.prepare("SELECT status, count(*) FROM comments GROUP BY status").map_err(StoreError::Database)?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as usize)))
+            .map_err(StoreError::Database)?;
         let mut counts = Counts::default();
         for row in rows {
             let (status, n) = row.map_err(StoreError::Database)?;
@@ -296,14 +320,20 @@ impl Store {
     /// and approved comments are never touched, whatever their age.
     pub fn delete_rejected(&self, days: u32, now: i64) -> Result<usize, StoreError> {
         let cutoff = now - i64::from(days) * 24 * 60 * 60;
-        let deleted = self.conn().execute("DELETE FROM comments WHERE status = 'rejected' AND status_changed_at <= ?1", params![cutoff]).map_err(StoreError::Database);
+        let deleted = self
+            .conn()
+            .execute("DELETE FROM comments WHERE status = 'rejected' AND status_changed_at <= ?1", params![cutoff])
+            .map_err(StoreError::Database);
         self.track(true, deleted, |&n| n > 0)
     }
 
     /// Sets or (with empty text) removes the clinic's reply.
     pub fn set_reply(&self, id: i64, reply: &str) -> Result<Option<Comment>, StoreError> {
         let reply = Some(reply.trim()).filter(|r| !r.is_empty());
-        let changed = self.conn().execute("UPDATE comments SET reply = ?1 WHERE id = ?2", params![reply, id]).map_err(on_constraint);
+        let changed = self
+            .conn()
+            .execute("UPDATE comments SET reply = ?1 WHERE id = ?2", params![reply, id])
+            .map_err(on_constraint);
         self.track(true, changed, |&n| n > 0)?;
         self.get(id)
     }
@@ -312,7 +342,8 @@ impl Store {
     /// comment, or `None` if there was none.
     pub fn delete(&self, id: i64) -> Result<Option<Comment>, StoreError> {
         let comment = self.get(id)?;
-        let deleted = self.conn().execute("DELETE FROM comments WHERE id = ?1", params![id]).map_err(StoreError::Database);
+        let deleted =
+            self.conn().execute("DELETE FROM comments WHERE id = ?1", params![id]).map_err(StoreError::Database);
         self.track(true, deleted, |&n| n > 0)?;
         Ok(comment)
     }
@@ -324,7 +355,9 @@ impl Store {
 
     fn query_untracked(&self, filter: &str, params: impl rusqlite::Params) -> Result<Vec<Comment>, StoreError> {
         let conn = self.conn();
-        let sql = format!("SELECT id, page, name, body, created_at, status, reply, flagged, flag_reasons FROM comments {filter}");
+        let sql = format!(
+            "SELECT id, page, name, body, created_at, status, reply, flagged, flag_reasons FROM comments {filter}"
+        );
         let mut statement = conn.prepare(&sql).map_err(StoreError::Database)?;
         let rows = statement
             .query_map(params, |row| {
@@ -360,9 +393,9 @@ fn insert_row(conn: &Connection, comment: &NewComment, now: i64) -> Result<i64, 
 /// comments database.
 fn check_integrity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     let damaged = |detail: String| StoreError::Damaged { path: path.to_path_buf(), detail };
-    let findings = conn
-        .prepare("PRAGMA quick_check(5)")
-        .and_then(|mut statement| statement.query_map([], |row| row.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>());
+    let findings = conn.prepare("PRAGMA quick_check(5)").and_then(|mut statement| {
+        statement.query_map([], |row| row.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()
+    });
     match findings {
         Ok(findings) if findings == ["ok"] => Ok(()),
         Ok(findings) => {
@@ -385,7 +418,9 @@ fn steps() -> Vec<String> {
 /// Applies the steps this database has not had yet, each in a transaction,
 /// so running it again (or on a new database) is safe.
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let done: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(|source| StoreError::Migrate { step: 0, source })?;
+    let done: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(|source| StoreError::Migrate { step: 0, source })?;
     let done = usize::try_from(done).unwrap_or(0);
     for (index, step) in steps().into_iter().enumerate().skip(done) {
         let number = index + 1;
@@ -399,9 +434,11 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 }
 
 /// The schema version a database is at (for tests and diagnostics).
-pub fn schema_version(path: &Path) -> Result<usize, StoreError> {
+#[cfg(test)]
+pub(crate) fn schema_version(path: &Path) -> Result<usize, StoreError> {
     let conn = Connection::open(path).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
-    let version: Option<i64> = conn.query_row("PRAGMA user_version", [], |row| row.get(0)).optional().map_err(StoreError::Database)?;
+    let version: Option<i64> =
+        conn.query_row("PRAGMA user_version", [], |row| row.get(0)).optional().map_err(StoreError::Database)?;
     Ok(version.map_or(0, |v| usize::try_from(v).unwrap_or(0)))
 }
 
@@ -411,7 +448,12 @@ mod tests {
     use crate::comments::{CommentText, DisplayName};
 
     fn new(page: &str, text: &str) -> NewComment {
-        NewComment { page: page.into(), name: DisplayName::parse("Jo").unwrap(), text: CommentText::parse(text).unwrap(), flags: Vec::new() }
+        NewComment {
+            page: page.into(),
+            name: DisplayName::parse("Jo").unwrap(),
+            text: CommentText::parse(text).unwrap(),
+            flags: Vec::new(),
+        }
     }
 
     #[test]
@@ -436,7 +478,11 @@ mod tests {
             let conn = Connection::open(&path).unwrap();
             conn.execute_batch(&steps()[0]).unwrap();
             conn.pragma_update(None, "user_version", 1).unwrap();
-            conn.execute("INSERT INTO comments (page, name, body, created_at) VALUES ('/a/', '', 'old comment', 5)", []).unwrap();
+            conn.execute(
+                "INSERT INTO comments (page, name, body, created_at) VALUES ('/a/', '', 'old comment', 5)",
+                [],
+            )
+            .unwrap();
         }
         let store = Store::open(&path).unwrap();
         let all = store.all().unwrap();
@@ -451,7 +497,15 @@ mod tests {
         use crate::comments::PersonalDetail::{Medicine, Phone, SymptomsNow};
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("c.db")).unwrap();
-        let flagged = store.insert(&NewComment { flags: vec![Phone, Medicine, SymptomsNow], ..new("/p/", "on warfarin, call 555 010 0199") }, 1).unwrap();
+        let flagged = store
+            .insert(
+                &NewComment {
+                    flags: vec![Phone, Medicine, SymptomsNow],
+                    ..new("/p/", "on warfarin, call 555 010 0199")
+                },
+                1,
+            )
+            .unwrap();
         let plain = store.insert(&new("/p/", "plain"), 2).unwrap();
         let flagged = store.get(flagged).unwrap().unwrap();
         assert!(flagged.flagged);
@@ -468,7 +522,11 @@ mod tests {
             let conn = Connection::open(&path).unwrap();
             conn.execute_batch(&steps()[..2].join("\n")).unwrap();
             conn.pragma_update(None, "user_version", 2).unwrap();
-            conn.execute("INSERT INTO comments (page, name, body, created_at, flagged) VALUES ('/a/', '', 'call me', 5, 1)", []).unwrap();
+            conn.execute(
+                "INSERT INTO comments (page, name, body, created_at, flagged) VALUES ('/a/', '', 'call me', 5, 1)",
+                [],
+            )
+            .unwrap();
         }
         let all = Store::open(&path).unwrap().all().unwrap();
         assert!(all[0].flagged);
@@ -483,14 +541,25 @@ mod tests {
     fn a_form_stores_one_comment() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("c.db")).unwrap();
-        let Inserted::New(id) = store.insert_once(&new("/p/", "first"), form("aa"), 10).unwrap() else { panic!("stored") };
-        assert_eq!(store.insert_once(&new("/p/", "first"), form("aa"), 11).unwrap(), Inserted::AlreadyUsed { same: true });
-        assert_eq!(store.insert_once(&new("/p/", "changed"), form("aa"), 12).unwrap(), Inserted::AlreadyUsed { same: false });
+        let Inserted::New(id) = store.insert_once(&new("/p/", "first"), form("aa"), 10).unwrap() else {
+            panic!("stored")
+        };
+        assert_eq!(
+            store.insert_once(&new("/p/", "first"), form("aa"), 11).unwrap(),
+            Inserted::AlreadyUsed { same: true }
+        );
+        assert_eq!(
+            store.insert_once(&new("/p/", "changed"), form("aa"), 12).unwrap(),
+            Inserted::AlreadyUsed { same: false }
+        );
         assert!(matches!(store.insert_once(&new("/p/", "other form"), form("bb"), 13).unwrap(), Inserted::New(_)));
         assert_eq!(store.all().unwrap().len(), 2);
         // A comment deleted for a privacy request leaves its form used.
         store.delete(id).unwrap();
-        assert_eq!(store.insert_once(&new("/p/", "first"), form("aa"), 14).unwrap(), Inserted::AlreadyUsed { same: true });
+        assert_eq!(
+            store.insert_once(&new("/p/", "first"), form("aa"), 14).unwrap(),
+            Inserted::AlreadyUsed { same: true }
+        );
         assert_eq!(store.all().unwrap().len(), 1);
     }
 
@@ -500,11 +569,15 @@ mod tests {
         let store = Store::open(&dir.path().join("c.db")).unwrap();
         store.insert_once(&new("/p/", "a"), Nonce { nonce: "old", expires_at: 100 }, 50).unwrap();
         store.insert_once(&new("/p/", "b"), Nonce { nonce: "new", expires_at: 300 }, 60).unwrap();
-        let count = || store.conn().query_row("SELECT count(*) FROM used_forms", [], |row| row.get::<_, i64>(0)).unwrap();
+        let count =
+            || store.conn().query_row("SELECT count(*) FROM used_forms", [], |row| row.get::<_, i64>(0)).unwrap();
         assert_eq!(count(), 2);
         store.insert_once(&new("/p/", "c"), Nonce { nonce: "later", expires_at: 400 }, 200).unwrap();
         assert_eq!(count(), 2, "the expired record went, the live one stayed");
-        assert!(matches!(store.insert_once(&new("/p/", "b"), Nonce { nonce: "new", expires_at: 300 }, 250).unwrap(), Inserted::AlreadyUsed { .. }));
+        assert!(matches!(
+            store.insert_once(&new("/p/", "b"), Nonce { nonce: "new", expires_at: 300 }, 250).unwrap(),
+            Inserted::AlreadyUsed { .. }
+        ));
     }
 
     #[test]
@@ -514,7 +587,11 @@ mod tests {
         let threads: Vec<_> = (0..16)
             .map(|n| {
                 let store = store.clone();
-                std::thread::spawn(move || store.insert_once(&new("/p/", &format!("try {n}")), Nonce { nonce: "one", expires_at: 1_000 }, 10).unwrap())
+                std::thread::spawn(move || {
+                    store
+                        .insert_once(&new("/p/", &format!("try {n}")), Nonce { nonce: "one", expires_at: 1_000 }, 10)
+                        .unwrap()
+                })
             })
             .collect();
         let stored = threads.into_iter().map(|t| t.join().unwrap()).filter(|r| matches!(r, Inserted::New(_))).count();
@@ -589,7 +666,11 @@ mod tests {
         let a = store.insert(&new("/p/", "first"), 10).unwrap();
         let b = store.insert(&new("/p/", "second"), 20).unwrap();
         assert_eq!(store.counts().unwrap(), Counts { pending: 2, approved: 0, rejected: 0 });
-        assert_eq!(store.with_status(Status::Pending, 10).unwrap().iter().map(|c| c.id).collect::<Vec<_>>(), vec![b, a], "newest first");
+        assert_eq!(
+            store.with_status(Status::Pending, 10).unwrap().iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![b, a],
+            "newest first"
+        );
         store.set_status(a, Status::Approved).unwrap();
         store.set_reply(a, " Thanks! ").unwrap();
         store.set_status(b, Status::Rejected).unwrap();
@@ -632,8 +713,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = damaged_database(dir.path());
         let message = Store::open(&path).err().expect("a damaged database is refused").to_string();
-        assert!(message.starts_with(&format!("the comments database {} is damaged (SQLite's integrity check says: Tree ", path.display())), "{message}");
-        assert!(message.contains(&format!("restore the data folder {} from your latest backup", dir.path().display())), "{message}");
+        assert!(
+            message.starts_with(&format!(
+                "the comments database {} is damaged (SQLite's integrity check says: Tree ",
+                path.display()
+            )),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("restore the data folder {} from your latest backup", dir.path().display())),
+            "{message}"
+        );
         assert!(message.contains(&format!("move {} (and comments.db-wal", path.display())), "{message}");
     }
 
@@ -645,7 +735,11 @@ mod tests {
         let message = Store::open(&path).err().expect("refused").to_string();
         assert!(message.contains("is damaged (file is not a database)"), "{message}");
         assert!(message.contains("restore the data folder"), "{message}");
-        assert_eq!(std::fs::read(&path).unwrap(), "name,comment\nJo,hello\n".repeat(500).into_bytes(), "the file is left as it was");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            "name,comment\nJo,hello\n".repeat(500).into_bytes(),
+            "the file is left as it was"
+        );
     }
 
     #[test]
@@ -655,7 +749,10 @@ mod tests {
         assert_eq!(store.failure(), None);
         store.conn().execute_batch("PRAGMA query_only = ON").unwrap();
         let error = store.insert_once(&new("/p/", "lost?"), form("aa"), 10).unwrap_err();
-        assert!(error.to_string().contains("attempt to write a readonly database"), "the log line carries SQLite's reason: {error}");
+        assert!(
+            error.to_string().contains("attempt to write a readonly database"),
+            "the log line carries SQLite's reason: {error}"
+        );
         assert_eq!(store.failure().as_deref(), Some("attempt to write a readonly database"));
         assert!(store.approved().unwrap().is_empty());
         assert!(store.failure().is_some(), "reads still working prove nothing about writes");
@@ -675,7 +772,11 @@ mod tests {
     fn database_rules_are_reported_as_refusals() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("c.db")).unwrap();
-        let err = store.conn().execute("INSERT INTO comments (page, body, created_at) VALUES ('/p/', '', 1)", []).map_err(on_constraint).unwrap_err();
+        let err = store
+            .conn()
+            .execute("INSERT INTO comments (page, body, created_at) VALUES ('/p/', '', 1)", [])
+            .map_err(on_constraint)
+            .unwrap_err();
         assert!(matches!(err, StoreError::Rejected(_)), "{err:?}");
     }
 }

@@ -19,9 +19,9 @@ use crate::util::fs::write_private;
 type HmacSha256 = Hmac<Sha256>;
 
 /// A person needs at least this long to read the form and type something.
-pub const MIN_AGE_SECS: i64 = 3;
+pub(crate) const MIN_AGE_SECS: i64 = 3;
 /// After this the form is stale: the reader is asked to send it again.
-pub const MAX_AGE_SECS: i64 = 12 * 60 * 60;
+pub(crate) const MAX_AGE_SECS: i64 = 12 * 60 * 60;
 
 /// The server's signing key, kept in the data folder.
 #[derive(Clone)]
@@ -37,7 +37,10 @@ impl Secret {
                 key.copy_from_slice(&bytes);
                 Ok(Secret(key))
             }
-            Ok(_) => Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{} is not a 32-byte key; delete it to make a new one", path.display()))),
+            Ok(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{} is not a 32-byte key; delete it to make a new one", path.display()),
+            )),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = random_bytes()?;
                 write_private(path, &key)?;
@@ -74,7 +77,10 @@ impl Secret {
     /// nonce, which the store records once a comment is kept.
     pub fn verify<'t>(&self, token: &'t str, page: &str, now: i64) -> Result<Nonce<'t>, TokenError> {
         let mut parts = token.split('.');
-        let (Some(issued), Some(nonce), Some(tag), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else { return Err(TokenError::Invalid) };
+        let (Some(issued), Some(nonce), Some(tag), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenError::Invalid);
+        };
         let issued: i64 = issued.parse().map_err(|_| TokenError::Invalid)?;
         let tag = unhex(tag).ok_or(TokenError::Invalid)?;
         // A tag made for another page fails here too: the page is signed.
@@ -146,7 +152,9 @@ mod tests {
         let old_format = format!("1000.{tag}");
         let extra = format!("{token}.x");
         let forged = Secret([8; 32]).sign("/a/", 1000).unwrap();
-        for bad in ["", "abc", "1000.", "1000..", "1000.ab.zz", later.as_str(), &other_nonce, &old_format, &extra, &forged] {
+        for bad in
+            ["", "abc", "1000.", "1000..", "1000.ab.zz", later.as_str(), &other_nonce, &old_format, &extra, &forged]
+        {
             assert_eq!(secret.verify(bad, "/a/", 1010), Err(TokenError::Invalid), "{bad:?}");
         }
     }

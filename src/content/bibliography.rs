@@ -129,7 +129,7 @@ pub struct Bibliography {
 }
 
 /// The file name, inside the content folder.
-pub const FILE: &str = "sources.toml";
+pub(crate) const FILE: &str = "sources.toml";
 
 impl Bibliography {
     /// Parses `sources.toml`, with every problem found. Entries with a
@@ -182,7 +182,7 @@ impl Bibliography {
     }
 
     /// The line of an entry's `[key]` header, for messages about it.
-    pub fn line_of(&self, key: &str) -> usize {
+    pub(crate) fn line_of(&self, key: &str) -> usize {
         self.lines.get(key).copied().unwrap_or(1)
     }
 
@@ -213,9 +213,14 @@ impl Bibliography {
                         .hint("write the full address starting with https://, copied from the browser's address bar"),
                 );
             }
-            for (field, value) in [("authors", &reference.authors), ("title", &reference.title), ("note", &reference.note)] {
+            for (field, value) in
+                [("authors", &reference.authors), ("title", &reference.title), ("note", &reference.note)]
+            {
                 if value.trim().is_empty() {
-                    errors.push(ContentError::new(&self.path, at(field), format!("the source's {field} is empty")).hint(format!("write it like {}", example(field))));
+                    errors.push(
+                        ContentError::new(&self.path, at(field), format!("the source's {field} is empty"))
+                            .hint(format!("write it like {}", example(field))),
+                    );
                 }
             }
         }
@@ -229,7 +234,7 @@ fn example(field: &str) -> &'static str {
 
 /// `10.` then a registrant code of 4 to 9 digits (with optional `.sub`
 /// parts), a slash and a suffix without spaces: the DOI handbook's form.
-pub fn is_doi(doi: &str) -> bool {
+pub(crate) fn is_doi(doi: &str) -> bool {
     let Some(rest) = doi.strip_prefix("10.") else { return false };
     let Some((registrant, suffix)) = rest.split_once('/') else { return false };
     let first = registrant.split('.').next().unwrap_or("");
@@ -241,7 +246,7 @@ pub fn is_doi(doi: &str) -> bool {
 
 /// An absolute https address with a host: readers' browsers warn about
 /// plain http, and a relative address would point into this site.
-pub fn is_https_url(url: &str) -> bool {
+pub(crate) fn is_https_url(url: &str) -> bool {
     url.strip_prefix("https://").is_some_and(|rest| {
         let host = rest.split(['/', '?', '#']).next().unwrap_or("");
         host.contains('.') && !url.contains(char::is_whitespace) && !url.contains(['"', '<', '>'])
@@ -314,13 +319,21 @@ mod tests {
         assert!(bibliography.get("gattie-2017").is_some(), "the entry is kept, so citing pages are not reported too");
         let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0].starts_with("content/sources.toml:9:1: error: \"doi.org/10.2519/jospt\" is not a DOI"), "{}", errors[0]);
+        assert!(
+            errors[0].starts_with("content/sources.toml:9:1: error: \"doi.org/10.2519/jospt\" is not a DOI"),
+            "{}",
+            errors[0]
+        );
     }
 
     #[test]
     fn a_plain_http_address_is_an_error() {
         let source = GATTIE.replace("doi = \"10.2519/jospt.2017.7096\"", "url = \"http://example.org/paper\"");
-        assert!(errors(&source)[0].starts_with("content/sources.toml:9:1: error: \"http://example.org/paper\" is not an https web address"));
+        assert!(
+            errors(&source)[0].starts_with(
+                "content/sources.toml:9:1: error: \"http://example.org/paper\" is not an https web address"
+            )
+        );
     }
 
     #[test]
@@ -334,10 +347,25 @@ mod tests {
 
     #[test]
     fn dois_and_addresses_are_recognised() {
-        for good in ["10.2519/jospt.2017.7096", "10.1093/ptj/pzab068", "10.1179/2042618613Y.0000000044", "10.26603/ijspt20200103", "10.1000.10/x"] {
+        for good in [
+            "10.2519/jospt.2017.7096",
+            "10.1093/ptj/pzab068",
+            "10.1179/2042618613Y.0000000044",
+            "10.26603/ijspt20200103",
+            "10.1000.10/x",
+        ] {
             assert!(is_doi(good), "{good}");
         }
-        for bad in ["", "10.251/x", "10.2519", "10.2519/", "11.2519/x", "https://doi.org/10.2519/x", "10.2519/a b", "10.abcd/x"] {
+        for bad in [
+            "",
+            "10.251/x",
+            "10.2519",
+            "10.2519/",
+            "11.2519/x",
+            "https://doi.org/10.2519/x",
+            "10.2519/a b",
+            "10.abcd/x",
+        ] {
             assert!(!is_doi(bad), "{bad}");
         }
         assert!(is_https_url("https://www.nhs.uk/conditions/acupuncture/"));

@@ -28,7 +28,14 @@ pub struct ContentError {
 
 impl ContentError {
     pub fn new(path: &Path, line: usize, message: impl Into<String>) -> Self {
-        ContentError { severity: Severity::Error, path: path.to_path_buf(), line, column: None, message: message.into(), hint: None }
+        ContentError {
+            severity: Severity::Error,
+            path: path.to_path_buf(),
+            line,
+            column: None,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     /// The same problem, but one that does not stop publishing.
@@ -98,7 +105,6 @@ impl fmt::Display for ContentErrors {
 
 impl std::error::Error for ContentErrors {}
 
-
 /// Problems in the check format, also used for server logs.
 pub fn format_text(problems: &[ContentError]) -> String {
     let mut out = String::new();
@@ -128,7 +134,6 @@ pub fn source_line(path: &Path, line: usize) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
     text.lines().nth(line - 1).map(|l| l.trim_end().to_string())
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -76,12 +76,12 @@ pub struct Review {
 
 /// Whether `reviewed_by` gives credentials after the name ("Jane Smith, DPT"):
 /// readers judge a review by who made it.
-pub fn names_credentials(reviewed_by: &str) -> bool {
+pub(crate) fn names_credentials(reviewed_by: &str) -> bool {
     matches!(reviewed_by.split_once(','), Some((name, credentials)) if !name.trim().is_empty() && credentials.chars().any(char::is_alphabetic))
 }
 
 /// The keys a page may set, each with an example line used in hints.
-pub const PAGE_KEYS: &[(&str, &str)] = &[
+pub(crate) const PAGE_KEYS: &[(&str, &str)] = &[
     ("title", "title = \"Is Dry Needling Safe?\""),
     ("description", "description = \"One plain sentence about what this page covers.\""),
     ("weight", "weight = 2"),
@@ -125,8 +125,10 @@ pub fn parse(path: &Path, source: &str) -> Result<Parsed, Vec<ContentError>> {
         offset += line.len();
     }
     let Some((toml_end, body_start)) = close else {
-        return Err(vec![ContentError::new(path, 1, "front matter is not closed: there is no second +++ line")
-            .hint("add a line with just +++ after the last setting, before the page's text")]);
+        return Err(vec![
+            ContentError::new(path, 1, "front matter is not closed: there is no second +++ line")
+                .hint("add a line with just +++ after the last setting, before the page's text"),
+        ]);
     };
     let toml_src = &source[toml_start..toml_end];
     let first_toml_line = line_col(source, toml_start).0;
@@ -153,7 +155,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Parsed, Vec<ContentError>> {
 /// Turns a TOML or serde error into a message and a hint for staff.
 /// serde's wording ("unknown field `x`, expected one of ...") is stable, so
 /// matching on it is safe, and anything unrecognised is shown as it is.
-pub fn explain_toml_error(err: &toml::de::Error, src: &str, keys: &[(&str, &str)]) -> (String, String) {
+pub(crate) fn explain_toml_error(err: &toml::de::Error, src: &str, keys: &[(&str, &str)]) -> (String, String) {
     let raw = err.message().trim();
     let quoted = |s: &str| s.split('`').nth(1).unwrap_or("").to_string();
     if let Some(rest) = raw.strip_prefix("unknown field") {
@@ -197,7 +199,7 @@ fn example_for(key: &str, keys: &[(&str, &str)]) -> String {
 
 /// The allowed name nearest to a misspelt one, if it is near enough to be a
 /// typo rather than a different idea.
-pub fn closest<'a>(typed: &str, names: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(typed: &str, names: &[&'a str]) -> Option<&'a str> {
     names
         .iter()
         .map(|name| (edit_distance(typed, name), *name))
@@ -246,18 +248,30 @@ mod tests {
 
     #[test]
     fn a_review_needs_a_reviewer_and_a_date_and_defaults_its_next_date() {
-        let front = |extra: &str| parse(Path::new("p.md"), &format!("+++\n{GOOD}{extra}+++\nBody\n")).ok().unwrap().front;
+        let front =
+            |extra: &str| parse(Path::new("p.md"), &format!("+++\n{GOOD}{extra}+++\nBody\n")).ok().unwrap().front;
         assert_eq!(front("last_reviewed = 2026-01-15\n").review(), None);
         assert_eq!(front("reviewed_by = \"Jane Smith, DPT\"\n").review(), None);
         let review = front("reviewed_by = \"Jane Smith, DPT\"\nlast_reviewed = 2024-02-29\n").review().unwrap();
-        assert_eq!((review.by.as_str(), review.on, review.next), ("Jane Smith, DPT", Date::new(2024, 2, 29).unwrap(), Date::new(2025, 2, 28).unwrap()));
-        assert!(names_credentials("Jane Smith, DPT") && !names_credentials("Jane Smith") && !names_credentials("Jane Smith, ") && !names_credentials(", DPT"));
+        assert_eq!(
+            (review.by.as_str(), review.on, review.next),
+            ("Jane Smith, DPT", Date::new(2024, 2, 29).unwrap(), Date::new(2025, 2, 28).unwrap())
+        );
+        assert!(
+            names_credentials("Jane Smith, DPT")
+                && !names_credentials("Jane Smith")
+                && !names_credentials("Jane Smith, ")
+                && !names_credentials(", DPT")
+        );
     }
 
     #[test]
     fn missing_required_key_points_at_the_closing_fence() {
         let message = error_for("title = \"T\"\nupdated = 2026-01-15\n");
-        assert!(message.starts_with("content/a/page.md:4:1: error: front matter: missing required key \"description\""), "{message}");
+        assert!(
+            message.starts_with("content/a/page.md:4:1: error: front matter: missing required key \"description\""),
+            "{message}"
+        );
         assert!(message.contains("hint: add a line such as description = "), "{message}");
     }
 
@@ -271,7 +285,10 @@ mod tests {
     #[test]
     fn wrong_type_names_the_key_and_shows_an_example() {
         let message = error_for(&format!("{GOOD}weight = \"two\"\n"));
-        assert!(message.starts_with("content/a/page.md:5:10: error: front matter: \"weight\" has the wrong kind of value"), "{message}");
+        assert!(
+            message.starts_with("content/a/page.md:5:10: error: front matter: \"weight\" has the wrong kind of value"),
+            "{message}"
+        );
         assert!(message.contains("write it like weight = 2"), "{message}");
     }
 

@@ -7,7 +7,7 @@ use serde::de::{self, Deserializer, Visitor};
 
 /// The field names serde would accept for `T`, read by asking `T` to
 /// deserialize itself from a deserializer that only records them.
-pub fn field_names<'de, T: Deserialize<'de>>() -> Vec<&'static str> {
+pub(crate) fn field_names<'de, T: Deserialize<'de>>() -> Vec<&'static str> {
     let mut fields = Vec::new();
     let _ = T::deserialize(FieldRecorder { fields: &mut fields });
     fields
@@ -20,7 +20,12 @@ struct FieldRecorder<'a> {
 impl<'de> Deserializer<'de> for FieldRecorder<'_> {
     type Error = de::value::Error;
 
-    fn deserialize_struct<V: Visitor<'de>>(self, _name: &'static str, fields: &'static [&'static str], _visitor: V) -> Result<V::Value, Self::Error> {
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
         self.fields.extend_from_slice(fields);
         Err(de::Error::custom("only the field names were wanted"))
     }
@@ -43,7 +48,7 @@ pub fn names(keys: &[(&str, &str)]) -> Vec<String> {
 }
 
 /// Field names, sorted.
-pub fn sorted(fields: impl IntoIterator<Item = &'static str>) -> Vec<String> {
+pub(crate) fn sorted(fields: impl IntoIterator<Item = &'static str>) -> Vec<String> {
     let mut names: Vec<String> = fields.into_iter().map(String::from).collect();
     names.sort();
     names.dedup();
@@ -52,7 +57,7 @@ pub fn sorted(fields: impl IntoIterator<Item = &'static str>) -> Vec<String> {
 
 /// The keys in the first column of the markdown table that follows
 /// `heading` in README.md: rows like "| `title` | ...".
-pub fn readme_table_keys(heading: &str) -> Vec<String> {
+pub(crate) fn readme_table_keys(heading: &str) -> Vec<String> {
     let readme = include_str!("../../README.md");
     let section = readme.split_once(heading).map_or("", |(_, after)| after);
     let mut keys: Vec<String> = section

@@ -19,10 +19,10 @@ use serde::Deserialize;
 use crate::util::fs::{is_link_outside, is_temporary};
 use crate::util::slug::{is_valid_slug, slugify};
 
+pub use crate::util::date::Date;
 pub use bibliography::{Bibliography, Reference};
 pub use diagnostics::{ContentError, ContentErrors, Severity, format_text, source_line, summary};
 pub use front_matter::{FrontMatter, Review};
-pub use crate::util::date::Date;
 
 /// Everything under the content folder, parsed but not yet rendered.
 #[derive(Debug, Clone)]
@@ -72,14 +72,33 @@ impl Page {
             Some(slug) => slug.clone(),
             None => file_slug(path),
         };
-        let page = Page { path: path.to_path_buf(), front: parsed.front, slug, source, body_start: parsed.body_start, modified: None };
+        let page = Page {
+            path: path.to_path_buf(),
+            front: parsed.front,
+            slug,
+            source,
+            body_start: parsed.body_start,
+            modified: None,
+        };
         let mut errors = Vec::new();
         if !is_valid_slug(&page.slug) {
             let (line, hint) = match page.front.slug {
-                Some(_) => (page.line_of_key("slug"), "use only lowercase letters, numbers and hyphens, like slug = \"side-effects\"".to_string()),
-                None => (1, format!("rename the file using only lowercase letters, numbers and hyphens, like {}.md, or set slug = \"...\" in the front matter", slugify(&page.slug))),
+                Some(_) => (
+                    page.line_of_key("slug"),
+                    "use only lowercase letters, numbers and hyphens, like slug = \"side-effects\"".to_string(),
+                ),
+                None => (
+                    1,
+                    format!(
+                        "rename the file using only lowercase letters, numbers and hyphens, like {}.md, or set slug = \"...\" in the front matter",
+                        slugify(&page.slug)
+                    ),
+                ),
             };
-            errors.push(ContentError::new(path, line, format!("the web address part \"{}\" is not allowed", page.slug)).hint(hint));
+            errors.push(
+                ContentError::new(path, line, format!("the web address part \"{}\" is not allowed", page.slug))
+                    .hint(hint),
+            );
         }
         errors.extend(page.review_problems());
         if page.body().trim().is_empty() {
@@ -92,7 +111,7 @@ impl Page {
     }
 
     /// Reads and parses a file from disk.
-    pub fn from_file(path: &Path) -> Result<Page, Vec<ContentError>> {
+    pub(crate) fn from_file(path: &Path) -> Result<Page, Vec<ContentError>> {
         let source = read_text(path)?;
         let mut page = Page::parse(path, source)?;
         page.modified = std::fs::metadata(path)
@@ -110,7 +129,7 @@ impl Page {
     }
 
     /// The newest date the page was changed or reviewed, for the sitemap.
-    pub fn last_modified(&self) -> Option<Date> {
+    pub(crate) fn last_modified(&self) -> Option<Date> {
         self.updated().max(self.front.review().map(|r| r.on))
     }
 
@@ -136,22 +155,34 @@ impl Page {
             && !front_matter::names_credentials(by)
         {
             errors.push(
-                ContentError::new(&self.path, self.line_of_key("reviewed_by"), format!("reviewed_by \"{by}\" does not give the reviewer's credentials"))
-                    .hint("write the name, a comma, then the credentials, like reviewed_by = \"Jane Smith, DPT\""),
+                ContentError::new(
+                    &self.path,
+                    self.line_of_key("reviewed_by"),
+                    format!("reviewed_by \"{by}\" does not give the reviewer's credentials"),
+                )
+                .hint("write the name, a comma, then the credentials, like reviewed_by = \"Jane Smith, DPT\""),
             );
         }
         if front.next_review.is_some() && front.review().is_none() && errors.is_empty() {
             errors.push(
-                ContentError::new(&self.path, self.line_of_key("next_review"), "next_review is set but the page has no clinical review")
-                    .hint("a next review date follows a review: add reviewed_by and last_reviewed, or remove next_review"),
+                ContentError::new(
+                    &self.path,
+                    self.line_of_key("next_review"),
+                    "next_review is set but the page has no clinical review",
+                )
+                .hint("a next review date follows a review: add reviewed_by and last_reviewed, or remove next_review"),
             );
         }
         if let (Some(review), Some(next)) = (front.review(), front.next_review)
             && next <= review.on
         {
             errors.push(
-                ContentError::new(&self.path, self.line_of_key("next_review"), format!("next_review ({}) is not after last_reviewed ({})", next.long(), review.on.long()))
-                    .hint("set the date the page should next be checked, usually a year after the review"),
+                ContentError::new(
+                    &self.path,
+                    self.line_of_key("next_review"),
+                    format!("next_review ({}) is not after last_reviewed ({})", next.long(), review.on.long()),
+                )
+                .hint("set the date the page should next be checked, usually a year after the review"),
             );
         }
         errors
@@ -162,27 +193,27 @@ impl Page {
     }
 
     /// The 1-based line of a byte offset into the whole file.
-    pub fn line_at(&self, offset: usize) -> usize {
+    pub(crate) fn line_at(&self, offset: usize) -> usize {
         line_of(&self.source, offset)
     }
 
     /// A problem at a byte offset into the page's markdown body, with its
     /// line and column in the file.
-    pub fn error_in_body(&self, offset: usize, message: impl Into<String>) -> ContentError {
+    pub(crate) fn error_in_body(&self, offset: usize, message: impl Into<String>) -> ContentError {
         let (line, column) = line_col(&self.source, self.body_start + offset);
         ContentError::new(&self.path, line, message).column(column)
     }
 
     /// The line a front matter key is set on, for messages about its value;
     /// the first line when the key is not written out.
-    pub fn line_of_key(&self, key: &str) -> usize {
+    pub(crate) fn line_of_key(&self, key: &str) -> usize {
         self.source[..self.body_start]
             .lines()
             .position(|line| line.split('=').next().is_some_and(|k| k.trim() == key))
             .map_or(1, |i| i + 1)
     }
 
-    pub fn is_draft(&self) -> bool {
+    pub(crate) fn is_draft(&self) -> bool {
         self.front.draft
     }
 }
@@ -243,7 +274,9 @@ fn default_reading_grade() -> f64 {
 /// Words that promise an outcome. A patient reading them deserves to see
 /// where the promise comes from.
 fn default_claim_words() -> Vec<String> {
-    ["effective", "cure", "proven", "heals", "safe and", "pain-free", "relieves", "guaranteed", "miracle"].map(String::from).to_vec()
+    ["effective", "cure", "proven", "heals", "safe and", "pain-free", "relieves", "guaranteed", "miracle"]
+        .map(String::from)
+        .to_vec()
 }
 
 /// How patients reach the clinic; shown in every footer.
@@ -266,7 +299,7 @@ fn default_emergency_number() -> String {
 
 impl Contact {
     /// The phone number as a `tel:` link target.
-    pub fn phone_href(&self) -> String {
+    pub(crate) fn phone_href(&self) -> String {
         let digits: String = self.phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
         format!("tel:{digits}")
     }
@@ -280,10 +313,17 @@ impl Settings {
             ContentError::new(path, line, message).column(column).hint(hint)
         })?;
         let trimmed = settings.base_url.trim_end_matches('/');
-        if !(trimmed.starts_with("https://") || trimmed.starts_with("http://")) || trimmed.contains(char::is_whitespace) {
+        if !(trimmed.starts_with("https://") || trimmed.starts_with("http://")) || trimmed.contains(char::is_whitespace)
+        {
             let line = settings_line(source, "base_url");
-            return Err(ContentError::new(path, line, format!("base_url \"{}\" is not a web address", settings.base_url))
-                .hint("write the site's public address with https://, like base_url = \"https://www.example-clinic.com\""));
+            return Err(ContentError::new(
+                path,
+                line,
+                format!("base_url \"{}\" is not a web address", settings.base_url),
+            )
+            .hint(
+                "write the site's public address with https://, like base_url = \"https://www.example-clinic.com\"",
+            ));
         }
         settings.base_url = trimmed.to_string();
         Ok(settings)
@@ -302,28 +342,52 @@ const SAMPLE_CLINIC_NAME: &str = "Riverside Physical Therapy";
 /// to patients, and previews, the sitemap and printed QR codes carry them.
 pub fn placeholders(path: &Path, source: &str, settings: &Settings) -> Vec<ContentError> {
     let mut found = Vec::new();
-    let mut report = |key: &str, message: String, hint: &str| found.push(ContentError::new(path, settings_line(source, key), message).hint(hint).warning());
+    let mut report = |key: &str, message: String, hint: &str| {
+        found.push(ContentError::new(path, settings_line(source, key), message).hint(hint).warning())
+    };
     let name_hint = "put the clinic's name as patients know it, like clinic_name = \"Lakeside Physical Therapy\"";
     match settings.clinic_name.trim() {
         "" => report("clinic_name", "clinic_name is empty".to_string(), name_hint),
-        SAMPLE_CLINIC_NAME => report("clinic_name", format!("clinic_name is still the sample name \"{SAMPLE_CLINIC_NAME}\""), name_hint),
+        SAMPLE_CLINIC_NAME => {
+            report("clinic_name", format!("clinic_name is still the sample name \"{SAMPLE_CLINIC_NAME}\""), name_hint)
+        }
         _ => {}
     }
     if let Some(host) = placeholder_host(&settings.base_url) {
-        report("base_url", format!("base_url \"{}\" is a sample address: {host} is not a real website", settings.base_url), "put the address where patients will find the site, like base_url = \"https://www.your-clinic.com\"; link previews, the sitemap and printed QR codes use it");
+        report(
+            "base_url",
+            format!("base_url \"{}\" is a sample address: {host} is not a real website", settings.base_url),
+            "put the address where patients will find the site, like base_url = \"https://www.your-clinic.com\"; link previews, the sitemap and printed QR codes use it",
+        );
     }
     match settings.contact.phone.trim() {
-        "" => report("phone", "the clinic's phone number is empty".to_string(), "patients need a number to call: put it under [contact] written as patients should see it, like phone = \"(312) 123-4567\""),
-        phone if is_fictional_phone(phone) => report("phone", format!("phone \"{phone}\" is a made-up number (555 numbers are kept for films and examples)"), "put the clinic's real phone number, as patients should dial it"),
+        "" => report(
+            "phone",
+            "the clinic's phone number is empty".to_string(),
+            "patients need a number to call: put it under [contact] written as patients should see it, like phone = \"(312) 123-4567\"",
+        ),
+        phone if is_fictional_phone(phone) => report(
+            "phone",
+            format!("phone \"{phone}\" is a made-up number (555 numbers are kept for films and examples)"),
+            "put the clinic's real phone number, as patients should dial it",
+        ),
         _ => {}
     }
     if let Some(url) = &settings.contact.booking_url
         && let Some(host) = placeholder_host(url)
     {
-        report("booking_url", format!("booking_url \"{url}\" is a sample address: {host} is not a real website"), "put the page where patients book, or remove booking_url if the clinic has none");
+        report(
+            "booking_url",
+            format!("booking_url \"{url}\" is a sample address: {host} is not a real website"),
+            "put the page where patients book, or remove booking_url if the clinic has none",
+        );
     }
     if settings.contact.emergency_number.trim().is_empty() {
-        report("emergency_number", "the emergency number is empty".to_string(), "put the number to call in an emergency where the clinic's patients live, like emergency_number = \"911\"");
+        report(
+            "emergency_number",
+            "the emergency number is empty".to_string(),
+            "put the number to call in an emergency where the clinic's patients live, like emergency_number = \"911\"",
+        );
     }
     found
 }
@@ -334,7 +398,8 @@ fn placeholder_host(url: &str) -> Option<String> {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let host = rest.split(['/', '?', '#', ':']).next().unwrap_or("").to_ascii_lowercase();
     let reserved_tld = [".example", ".test", ".invalid", ".localhost", ".local"].iter().any(|tld| host.ends_with(tld));
-    let example_domain = ["example.com", "example.org", "example.net"].iter().any(|d| host == *d || host.ends_with(&format!(".{d}")));
+    let example_domain =
+        ["example.com", "example.org", "example.net"].iter().any(|d| host == *d || host.ends_with(&format!(".{d}")));
     let this_machine = host == "localhost" || host.starts_with("127.") || host == "[::1]" || host == "0.0.0.0";
     (reserved_tld || example_domain || this_machine || host.is_empty()).then_some(host)
 }
@@ -387,7 +452,7 @@ pub fn load(dir: &Path, options: LoadOptions) -> Result<Content, ContentErrors> 
 /// Reads as much of the content folder as can be read: pages with problems
 /// are left out and their problems returned, so `check` can still look at
 /// every other page. `None` when there is nothing to show at all.
-pub fn load_all(dir: &Path, options: LoadOptions) -> (Option<Content>, Vec<ContentError>) {
+pub(crate) fn load_all(dir: &Path, options: LoadOptions) -> (Option<Content>, Vec<ContentError>) {
     let mut errors = Vec::new();
     // Where the folder really is, to tell links that lead out of it. A
     // folder that is not there fails below, reading site.toml.
@@ -431,8 +496,10 @@ pub fn load_all(dir: &Path, options: LoadOptions) -> (Option<Content>, Vec<Conte
                     articles.extend(article);
                 } else if is_page {
                     errors.push(
-                        ContentError::new(&entry, 1, "pages must be inside an article folder")
-                            .hint(format!("move this file into a folder such as {}", dir.join("dry-needling").display())),
+                        ContentError::new(&entry, 1, "pages must be inside an article folder").hint(format!(
+                            "move this file into a folder such as {}",
+                            dir.join("dry-needling").display()
+                        )),
                     );
                 }
             }
@@ -445,7 +512,12 @@ pub fn load_all(dir: &Path, options: LoadOptions) -> (Option<Content>, Vec<Conte
                 .hint("an article is a folder with an index.md file in it, like content/dry-needling/index.md"),
         );
     }
-    let content = settings.filter(|_| !articles.is_empty()).map(|settings| Content { settings, articles, bibliography, placeholders });
+    let content = settings.filter(|_| !articles.is_empty()).map(|settings| Content {
+        settings,
+        articles,
+        bibliography,
+        placeholders,
+    });
     (content, errors)
 }
 
@@ -494,7 +566,10 @@ fn load_article(root: &Path, dir: &Path, options: LoadOptions) -> (Option<Articl
     if !is_valid_slug(&slug) {
         errors.push(
             ContentError::new(&index_path, 1, format!("the article's web address part \"{slug}\" is not allowed"))
-                .hint(format!("rename the folder using only lowercase letters, numbers and hyphens, like {}", slugify(&slug))),
+                .hint(format!(
+                    "rename the folder using only lowercase letters, numbers and hyphens, like {}",
+                    slugify(&slug)
+                )),
         );
         return (None, errors);
     }
@@ -511,8 +586,12 @@ fn load_article(root: &Path, dir: &Path, options: LoadOptions) -> (Option<Articl
 pub(crate) fn link_outside(root: &Path, path: &Path) -> Option<ContentError> {
     is_link_outside(root, path).then(|| {
         let what = if path.is_dir() { "folder" } else { "file" };
-        ContentError::new(path, 0, format!("this {what} is a link to a {what} outside the content folder, so it is not read"))
-            .hint(format!("copy the {what} itself into the content folder instead of linking to it"))
+        ContentError::new(
+            path,
+            0,
+            format!("this {what} is a link to a {what} outside the content folder, so it is not read"),
+        )
+        .hint(format!("copy the {what} itself into the content folder instead of linking to it"))
     })
 }
 
@@ -520,12 +599,11 @@ pub(crate) fn link_outside(root: &Path, path: &Path) -> Option<ContentError> {
 /// leftovers (`.swp`, `~`), which appear and vanish while staff type.
 fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, ContentError> {
     let read = std::fs::read_dir(dir).map_err(|e| {
-        ContentError::new(dir, 0, format!("cannot open this folder: {e}")).hint("check that the folder exists and can be read")
+        ContentError::new(dir, 0, format!("cannot open this folder: {e}"))
+            .hint("check that the folder exists and can be read")
     })?;
-    let mut paths: Vec<PathBuf> = read
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| !is_temporary(p))
-        .collect();
+    let mut paths: Vec<PathBuf> =
+        read.filter_map(|entry| entry.ok().map(|e| e.path())).filter(|p| !is_temporary(p)).collect();
     paths.sort();
     Ok(paths)
 }
@@ -543,7 +621,9 @@ pub(crate) fn read_text(path: &Path) -> Result<String, Vec<ContentError>> {
     std::fs::read_to_string(path).map_err(|e| {
         let hint = match e.kind() {
             std::io::ErrorKind::NotFound => "create the file, or check the folder name given with --content",
-            std::io::ErrorKind::InvalidData => "save the file as UTF-8 text (most editors offer this under \"Save as\" or \"Encoding\")",
+            std::io::ErrorKind::InvalidData => {
+                "save the file as UTF-8 text (most editors offer this under \"Save as\" or \"Encoding\")"
+            }
             _ => "check that the file exists and can be read",
         };
         vec![ContentError::new(path, 0, format!("cannot read this file: {e}")).hint(hint)]
@@ -555,12 +635,12 @@ fn file_slug(path: &Path) -> String {
 }
 
 /// 1-based line of a byte offset.
-pub fn line_of(source: &str, offset: usize) -> usize {
+pub(crate) fn line_of(source: &str, offset: usize) -> usize {
     line_col(source, offset).0
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(source.len());
     let before = &source[..source.floor_char_boundary(offset)];
     let line = before.matches('\n').count() + 1;
@@ -586,7 +666,10 @@ mod tests {
         let src = "+++\ntitle = \"T\"\ndescription = \"D\"\nupdated = 2026-01-01\n+++\n\n";
         let errors = Page::parse(Path::new("content/a/x.md"), src.into()).unwrap_err();
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].to_string().lines().next().unwrap(), "content/a/x.md:6:1: error: this page has no text after its front matter");
+        assert_eq!(
+            errors[0].to_string().lines().next().unwrap(),
+            "content/a/x.md:6:1: error: this page has no text after its front matter"
+        );
     }
 
     #[test]
@@ -606,14 +689,21 @@ mod tests {
     fn a_review_claim_needs_a_named_reviewer_with_credentials() {
         assert!(review_errors("reviewed_by = \"Jane Smith, DPT\"\nlast_reviewed = 2026-01-15\n").is_empty());
         let undated = review_errors("last_reviewed = 2026-11-20\n");
-        assert!(undated[0].starts_with("content/a/x.md:4:1: error: last_reviewed is set but reviewed_by is not"), "{undated:?}");
+        assert!(
+            undated[0].starts_with("content/a/x.md:4:1: error: last_reviewed is set but reviewed_by is not"),
+            "{undated:?}"
+        );
         let nameless = review_errors("reviewed_by = \"Jane Smith, DPT\"\n");
-        assert!(nameless[0].starts_with("content/a/x.md:4:1: error: reviewed_by is set but last_reviewed is not"), "{nameless:?}");
+        assert!(
+            nameless[0].starts_with("content/a/x.md:4:1: error: reviewed_by is set but last_reviewed is not"),
+            "{nameless:?}"
+        );
         let no_credentials = review_errors("reviewed_by = \"Jane Smith\"\nlast_reviewed = 2026-01-15\n");
         assert!(no_credentials[0].contains("does not give the reviewer's credentials"), "{no_credentials:?}");
         let orphan_next = review_errors("next_review = 2027-01-15\n");
         assert!(orphan_next[0].contains("next_review is set but the page has no clinical review"), "{orphan_next:?}");
-        let backwards = review_errors("reviewed_by = \"Jane Smith, DPT\"\nlast_reviewed = 2026-01-15\nnext_review = 2025-01-15\n");
+        let backwards =
+            review_errors("reviewed_by = \"Jane Smith, DPT\"\nlast_reviewed = 2026-01-15\nnext_review = 2025-01-15\n");
         assert!(backwards[0].contains("is not after last_reviewed"), "{backwards:?}");
     }
 
@@ -638,9 +728,23 @@ mod tests {
             .replace("(312) 555-2368", "(555) 010-0142");
         let messages = placeholder_messages(&format!("{sample}booking_url = \"https://example.com/book\"\n"));
         assert_eq!(messages.len(), 4, "{messages:?}");
-        assert!(messages[0].starts_with("content/site.toml:1:1: warning: clinic_name is still the sample name"), "{}", messages[0]);
-        assert!(messages[1].starts_with("content/site.toml:2:1: warning: base_url \"https://riverside-pt.example\" is a sample address"), "{}", messages[1]);
-        assert!(messages[2].starts_with("content/site.toml:6:1: warning: phone \"(555) 010-0142\" is a made-up number"), "{}", messages[2]);
+        assert!(
+            messages[0].starts_with("content/site.toml:1:1: warning: clinic_name is still the sample name"),
+            "{}",
+            messages[0]
+        );
+        assert!(
+            messages[1].starts_with(
+                "content/site.toml:2:1: warning: base_url \"https://riverside-pt.example\" is a sample address"
+            ),
+            "{}",
+            messages[1]
+        );
+        assert!(
+            messages[2].starts_with("content/site.toml:6:1: warning: phone \"(555) 010-0142\" is a made-up number"),
+            "{}",
+            messages[2]
+        );
         assert!(messages[3].starts_with("content/site.toml:7:1: warning: booking_url"), "{}", messages[3]);
     }
 
@@ -652,7 +756,13 @@ mod tests {
         for real in ["(312) 555-2368", "+1 312 555 0200", "020 7946 0000", "911"] {
             assert!(!is_fictional_phone(real), "{real}");
         }
-        for host in ["https://clinic.test", "https://a.invalid/x", "http://localhost:3000", "https://www.example.org", "http://127.0.0.1"] {
+        for host in [
+            "https://clinic.test",
+            "https://a.invalid/x",
+            "http://localhost:3000",
+            "https://www.example.org",
+            "http://127.0.0.1",
+        ] {
             assert!(placeholder_host(host).is_some(), "{host}");
         }
         for host in ["https://www.nhs.uk", "https://example-clinic.com", "https://testing.org"] {
@@ -663,7 +773,12 @@ mod tests {
     #[test]
     fn every_setting_has_an_example_and_a_row_in_the_staff_guide() {
         use keys::{field_names, names, readme_table_keys, sorted};
-        let fields = sorted(field_names::<Settings>().into_iter().chain(field_names::<Contact>()).chain(field_names::<CommentSettings>()));
+        let fields = sorted(
+            field_names::<Settings>()
+                .into_iter()
+                .chain(field_names::<Contact>())
+                .chain(field_names::<CommentSettings>()),
+        );
         assert_eq!(fields, names(SETTINGS_KEYS), "SETTINGS_KEYS and the settings structs differ");
         let documented = readme_table_keys("### Site settings (`content/site.toml`)");
         assert_eq!(documented, fields, "README's site settings table and the settings differ");
@@ -674,7 +789,11 @@ mod tests {
         use keys::{field_names, names, readme_table_keys, sorted};
         let fields = sorted(field_names::<FrontMatter>());
         assert_eq!(fields, names(front_matter::PAGE_KEYS), "PAGE_KEYS and FrontMatter differ");
-        assert_eq!(readme_table_keys("### The settings at the top of each page (front matter)"), fields, "README's front matter table and FrontMatter differ");
+        assert_eq!(
+            readme_table_keys("### The settings at the top of each page (front matter)"),
+            fields,
+            "README's front matter table and FrontMatter differ"
+        );
     }
 
     #[test]

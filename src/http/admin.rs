@@ -26,11 +26,11 @@ use super::limit::ClientIp;
 use super::respond::{Cache, html};
 use crate::auth::password;
 use crate::comments::store::{Counts, StoreError};
-use crate::util::bytes::{hex, random_bytes};
 use crate::comments::{Comment, PersonalDetail, Status, in_words};
-use crate::util::date::Date;
-use crate::urls;
 use crate::site::{Chrome, Site};
+use crate::urls;
+use crate::util::bytes::{hex, random_bytes};
+use crate::util::date::Date;
 
 const COOKIE: &str = "clinic_admin";
 const IDLE_LIMIT: Duration = Duration::from_secs(12 * 60 * 60);
@@ -142,7 +142,12 @@ struct LoginForm {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, ClientIp(client): ClientIp, headers: HeaderMap, Form(form): Form<LoginForm>) -> Result<Response, AppError> {
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
     if !same_origin(&headers, &state.site.load().settings.base_url) {
         return Err(AppError::CrossSite);
     }
@@ -154,14 +159,21 @@ async fn login(State(state): State<AppState>, ClientIp(client): ClientIp, header
         tracing::warn!(%client, "failed staff sign-in");
         state.limits.logins.record(client);
         let site = state.site.load();
-        let template = LoginTemplate { chrome: admin_chrome(&site, "Staff sign in"), error: Some("The password is not right. Check it and try again."), password_set: verified.is_some() };
+        let template = LoginTemplate {
+            chrome: admin_chrome(&site, "Staff sign in"),
+            error: Some("The password is not right. Check it and try again."),
+            password_set: verified.is_some(),
+        };
         return page(StatusCode::UNAUTHORIZED, &template);
     }
     let (token, _) = state.sessions.start().map_err(|e| AppError::Internal(format!("cannot start a session: {e}")))?;
     let secure = if state.site.load().settings.base_url.starts_with("https://") { "; Secure" } else { "" };
-    let cookie = format!("{COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{secure}", IDLE_LIMIT.as_secs());
+    let cookie =
+        format!("{COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{secure}", IDLE_LIMIT.as_secs());
     let mut response = Redirect::to(urls::ADMIN).into_response();
-    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("the cookie is plain ASCII"));
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("the cookie is plain ASCII"));
     Ok(response)
 }
 
@@ -178,7 +190,10 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): F
         state.sessions.end(&headers);
     }
     let mut response = Redirect::to(urls::ADMIN_LOGIN).into_response();
-    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("clinic_admin=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0"));
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("clinic_admin=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
     response
 }
 
@@ -246,12 +261,22 @@ struct Done {
     done: Option<String>,
 }
 
-async fn home(State(state): State<AppState>, headers: HeaderMap, query: axum::extract::Query<Done>) -> Result<Response, AppError> {
+async fn home(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: axum::extract::Query<Done>,
+) -> Result<Response, AppError> {
     let Some(csrf) = state.sessions.touch(&headers) else { return Ok(Redirect::to(urls::ADMIN_LOGIN).into_response()) };
     let looking = state.clone();
     let (loaded, problems) = blocking(move || {
         let store = &looking.comments;
-        let loaded = (|| Ok::<_, StoreError>((store.counts()?, store.with_status(Status::Pending, 200)?, store.with_status(Status::Approved, 50)?)))();
+        let loaded = (|| {
+            Ok::<_, StoreError>((
+                store.counts()?,
+                store.with_status(Status::Pending, 200)?,
+                store.with_status(Status::Approved, 50)?,
+            ))
+        })();
         // After loading, so a failure just now is among the problems.
         Ok::<_, AppError>((loaded, site_problems(&looking)))
     })
@@ -280,19 +305,27 @@ async fn home(State(state): State<AppState>, headers: HeaderMap, query: axum::ex
         "replied" => Some("Reply saved: it shows under the comment once the comment is approved."),
         _ => None,
     });
-    page(status, &AdminTemplate {
-        chrome: admin_chrome(&site, "Comments to moderate"),
-        csrf,
-        problems,
-        counts,
-        pending: pending.into_iter().map(row).collect(),
-        approved: approved.into_iter().map(row).collect(),
-        done: done.map(String::from),
-    })
+    page(
+        status,
+        &AdminTemplate {
+            chrome: admin_chrome(&site, "Comments to moderate"),
+            csrf,
+            problems,
+            counts,
+            pending: pending.into_iter().map(row).collect(),
+            approved: approved.into_iter().map(row).collect(),
+            done: done.map(String::from),
+        },
+    )
 }
 
 #[tracing::instrument(skip(state, headers, form))]
-async fn moderate(State(state): State<AppState>, headers: HeaderMap, UrlPath((id, action)): UrlPath<(i64, String)>, Form(form): Form<CsrfForm>) -> Result<Response, AppError> {
+async fn moderate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    UrlPath((id, action)): UrlPath<(i64, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
     let Some(csrf) = state.sessions.touch(&headers) else { return Err(AppError::Unauthorized) };
     if form.csrf.is_empty() || form.csrf != csrf || !same_origin(&headers, &state.site.load().settings.base_url) {
         return Err(AppError::BadRequest("This form has expired. Go back, reload the page and try again.".into()));

@@ -25,13 +25,15 @@ use super::limit::ClientIp;
 use super::respond::{Cache, html};
 use crate::comments::store::Inserted;
 use crate::comments::token::{Nonce, TokenError};
-use crate::comments::{CommentText, DisplayName, InputError, NAME_MAX, NewComment, PersonalDetail, TEXT_MAX, in_words, personal_details};
-use crate::urls;
+use crate::comments::{
+    CommentText, DisplayName, InputError, NAME_MAX, NewComment, PersonalDetail, TEXT_MAX, in_words, personal_details,
+};
 use crate::site::{Chrome, CommentPage, Site};
+use crate::urls;
 
 /// No other form on the site sends more; anything bigger is refused
 /// unread. The comment form has its own, larger limit.
-pub const BODY_LIMIT: usize = 16 * 1024;
+pub(crate) const BODY_LIMIT: usize = 16 * 1024;
 
 /// The most a browser sends for one character of a form field: 4 UTF-8
 /// bytes (emoji, rarer CJK), each written as `%XX`. A line break counts as
@@ -44,7 +46,7 @@ const FORM_OVERHEAD: usize = 1024;
 /// The largest comment form a reader can send within the rules: a
 /// 2,000-character comment and a 60-character name in any script. More
 /// than this is not a reader, so it is refused unread (413).
-pub const COMMENT_BODY_LIMIT: usize = (TEXT_MAX + NAME_MAX) * MAX_SENT_BYTES_PER_CHAR + FORM_OVERHEAD;
+pub(crate) const COMMENT_BODY_LIMIT: usize = (TEXT_MAX + NAME_MAX) * MAX_SENT_BYTES_PER_CHAR + FORM_OVERHEAD;
 
 pub fn router() -> Router<AppState> {
     // The route's own limit wins over the site-wide one set in `router`:
@@ -58,7 +60,7 @@ pub fn router() -> Router<AppState> {
 /// What the form sends. Every field defaults to empty, so a missing field
 /// is a validation message rather than a rejected request.
 #[derive(Debug, Default, Deserialize)]
-pub struct CommentForm {
+pub(crate) struct CommentForm {
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -152,12 +154,23 @@ pub async fn comment_form(State(state): State<AppState>, uri: Uri) -> Result<Res
 }
 
 fn fresh_token(state: &AppState, page: &CommentPage) -> Result<String, AppError> {
-    state.secret.sign(&page.url, now()).map_err(|e| AppError::Internal(format!("cannot make a comment form token: {e}")))
+    state
+        .secret
+        .sign(&page.url, now())
+        .map_err(|e| AppError::Internal(format!("cannot make a comment form token: {e}")))
 }
 
 fn form_chrome<'a>(site: &'a Site, page: &CommentPage) -> Chrome<'a> {
     // share.js moves focus to the error summary when there is one.
-    Chrome { script: true, ..Chrome::plain(&site.settings, &site.asset_urls, &format!("Share your experience: {}", page.title), &urls::comment_form(&page.url)) }
+    Chrome {
+        script: true,
+        ..Chrome::plain(
+            &site.settings,
+            &site.asset_urls,
+            &format!("Share your experience: {}", page.title),
+            &urls::comment_form(&page.url),
+        )
+    }
 }
 
 #[tracing::instrument(skip_all, fields(page = %uri.path()))]
@@ -177,7 +190,12 @@ pub async fn post_comment(
     let form = match form {
         Ok(Form(form)) => form,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(AppError::PayloadTooLarge),
-        Err(rejection) => return Err(AppError::BadRequest(format!("The form could not be read ({}). Please go back and try again.", rejection.body_text()))),
+        Err(rejection) => {
+            return Err(AppError::BadRequest(format!(
+                "The form could not be read ({}). Please go back and try again.",
+                rejection.body_text()
+            )));
+        }
     };
     let thanks = || Ok(Redirect::to(&format!("{}#comment-received", page.url)).into_response());
 
@@ -206,8 +224,12 @@ pub async fn post_comment(
     // so someone who sends an empty form at once still sees what to fix.
     let verified = state.secret.verify(&form.token, &page.url, now());
     let problem = match verified {
-        Err(TokenError::Expired) => Some("This form was open for a long time, so it has expired. Your comment has not been sent yet: check it and send it again."),
-        Err(TokenError::Invalid) => Some("This form could not be checked, so your comment has not been sent yet. Please send it again from this page."),
+        Err(TokenError::Expired) => Some(
+            "This form was open for a long time, so it has expired. Your comment has not been sent yet: check it and send it again.",
+        ),
+        Err(TokenError::Invalid) => Some(
+            "This form could not be checked, so your comment has not been sent yet. Please send it again from this page.",
+        ),
         Ok(_) | Err(TokenError::TooFast) => None,
     };
     if let Some(problem) = problem {
@@ -218,7 +240,8 @@ pub async fn post_comment(
 
     let name = DisplayName::parse(&form.name);
     let text = CommentText::parse(&form.comment);
-    let mut errors: Vec<InputError> = [text.as_ref().err(), name.as_ref().err()].into_iter().flatten().cloned().collect();
+    let mut errors: Vec<InputError> =
+        [text.as_ref().err(), name.as_ref().err()].into_iter().flatten().cloned().collect();
     if form.consent.is_none() {
         errors.push(InputError::ConsentMissing);
     }
@@ -247,7 +270,9 @@ pub async fn post_comment(
         Ok(slot) => slot,
         Err(wait) => {
             let minutes = wait.as_secs().div_ceil(60).max(1);
-            template.notice = Some(format!("You have sent several comments in a short time. Please wait about {minutes} minutes, then send this one again. It is kept below."));
+            template.notice = Some(format!(
+                "You have sent several comments in a short time. Please wait about {minutes} minutes, then send this one again. It is kept below."
+            ));
             let mut response = form_response(StatusCode::TOO_MANY_REQUESTS, &template)?;
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
             return Ok(response);
@@ -265,13 +290,17 @@ pub async fn post_comment(
             thanks()
         }
         Ok(Inserted::AlreadyUsed { same: true }) => {
-            tracing::info!("a form that already stored a comment was sent again with the same text (a double click or a replay); nothing stored");
+            tracing::info!(
+                "a form that already stored a comment was sent again with the same text (a double click or a replay); nothing stored"
+            );
             thanks()
         }
         Ok(Inserted::AlreadyUsed { same: false }) => {
             // Most likely the reader went back after posting and wrote
             // something else: keep it, and give them a form to send it with.
-            tracing::info!("a form that already stored a comment was sent again with other text; nothing stored, form shown again");
+            tracing::info!(
+                "a form that already stored a comment was sent again with other text; nothing stored, form shown again"
+            );
             template.token = fresh_token(&state, page)?;
             template.notice = Some("This form has already been used to send a comment. This comment has not been sent yet: check it and send it again.".into());
             form_response(StatusCode::BAD_REQUEST, &template)
@@ -290,13 +319,14 @@ pub async fn post_comment(
 /// came from in `Sec-Fetch-Site` (current ones) or `Origin`; a request with
 /// neither is from a tool, not a page on another site, and still needs a
 /// valid token.
-pub fn same_origin(headers: &HeaderMap, base_url: &str) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap, base_url: &str) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return matches!(site, "same-origin" | "none");
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-    origin == base_url || (!host.is_empty() && (origin == format!("http://{host}") || origin == format!("https://{host}")))
+    origin == base_url
+        || (!host.is_empty() && (origin == format!("http://{host}") || origin == format!("https://{host}")))
 }
 
 #[cfg(test)]

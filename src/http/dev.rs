@@ -24,11 +24,12 @@ pub async fn events(State(state): State<AppState>) -> Sse<impl Stream<Item = Res
     // The first value is the version the page was built from: skip it, or
     // every page would reload as soon as it connected.
     let versions = WatchStream::new(state.site.subscribe()).skip(1);
-    Sse::new(versions.map(|version| Ok(Event::default().event("reload").data(version.to_string())))).keep_alive(KeepAlive::default())
+    Sse::new(versions.map(|version| Ok(Event::default().event("reload").data(version.to_string()))))
+        .keep_alive(KeepAlive::default())
 }
 
 /// One problem as the error page shows it.
-pub struct Problem {
+pub(crate) struct Problem {
     pub location: String,
     pub severity: &'static str,
     pub message: String,
@@ -46,12 +47,16 @@ struct DevErrorTemplate<'a> {
 
 /// Shown instead of every page while the content has errors, so the
 /// person editing sees what to fix; it reloads itself once fixed.
-pub fn error_page(site: &Site, errors: &ContentErrors) -> Result<Response, AppError> {
+pub(crate) fn error_page(site: &Site, errors: &ContentErrors) -> Result<Response, AppError> {
     let problems = errors
         .0
         .iter()
         .map(|p| Problem {
-            location: if p.line > 0 { format!("{}:{}:{}", p.path.display(), p.line, p.column.unwrap_or(1)) } else { p.path.display().to_string() },
+            location: if p.line > 0 {
+                format!("{}:{}:{}", p.path.display(), p.line, p.column.unwrap_or(1))
+            } else {
+                p.path.display().to_string()
+            },
             severity: match p.severity {
                 crate::content::Severity::Error => "Error",
                 crate::content::Severity::Warning => "Warning",

@@ -20,7 +20,7 @@ use crate::comments::store::StoreError;
 use crate::site::Chrome;
 
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum AppError {
+pub(crate) enum AppError {
     /// 404: no page at this address.
     #[error("no page at this address")]
     NotFound,
@@ -86,7 +86,7 @@ struct ErrorTemplate<'a> {
 }
 
 impl AppError {
-    pub fn status_code(&self) -> StatusCode {
+    pub(crate) fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -160,10 +160,20 @@ pub async fn error_page(State(state): State<AppState>, mut response: Response) -
     let status = response.status();
     let page = match error {
         // The 404 page is built with the site: it lists the articles.
-        AppError::NotFound | AppError::MethodNotAllowed => Ok(send(site.not_found(), status, &Method::GET, &HeaderMap::new(), Cache::NoStore, site.built_at)),
+        AppError::NotFound | AppError::MethodNotAllowed => {
+            Ok(send(site.not_found(), status, &Method::GET, &HeaderMap::new(), Cache::NoStore, site.built_at))
+        }
         other => {
             let (heading, message) = other.explain();
-            html(status, Cache::NoStore, &ErrorTemplate { chrome: Chrome::plain(&site.settings, &site.asset_urls, heading, "/"), heading, message })
+            html(
+                status,
+                Cache::NoStore,
+                &ErrorTemplate {
+                    chrome: Chrome::plain(&site.settings, &site.asset_urls, heading, "/"),
+                    heading,
+                    message,
+                },
+            )
         }
     };
     match page {
@@ -200,7 +210,14 @@ mod tests {
         let panicked = blocking(|| -> Result<(), AppError> { panic!("drawing went wrong") }).await.unwrap_err();
         assert_eq!(panicked.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(panicked.to_string().contains("drawing went wrong"), "{panicked}");
-        let failed = blocking(|| Err::<(), _>(StoreError::Database(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(10), Some("disk I/O error".into()))))).await.unwrap_err();
+        let failed = blocking(|| {
+            Err::<(), _>(StoreError::Database(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(10),
+                Some("disk I/O error".into()),
+            )))
+        })
+        .await
+        .unwrap_err();
         assert_eq!(failed.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(failed.to_string(), "the comments database failed: disk I/O error");
     }

@@ -12,12 +12,11 @@ use super::error::AppError;
 /// Pages load only our own stylesheet, script and images (the favicon is
 /// an empty `data:` URL), so the policy forbids everything else: a script
 /// slipped into a page could not run, nor load anything from elsewhere.
-pub const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
+pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
 
 /// Browser features the site never uses, turned off for it and anything
 /// that might be injected into it.
-pub const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=(), interest-cohort=()";
+pub(crate) const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=(), interest-cohort=()";
 
 const SECURITY_HEADERS: &[(HeaderName, &str)] = &[
     (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
@@ -35,7 +34,8 @@ pub async fn security(State(state): State<AppState>, mut response: Response) -> 
     headers.insert(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin"));
     // Only a site served over HTTPS may promise to stay on it.
     if state.site.load().settings.base_url.starts_with("https://") {
-        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+        headers
+            .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
     response
 }
@@ -76,11 +76,21 @@ mod tests {
 
     #[test]
     fn climbing_and_hidden_separators_are_refused() {
-        for bad in ["/static/../Cargo.toml", "/static/%2e%2e/x", "/static/%2E%2e/x", "/a/%2fetc", "/a/%5c", "/a/%00", "/a/./b", "/a\\b"] {
+        for bad in [
+            "/static/../Cargo.toml",
+            "/static/%2e%2e/x",
+            "/static/%2E%2e/x",
+            "/a/%2fetc",
+            "/a/%5c",
+            "/a/%00",
+            "/a/./b",
+            "/a\\b",
+        ] {
             assert!(path_problem(bad).is_some(), "{bad}");
         }
         assert!(path_problem(&format!("/{}", "a".repeat(2000))).is_some());
-        for good in ["/", "/dry-needling/safety/", "/static/site.3f9a1c2b.css", "/og/dry-needling/index.png", "/a/b.c/"] {
+        for good in ["/", "/dry-needling/safety/", "/static/site.3f9a1c2b.css", "/og/dry-needling/index.png", "/a/b.c/"]
+        {
             assert!(path_problem(good).is_none(), "{good}");
         }
     }

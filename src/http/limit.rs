@@ -37,7 +37,7 @@ impl RateLimiter {
     /// cannot all pass a check before any is counted; `Err(wait)` when none
     /// is free. The slot is given back when the reservation is dropped,
     /// unless it is committed: only what was done counts.
-    pub fn reserve(&self, client: IpAddr) -> Result<Reservation<'_>, Duration> {
+    pub(crate) fn reserve(&self, client: IpAddr) -> Result<Reservation<'_>, Duration> {
         let at = self.update(client, true)?;
         Ok(Reservation { limiter: self, client, at, committed: false })
     }
@@ -49,7 +49,7 @@ impl RateLimiter {
     }
 
     /// Counts one event for `client` without asking.
-    pub fn record(&self, client: IpAddr) {
+    pub(crate) fn record(&self, client: IpAddr) {
         let _ = self.update(client, true);
     }
 
@@ -98,7 +98,7 @@ impl RateLimiter {
 
 /// One slot of a client's allowance, held while a request is handled.
 #[must_use = "dropping a reservation gives the slot back at once"]
-pub struct Reservation<'a> {
+pub(crate) struct Reservation<'a> {
     limiter: &'a RateLimiter,
     client: IpAddr,
     at: Instant,
@@ -123,7 +123,7 @@ impl Drop for Reservation<'_> {
 /// The reader's address: from the connection, or from the last
 /// X-Forwarded-For entry (the one our own proxy added) when the server is
 /// told it sits behind one.
-pub struct ClientIp(pub IpAddr);
+pub(crate) struct ClientIp(pub IpAddr);
 
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;

@@ -12,7 +12,6 @@ mod limit;
 mod pages;
 mod respond;
 
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,13 +56,18 @@ impl AppState {
     /// Opens the data folder and renders the content; the errors say which
     /// file to fix.
     pub fn load(config: Config) -> anyhow::Result<AppState> {
-        std::fs::create_dir_all(&config.data.dir).with_context(|| format!("cannot create the data folder {}", config.data.dir.display()))?;
+        std::fs::create_dir_all(&config.data.dir)
+            .with_context(|| format!("cannot create the data folder {}", config.data.dir.display()))?;
         let comments = Store::open(&config.data.comments_db())?;
         let secret_path = config.data.form_key();
-        let secret = Secret::load_or_create(&secret_path).with_context(|| format!("cannot read or create the form-signing key {}", secret_path.display()))?;
+        let secret = Secret::load_or_create(&secret_path)
+            .with_context(|| format!("cannot read or create the form-signing key {}", secret_path.display()))?;
         let site = Site::load(&config.folders.content, &SiteOptions::for_server(&config), &comments.approved()?)?;
         if !site.warnings.is_empty() {
-            tracing::warn!("the content has warnings (the site is running):\n{}", crate::content::format_text(&site.warnings));
+            tracing::warn!(
+                "the content has warnings (the site is running):\n{}",
+                crate::content::format_text(&site.warnings)
+            );
         }
         let limits = Limits {
             comments: limit::RateLimiter::new(config.comment_limit, Duration::from_secs(10 * 60)),
@@ -91,7 +95,6 @@ pub async fn publish_comments(state: &AppState) {
         tracing::error!("publishing comments failed: {e}");
     }
 }
-
 
 /// The whole application as a plain function, so tests can call it without
 /// a socket.
@@ -287,11 +290,19 @@ mod tests {
     #[test]
     fn every_route_is_an_address_from_urls() {
         let call = concat!(".", "route(");
-        for (file, source) in [("mod.rs", include_str!("mod.rs")), ("admin.rs", include_str!("admin.rs")), ("comments.rs", include_str!("comments.rs"))] {
+        for (file, source) in [
+            ("mod.rs", include_str!("mod.rs")),
+            ("admin.rs", include_str!("admin.rs")),
+            ("comments.rs", include_str!("comments.rs")),
+        ] {
             let routes: Vec<&str> = source.split(call).skip(1).map(str::trim_start).collect();
             assert!(!routes.is_empty() || file == "mod.rs", "{file} registers no routes");
             for route in routes {
-                assert!(route.starts_with("urls::") || route.starts_with("&format!(\"{}"), "{file}: route not built from urls: {}", &route[..route.len().min(60)]);
+                assert!(
+                    route.starts_with("urls::") || route.starts_with("&format!(\"{}"),
+                    "{file}: route not built from urls: {}",
+                    &route[..route.len().min(60)]
+                );
             }
         }
     }

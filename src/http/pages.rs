@@ -13,12 +13,19 @@ use crate::urls;
 
 /// Any path that is not another route: a page, a variant of a page's
 /// address, an old address, or not found.
-pub async fn page(State(state): State<AppState>, method: Method, headers: HeaderMap, uri: Uri) -> Result<Response, AppError> {
+pub async fn page(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, AppError> {
     if method != Method::GET && method != Method::HEAD {
         return Err(AppError::MethodNotAllowed);
     }
     let site = state.site.load();
-    if state.config.dev && let Some(errors) = state.site.error() {
+    if state.config.dev
+        && let Some(errors) = state.site.error()
+    {
         return super::dev::error_page(&site, &errors);
     }
     let path = uri.path();
@@ -52,7 +59,12 @@ fn moved(status: StatusCode, canonical: &str, uri: &Uri) -> Response {
 
 /// Files from `static/`, from memory: a path can only name a file that was
 /// read from the folder at start-up, so nothing outside it is reachable.
-pub async fn asset(State(state): State<AppState>, method: Method, headers: HeaderMap, Path(path): Path<String>) -> Result<Response, AppError> {
+pub async fn asset(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Path(path): Path<String>,
+) -> Result<Response, AppError> {
     let site = state.site.load();
     let path = format!("{}{path}", urls::STATIC);
     let file = site.assets.get(&path).ok_or(AppError::NotFound)?;
@@ -62,7 +74,12 @@ pub async fn asset(State(state): State<AppState>, method: Method, headers: Heade
 
 /// Social card images: the URL stays the same across edits, so caches keep
 /// them an hour and then revalidate.
-pub async fn card(State(state): State<AppState>, method: Method, headers: HeaderMap, Path(path): Path<String>) -> Result<Response, AppError> {
+pub async fn card(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Path(path): Path<String>,
+) -> Result<Response, AppError> {
     let site = state.site.load();
     let path = format!("{}{path}", urls::CARDS);
     // Drawing a card takes a few milliseconds of CPU: keep it off the
@@ -88,7 +105,10 @@ pub async fn robots(State(state): State<AppState>, method: Method, headers: Head
 /// no files, lines or contents: the log and the staff page have those.
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let problems: Vec<&str> = [
-        state.site.error().map(|_| "content error: the newest edit is not published; the last good version is being served"),
+        state
+            .site
+            .error()
+            .map(|_| "content error: the newest edit is not published; the last good version is being served"),
         state.comments.failure().map(|_| "storage error: the comments database is failing"),
         state.site.watcher_problem().map(|_| "watcher error: saved edits are not being picked up"),
     ]

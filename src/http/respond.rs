@@ -15,7 +15,7 @@ use crate::util::date::{httpdate, parse_httpdate, whole_seconds};
 
 /// How long others may keep a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cache {
+pub(crate) enum Cache {
     /// Article pages: five minutes fresh in browsers and CDNs, then served
     /// stale for up to a day while the cache checks for a newer version
     /// (an `ETag` makes that check a cheap 304). Edits show within minutes
@@ -60,9 +60,17 @@ enum Encoding {
 }
 
 /// Builds the response for `prepared` as this request asks for it.
-pub fn send(prepared: &Prepared, status: StatusCode, method: &Method, request: &HeaderMap, cache: Cache, modified: SystemTime) -> Response {
+pub fn send(
+    prepared: &Prepared,
+    status: StatusCode,
+    method: &Method,
+    request: &HeaderMap,
+    cache: Cache,
+    modified: SystemTime,
+) -> Response {
     let compressible = prepared.gzip.is_some() || prepared.brotli.is_some();
-    let encoding = negotiate(request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or(""), prepared);
+    let encoding =
+        negotiate(request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or(""), prepared);
     let last_modified = httpdate(modified);
     let fresh = status == StatusCode::OK && not_modified(request, &prepared.etag, modified);
 
@@ -109,7 +117,8 @@ fn negotiate(accept: &str, prepared: &Prepared) -> Encoding {
         accept.split(',').find_map(|item| {
             let mut parts = item.split(';');
             let coding = parts.next()?.trim();
-            let quality = parts.find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.trim().parse().ok())).unwrap_or(1.0);
+            let quality =
+                parts.find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.trim().parse().ok())).unwrap_or(1.0);
             if coding == "*" {
                 wildcard = Some(quality);
             }

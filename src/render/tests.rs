@@ -33,18 +33,30 @@ fn script_links_are_dropped_but_their_text_kept() {
 
 #[test]
 fn ordinary_links_are_kept_and_collected() {
-    let out = render("[a](https://example.org) [b](/dry-needling/safety/#possible-side-effects) [c](mailto:x@y.z) [d](tel:+15550100)\n");
+    let out = render(
+        "[a](https://example.org) [b](/dry-needling/safety/#possible-side-effects) [c](mailto:x@y.z) [d](tel:+15550100)\n",
+    );
     assert_eq!(out.html.matches("<a href").count(), 4, "{}", out.html);
     let dests: Vec<&str> = out.links.iter().map(|l| l.dest.as_str()).collect();
-    assert_eq!(dests, ["https://example.org", "/dry-needling/safety/#possible-side-effects", "mailto:x@y.z", "tel:+15550100"]);
+    assert_eq!(
+        dests,
+        ["https://example.org", "/dry-needling/safety/#possible-side-effects", "mailto:x@y.z", "tel:+15550100"]
+    );
 }
 
 #[test]
 fn heading_ids_are_slugs_unique_on_the_page_and_explicit_ids_win() {
-    let out = render("## Side effects\n\n## Side effects\n\n### Side effects\n\n## Anything {#custom}\n\n## ???\n\n## Sources\n");
+    let out = render(
+        "## Side effects\n\n## Side effects\n\n### Side effects\n\n## Anything {#custom}\n\n## ???\n\n## Sources\n",
+    );
     let ids: Vec<&str> = out.headings.iter().map(|h| h.id.as_str()).collect();
     assert_eq!(ids, ["side-effects", "side-effects-1", "side-effects-2", "custom", "section", "sources-1"]);
-    assert!(out.html.contains("<h2 id=\"side-effects\">Side effects</h2><a class=\"heading-anchor\" href=\"#side-effects\">"), "{}", out.html);
+    assert!(
+        out.html
+            .contains("<h2 id=\"side-effects\">Side effects</h2><a class=\"heading-anchor\" href=\"#side-effects\">"),
+        "{}",
+        out.html
+    );
 }
 
 #[test]
@@ -56,14 +68,28 @@ fn a_title_level_heading_in_the_body_becomes_h2() {
 
 #[test]
 fn callouts_get_a_labelled_heading_and_their_level_class() {
-    let out = render("## Safety\n\n> [!URGENT] When to get medical help\n> Call us if you feel faint.\n>\n> - chest pain\n");
+    let out =
+        render("## Safety\n\n> [!URGENT] When to get medical help\n> Call us if you feel faint.\n>\n> - chest pain\n");
     let h = &out.html;
     assert!(h.contains("<div class=\"callout callout-urgent\">"), "{h}");
-    assert!(h.contains("<h3 id=\"when-to-get-medical-help\" class=\"callout-heading\"><span class=\"callout-label\">Urgent advice"), "{h}");
+    assert!(
+        h.contains(
+            "<h3 id=\"when-to-get-medical-help\" class=\"callout-heading\"><span class=\"callout-label\">Urgent advice"
+        ),
+        "{h}"
+    );
     assert!(h.contains("<p>Call us if you feel faint.</p>"), "{h}");
     assert!(h.contains("<li>chest pain</li>"), "{h}");
     assert!(!h.contains("[!URGENT]") && !h.contains("<blockquote"), "{h}");
-    assert_eq!(out.headings[1], Heading { level: 3, id: "when-to-get-medical-help".into(), text: "When to get medical help".into(), offset: 11 });
+    assert_eq!(
+        out.headings[1],
+        Heading {
+            level: 3,
+            id: "when-to-get-medical-help".into(),
+            text: "When to get medical help".into(),
+            offset: 11
+        }
+    );
 }
 
 #[test]
@@ -113,7 +139,8 @@ fn plain_text_has_one_block_per_line_and_link_texts_are_kept() {
 fn table_of_contents_nests_h3_under_h2() {
     let h = |level, id: &str| Heading { level, id: id.into(), text: id.to_uppercase(), offset: 0 };
     let toc = table_of_contents(&[h(3, "early"), h(2, "a"), h(3, "a1"), h(4, "deep"), h(3, "a2"), h(2, "b")]);
-    let shape: Vec<(String, Vec<String>)> = toc.iter().map(|e| (e.id.clone(), e.children.iter().map(|c| c.id.clone()).collect())).collect();
+    let shape: Vec<(String, Vec<String>)> =
+        toc.iter().map(|e| (e.id.clone(), e.children.iter().map(|c| c.id.clone()).collect())).collect();
     assert_eq!(
         shape,
         vec![("early".into(), vec![]), ("a".into(), vec!["a1".into(), "a2".into()]), ("b".into(), vec![])]
@@ -126,8 +153,16 @@ fn citation_markers_are_numbered_in_first_cited_order_and_link_both_ways() {
     assert_eq!(out.cited_keys(), vec!["b-2020", "a-2019"], "keys are lowercased, first-cited first");
     assert_eq!(out.marker_ids("a-2019"), vec!["cite-a-2019-1", "cite-a-2019-2"]);
     assert!(out.html.contains("<sup class=\"citation\"><a href=\"#ref-b-2020\" id=\"cite-b-2020-1\">[<span class=\"visually-hidden\">source </span>1]</a></sup>"), "{}", out.html);
-    assert!(out.html.contains("id=\"cite-a-2019-1\">[<span class=\"visually-hidden\">source </span>2]"), "{}", out.html);
-    assert!(out.html.contains("id=\"cite-b-2020-2\">[<span class=\"visually-hidden\">source </span>1]"), "{}", out.html);
+    assert!(
+        out.html.contains("id=\"cite-a-2019-1\">[<span class=\"visually-hidden\">source </span>2]"),
+        "{}",
+        out.html
+    );
+    assert!(
+        out.html.contains("id=\"cite-b-2020-2\">[<span class=\"visually-hidden\">source </span>1]"),
+        "{}",
+        out.html
+    );
     assert!(out.html.contains("<code>[^not-a-marker]</code>"), "code is left alone: {}", out.html);
     assert!(!out.html.contains("footnote"), "the added definitions are not shown: {}", out.html);
     assert_eq!(out.citations[0].offset, 4, "offsets point into the text staff wrote");
@@ -138,7 +173,10 @@ fn citation_markers_are_numbered_in_first_cited_order_and_link_both_ways() {
 fn citation_ids_and_prefixes_keep_print_pages_unique() {
     let out = render_with("Text.[^x-1]\n\n## Ref x 1\n", &RenderOptions { heading_shift: 1, id_prefix: "safety-" });
     assert!(out.html.contains("href=\"#safety-ref-x-1\" id=\"safety-cite-x-1-1\""), "{}", out.html);
-    assert_eq!(out.headings[0].id, "safety-section-ref-x-1", "a heading never takes a reference list id, prefixed or not");
+    assert_eq!(
+        out.headings[0].id, "safety-section-ref-x-1",
+        "a heading never takes a reference list id, prefixed or not"
+    );
     let plain = render("## Ref x 1\n");
     assert_eq!(plain.headings[0].id, "section-ref-x-1", "headings never take a reference list id");
 }
@@ -155,7 +193,13 @@ fn footnote_definitions_in_a_page_are_reported_and_not_shown() {
 fn evidence_callouts_have_their_own_label_and_emergency_callouts_need_a_heading() {
     let evidence = render("> [!EVIDENCE]\n>\n> Most studies are small.\n");
     assert!(evidence.html.contains("callout callout-evidence"), "{}", evidence.html);
-    assert!(evidence.html.contains("About the evidence<span class=\"visually-hidden\">:</span></span> How strong is the evidence?"), "{}", evidence.html);
+    assert!(
+        evidence
+            .html
+            .contains("About the evidence<span class=\"visually-hidden\">:</span></span> How strong is the evidence?"),
+        "{}",
+        evidence.html
+    );
     assert!(evidence.notes.is_empty());
     let bare = render("> [!EMERGENCY]\n>\n> Call now.\n");
     assert_eq!(bare.notes, vec![Note { offset: 0, kind: NoteKind::CalloutWithoutHeading(Callout::Emergency) }]);

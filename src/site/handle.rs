@@ -30,7 +30,13 @@ pub struct SiteHandle {
 
 impl SiteHandle {
     pub fn new(site: Site) -> Self {
-        SiteHandle { current: ArcSwap::from_pointee(site), error: ArcSwapOption::empty(), version: watch::channel(0).0, rebuilding: std::sync::Mutex::new(()), watcher: ArcSwapOption::empty() }
+        SiteHandle {
+            current: ArcSwap::from_pointee(site),
+            error: ArcSwapOption::empty(),
+            version: watch::channel(0).0,
+            rebuilding: std::sync::Mutex::new(()),
+            watcher: ArcSwapOption::empty(),
+        }
     }
 
     /// The current version; hold the `Arc` for the whole request.
@@ -65,7 +71,7 @@ impl SiteHandle {
     /// memory: this reads no files, so a half-saved edit or a deleted
     /// image cannot stop a comment being published. Nothing is swapped
     /// when no page changes.
-    pub fn republish(&self, comments: impl FnOnce() -> Vec<Comment>, now: SystemTime) {
+    pub(crate) fn republish(&self, comments: impl FnOnce() -> Vec<Comment>, now: SystemTime) {
         let _one_at_a_time = self.rebuilding.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(site) = self.current.load().with_comments(&comments(), now) {
             self.current.store(Arc::new(site));
@@ -88,8 +94,7 @@ impl SiteHandle {
         self.error.load_full()
     }
 
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
         self.version.subscribe()
     }
 }
-

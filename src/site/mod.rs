@@ -32,11 +32,11 @@ use std::time::SystemTime;
 use askama::Template;
 use axum::body::Bytes;
 
-use crate::config::Config;
 use crate::asset::{AssetUrls, Assets, Prepared};
 use crate::card::{self, CardText};
-use crate::comments::Comment;
 use crate::checks::CheckOptions;
+use crate::comments::Comment;
+use crate::config::Config;
 use crate::content::{self, Content, ContentError, ContentErrors, Date, LoadOptions, Settings};
 use crate::render::{RenderedArticle, RenderedPages};
 use crate::urls;
@@ -72,7 +72,6 @@ impl SiteOptions {
         SiteOptions { publish: true, ..SiteOptions::public(static_dir) }
     }
 }
-
 
 /// Stage one: what a version of the site is made from, read into memory.
 /// The only stage that reads the disk.
@@ -156,7 +155,7 @@ type Commented = (Vec<CommentView>, Arc<Prepared>);
 
 /// A page that takes comments, as the comment form needs it.
 #[derive(Debug, Clone)]
-pub struct CommentPage {
+pub(crate) struct CommentPage {
     pub title: String,
     pub url: String,
     pub article_title: String,
@@ -180,7 +179,12 @@ impl Site {
     /// dates and `Last-Modified`). Fails with every problem found (warnings
     /// too) when the content has errors; warnings alone are kept for
     /// logging.
-    pub fn build(sources: Sources, options: &SiteOptions, comments: &[Comment], now: SystemTime) -> Result<Site, ContentErrors> {
+    pub fn build(
+        sources: Sources,
+        options: &SiteOptions,
+        comments: &[Comment],
+        now: SystemTime,
+    ) -> Result<Site, ContentErrors> {
         let today = Date::from_unix(now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64));
         let version = Version::new(sources, options, today)?;
         Ok(Site::with_version(Arc::new(version), comments, now))
@@ -218,7 +222,11 @@ impl Site {
 
     fn with_version(version: Arc<Version>, comments: &[Comment], now: SystemTime) -> Site {
         let mut lists = comment_lists(comments);
-        let pages = version.comment_pages.values().map(|page| (page, lists.remove(page.url.as_str()).unwrap_or_default())).collect();
+        let pages = version
+            .comment_pages
+            .values()
+            .map(|page| (page, lists.remove(page.url.as_str()).unwrap_or_default()))
+            .collect();
         let commented = version.render_commented(pages).into_iter().collect();
         Site::assemble(version, commented, now)
     }
@@ -237,13 +245,18 @@ impl Site {
 
     /// For the static export, which cannot take posts: at each comment
     /// form's address, a page saying how to reach the clinic instead.
-    pub fn closed_comment_pages(&self) -> Vec<(String, Arc<Prepared>)> {
+    pub(crate) fn closed_comment_pages(&self) -> Vec<(String, Arc<Prepared>)> {
         let mut pages: Vec<(String, Arc<Prepared>)> = self
             .version
             .comment_pages
             .values()
             .map(|page| {
-                let chrome = Chrome::plain(&self.settings, &self.asset_urls, &format!("Share your experience: {}", page.title), &urls::comment_form(&page.url));
+                let chrome = Chrome::plain(
+                    &self.settings,
+                    &self.asset_urls,
+                    &format!("Share your experience: {}", page.title),
+                    &urls::comment_form(&page.url),
+                );
                 (urls::comment_form(&page.url), render_template(&CommentsClosedTemplate { chrome, page }))
             })
             .collect();
@@ -252,7 +265,7 @@ impl Site {
     }
 
     /// The page at `path` if readers can comment on it.
-    pub fn comment_page(&self, path: &str) -> Option<&CommentPage> {
+    pub(crate) fn comment_page(&self, path: &str) -> Option<&CommentPage> {
         self.version.comment_pages.get(path)
     }
 
@@ -286,7 +299,7 @@ impl Site {
         &self.version.robots
     }
 
-    pub fn not_found(&self) -> &Arc<Prepared> {
+    pub(crate) fn not_found(&self) -> &Arc<Prepared> {
         &self.version.not_found
     }
 
@@ -298,7 +311,7 @@ impl Site {
     }
 
     /// Old addresses and where they lead, in content order.
-    pub fn redirects(&self) -> &[(String, String)] {
+    pub(crate) fn redirects(&self) -> &[(String, String)] {
         &self.version.redirects
     }
 
@@ -331,9 +344,15 @@ impl Version {
         let mut aliases = HashMap::new();
         let mut redirects = Vec::new();
         let mut comment_pages = HashMap::new();
-        let site_host = settings.base_url.split_once("://").map_or(settings.base_url.as_str(), |(_, host)| host).to_string();
+        let site_host =
+            settings.base_url.split_once("://").map_or(settings.base_url.as_str(), |(_, host)| host).to_string();
         let mut card = |path: String, title: &str, article: Option<&str>| {
-            let text = CardText { title: title.to_string(), article: article.map(String::from), clinic: settings.clinic_name.clone(), site: site_host.clone() };
+            let text = CardText {
+                title: title.to_string(),
+                article: article.map(String::from),
+                clinic: settings.clinic_name.clone(),
+                site: site_host.clone(),
+            };
             cards.insert(path.clone(), (text, OnceLock::new()));
             path
         };
@@ -342,7 +361,13 @@ impl Version {
         // Templates are quick; compressing is the slow part, so pages are
         // rendered to text first and compressed on every core together.
         let mut html: Vec<(String, String)> = Vec::new();
-        html.push(("/".to_string(), render_html(&HomeTemplate { chrome: Chrome { dev, ..home_chrome(settings, &urls, &home_card) }, articles: cards_for(&articles) })));
+        html.push((
+            "/".to_string(),
+            render_html(&HomeTemplate {
+                chrome: Chrome { dev, ..home_chrome(settings, &urls, &home_card) },
+                articles: cards_for(&articles),
+            }),
+        ));
         for (number, article) in articles.iter().enumerate() {
             for (index, (page, url, rendered)) in article.pages().enumerate() {
                 let card_path = card(urls::card(url), &page.front.title, (index > 0).then_some(article.title()));
@@ -358,7 +383,10 @@ impl Version {
                     };
                     comment_pages.insert(url.to_string(), target);
                 } else {
-                    html.push((url.to_string(), render_html(&article_page(settings, &urls, article, index, &card_path, rendered, dev))));
+                    html.push((
+                        url.to_string(),
+                        render_html(&article_page(settings, &urls, article, index, &card_path, rendered, dev)),
+                    ));
                 }
                 for alias in &page.front.aliases {
                     aliases.insert(urls::loose(alias), url.to_string());
@@ -369,12 +397,19 @@ impl Version {
             print.chrome.dev = dev;
             html.push((article.print_url(), render_html(&print)));
         }
-        let privacy = PrivacyTemplate { chrome: Chrome { dev, noindex: false, ..Chrome::plain(settings, &urls, PRIVACY_TITLE, urls::PRIVACY) }, comments: &settings.comments };
+        let privacy = PrivacyTemplate {
+            chrome: Chrome { dev, noindex: false, ..Chrome::plain(settings, &urls, PRIVACY_TITLE, urls::PRIVACY) },
+            comments: &settings.comments,
+        };
         html.push((urls::PRIVACY.to_string(), render_html(&privacy)));
-        let not_found = render_template(&NotFoundTemplate { chrome: Chrome { dev, ..Chrome::plain(settings, &urls, "Page not found", "/404/") }, articles: cards_for(&articles) });
+        let not_found = render_template(&NotFoundTemplate {
+            chrome: Chrome { dev, ..Chrome::plain(settings, &urls, "Page not found", "/404/") },
+            articles: cards_for(&articles),
+        });
         let sitemap = Prepared::shared("application/xml; charset=utf-8", Bytes::from(sitemap(settings, &articles)));
         let robots = Prepared::shared("text/plain; charset=utf-8", Bytes::from(robots(settings)));
-        let pages: HashMap<String, Arc<Prepared>> = crate::asset::par_map(html, |(path, html)| (path, Prepared::html(html))).into_iter().collect();
+        let pages: HashMap<String, Arc<Prepared>> =
+            crate::asset::par_map(html, |(path, html)| (path, Prepared::html(html))).into_iter().collect();
         let loose = pages.keys().chain(comment_pages.keys()).map(|path| (urls::loose(path), path.clone())).collect();
         // Ends the borrow of `content`, which moves into the version.
         drop(articles);
@@ -401,9 +436,15 @@ impl Version {
     fn render_commented(&self, pages: Vec<(&CommentPage, Vec<CommentView>)>) -> Vec<(String, Commented)> {
         let settings = &self.content.settings;
         crate::asset::par_map(pages, |(page, list)| {
-            let article = RenderedArticle { article: &self.content.articles[page.article], bibliography: &self.content.bibliography, rendered: &self.rendered[page.article] };
-            let (_, url, rendered) = article.pages().nth(page.part).expect("comment pages are recorded from the article's own pages");
-            let mut template = article_page(settings, &self.asset_urls, &article, page.part, &urls::card(url), rendered, self.dev);
+            let article = RenderedArticle {
+                article: &self.content.articles[page.article],
+                bibliography: &self.content.bibliography,
+                rendered: &self.rendered[page.article],
+            };
+            let (_, url, rendered) =
+                article.pages().nth(page.part).expect("comment pages are recorded from the article's own pages");
+            let mut template =
+                article_page(settings, &self.asset_urls, &article, page.part, &urls::card(url), rendered, self.dev);
             template.comments = Some(CommentsView { list: list.clone(), form_url: urls::comment_form(url) });
             (page.url.clone(), (list, Prepared::html(render_html(&template))))
         })
@@ -426,7 +467,17 @@ mod tests {
     use crate::comments::Status;
 
     fn comment(id: i64, page: &str, status: Status) -> Comment {
-        Comment { id, page: page.into(), name: String::new(), body: "Thank you.".into(), created_at: 1_764_000_000, status, reply: None, flagged: false, flags: Vec::new() }
+        Comment {
+            id,
+            page: page.into(),
+            name: String::new(),
+            body: "Thank you.".into(),
+            created_at: 1_764_000_000,
+            status,
+            reply: None,
+            flagged: false,
+            flags: Vec::new(),
+        }
     }
 
     fn changed(site: &Site, comments: &[Comment]) -> Vec<String> {
@@ -438,10 +489,24 @@ mod tests {
     #[test]
     fn only_pages_whose_comments_change_are_rendered_again() {
         let options = SiteOptions::public(Path::new("static"));
-        let site = Site::load(Path::new("tests/fixtures/valid"), &options, &[comment(1, "/guide/second/", Status::Approved)]).expect("the fixture builds");
+        let site =
+            Site::load(Path::new("tests/fixtures/valid"), &options, &[comment(1, "/guide/second/", Status::Approved)])
+                .expect("the fixture builds");
         assert!(changed(&site, &[comment(1, "/guide/second/", Status::Approved)]).is_empty());
-        assert_eq!(changed(&site, &[comment(1, "/guide/second/", Status::Approved), comment(2, "/guide/first/", Status::Approved)]), ["/guide/first/"]);
-        assert_eq!(changed(&site, &[comment(1, "/guide/second/", Status::Approved), comment(2, "/guide/first/", Status::Pending)]), Vec::<String>::new());
+        assert_eq!(
+            changed(
+                &site,
+                &[comment(1, "/guide/second/", Status::Approved), comment(2, "/guide/first/", Status::Approved)]
+            ),
+            ["/guide/first/"]
+        );
+        assert_eq!(
+            changed(
+                &site,
+                &[comment(1, "/guide/second/", Status::Approved), comment(2, "/guide/first/", Status::Pending)]
+            ),
+            Vec::<String>::new()
+        );
         assert_eq!(changed(&site, &[]), ["/guide/second/"], "a comment taken down changes its page");
         let mut replied = comment(1, "/guide/second/", Status::Approved);
         replied.reply = Some("Glad it helped.".into());

@@ -1,7 +1,6 @@
 //! What search engines and scanners read: the sitemap, robots.txt,
 //! schema.org structured data and the print page's QR code.
 
-
 use serde_json::json;
 
 use crate::content::{Date, Page, Settings};
@@ -13,9 +12,14 @@ use super::views::ReferenceView;
 
 pub(crate) fn robots(settings: &Settings) -> String {
     // Staff pages and per-visitor forms are not for search engines.
-    format!("User-agent: *\nDisallow: {}\nDisallow: /*/{}\nAllow: /\n\nSitemap: {}{}\n", urls::ADMIN, urls::COMMENT_FORM, settings.base_url, urls::SITEMAP)
+    format!(
+        "User-agent: *\nDisallow: {}\nDisallow: /*/{}\nAllow: /\n\nSitemap: {}{}\n",
+        urls::ADMIN,
+        urls::COMMENT_FORM,
+        settings.base_url,
+        urls::SITEMAP
+    )
 }
-
 
 /// JSON for inside `<script>`: `<`, `>` and `&` as `\u` escapes, so no text
 /// (a title with `</script>` in it) can end the element early.
@@ -27,9 +31,14 @@ pub(crate) fn publisher(settings: &Settings) -> serde_json::Value {
     json!({ "@type": "MedicalClinic", "name": settings.clinic_name, "url": format!("{}/", settings.base_url), "telephone": settings.contact.phone })
 }
 
-
 /// Schema.org description of one article page, for search engines.
-pub(crate) fn medical_web_page(settings: &Settings, article: &RenderedArticle<'_>, page: &Page, references: &[ReferenceView<'_>], canonical: &str) -> serde_json::Value {
+pub(crate) fn medical_web_page(
+    settings: &Settings,
+    article: &RenderedArticle<'_>,
+    page: &Page,
+    references: &[ReferenceView<'_>],
+    canonical: &str,
+) -> serde_json::Value {
     let mut value = json!({
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",
@@ -60,11 +69,11 @@ pub(crate) fn medical_web_page(settings: &Settings, article: &RenderedArticle<'_
     value
 }
 
-
 /// A QR code as inline SVG. It has no `style` attributes, so the strict
 /// Content-Security-Policy allows it.
 pub(crate) fn qr_svg(url: &str) -> String {
-    let code = qrcode::QrCode::with_error_correction_level(url, qrcode::EcLevel::M).expect("a web address fits in a QR code");
+    let code =
+        qrcode::QrCode::with_error_correction_level(url, qrcode::EcLevel::M).expect("a web address fits in a QR code");
     code.render::<qrcode::render::svg::Color<'_>>()
         .min_dimensions(160, 160)
         .dark_color(qrcode::render::svg::Color("#000000"))
@@ -76,7 +85,9 @@ pub(crate) fn qr_svg(url: &str) -> String {
 
 /// `/sitemap.xml`: every published page with its last review date.
 pub(crate) fn sitemap(settings: &Settings, articles: &[RenderedArticle<'_>]) -> String {
-    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
     let mut entry = |path: &str, date: Option<Date>| {
         let lastmod = date.map(|d| format!("<lastmod>{}</lastmod>", d.iso())).unwrap_or_default();
         xml.push_str(&format!("  <url><loc>{}{}</loc>{lastmod}</url>\n", settings.base_url, escape(path)));
@@ -91,7 +102,6 @@ pub(crate) fn sitemap(settings: &Settings, articles: &[RenderedArticle<'_>]) -> 
     xml
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,4 +114,3 @@ mod tests {
         assert_eq!(back["name"], "</script><script>alert(1)</script> & \"quotes\"");
     }
 }
-

@@ -1,7 +1,6 @@
 //! What the templates are given: the shared layout, each kind of page's
 //! model, and the template structs themselves.
 
-
 use std::collections::HashMap;
 
 use askama::Template;
@@ -67,7 +66,15 @@ impl<'a> Chrome<'a> {
         }
     }
 
-    fn shared(settings: &'a Settings, assets: &'a AssetUrls, title: &str, description: &'a str, path: &str, card: &str, kind: &'static str) -> Self {
+    fn shared(
+        settings: &'a Settings,
+        assets: &'a AssetUrls,
+        title: &str,
+        description: &'a str,
+        path: &str,
+        card: &str,
+        kind: &'static str,
+    ) -> Self {
         Chrome {
             noindex: false,
             description,
@@ -84,14 +91,13 @@ impl<'a> Chrome<'a> {
     }
 }
 
-
-pub struct NavItem {
+pub(crate) struct NavItem {
     pub title: String,
     pub url: String,
     pub current: bool,
 }
 
-pub struct Card {
+pub(crate) struct Card {
     pub title: String,
     pub url: String,
     pub description: String,
@@ -99,7 +105,7 @@ pub struct Card {
     pub minutes: usize,
 }
 
-pub struct SectionSummary {
+pub(crate) struct SectionSummary {
     pub title: String,
     pub url: String,
     pub description: String,
@@ -108,7 +114,7 @@ pub struct SectionSummary {
 /// What a page may honestly say about its review: "Reviewed by ... on ..."
 /// only when front matter names the reviewer; otherwise when it was last
 /// updated, and nothing about a review.
-pub struct PageStatus {
+pub(crate) struct PageStatus {
     pub review: Option<Review>,
     pub updated: Option<Date>,
 }
@@ -120,7 +126,7 @@ impl PageStatus {
 }
 
 /// One entry of a page's reference list.
-pub struct ReferenceView<'a> {
+pub(crate) struct ReferenceView<'a> {
     pub number: usize,
     pub id: String,
     pub reference: &'a content::Reference,
@@ -131,7 +137,12 @@ pub struct ReferenceView<'a> {
 
 /// The reference list for one page: its `[^key]` markers' sources in the
 /// numbers the markers show, then the sources only listed in front matter.
-pub(crate) fn references<'a>(page: &Page, rendered: &Rendered, bibliography: &'a Bibliography, prefix: &str) -> Vec<ReferenceView<'a>> {
+pub(crate) fn references<'a>(
+    page: &Page,
+    rendered: &Rendered,
+    bibliography: &'a Bibliography,
+    prefix: &str,
+) -> Vec<ReferenceView<'a>> {
     let cited = rendered.cited_keys();
     let listed = page.front.sources.iter().map(String::as_str).filter(|k| !cited.contains(k));
     cited
@@ -151,7 +162,7 @@ pub(crate) fn references<'a>(page: &Page, rendered: &Rendered, bibliography: &'a
 
 /// Plain share links: they work without JavaScript and load nothing from
 /// other sites until the reader chooses one.
-pub struct ShareLinks {
+pub(crate) struct ShareLinks {
     pub url: String,
     pub email: String,
     pub sms: String,
@@ -166,7 +177,11 @@ impl ShareLinks {
         let message = percent_encode(&format!("{title}: {url}"));
         ShareLinks {
             url: url.to_string(),
-            email: format!("mailto:?subject={}&body={}", percent_encode(&format!("{title} – {clinic}")), percent_encode(&format!("{title}\n\n{url}"))),
+            email: format!(
+                "mailto:?subject={}&body={}",
+                percent_encode(&format!("{title} – {clinic}")),
+                percent_encode(&format!("{title}\n\n{url}"))
+            ),
             sms: format!("sms:?&body={message}"),
             whatsapp: format!("https://wa.me/?text={message}"),
             facebook: format!("https://www.facebook.com/sharer/sharer.php?u={u}"),
@@ -175,17 +190,16 @@ impl ShareLinks {
     }
 }
 
-
 #[derive(Template)]
 #[template(path = "home.html")]
-pub struct HomeTemplate<'a> {
+pub(crate) struct HomeTemplate<'a> {
     pub chrome: Chrome<'a>,
     pub articles: Vec<Card>,
 }
 
 #[derive(Template)]
 #[template(path = "article.html")]
-pub struct ArticleTemplate<'a> {
+pub(crate) struct ArticleTemplate<'a> {
     pub chrome: Chrome<'a>,
     /// Shown only in previews: drafts are never published.
     pub draft: bool,
@@ -215,7 +229,7 @@ pub struct ArticleTemplate<'a> {
 }
 
 /// One section of the printable article.
-pub struct PrintSection<'a> {
+pub(crate) struct PrintSection<'a> {
     pub title: &'a str,
     pub id: String,
     pub body: String,
@@ -224,7 +238,7 @@ pub struct PrintSection<'a> {
 
 #[derive(Template)]
 #[template(path = "print.html")]
-pub struct PrintTemplate<'a> {
+pub(crate) struct PrintTemplate<'a> {
     pub chrome: Chrome<'a>,
     pub title: &'a str,
     pub article_url: String,
@@ -257,7 +271,7 @@ pub(crate) struct PrivacyTemplate<'a> {
 
 #[derive(Template)]
 #[template(path = "not_found.html")]
-pub struct NotFoundTemplate<'a> {
+pub(crate) struct NotFoundTemplate<'a> {
     pub chrome: Chrome<'a>,
     pub articles: Vec<Card>,
 }
@@ -308,7 +322,11 @@ pub(crate) fn article_page<'a>(
     let (page, url, _) = all[index];
     let nav = |i: usize| {
         let (page, url, _) = all[i];
-        NavItem { title: if i == 0 { OVERVIEW.to_string() } else { page.front.title.clone() }, url: url.to_string(), current: i == index }
+        NavItem {
+            title: if i == 0 { OVERVIEW.to_string() } else { page.front.title.clone() },
+            url: url.to_string(),
+            current: i == index,
+        }
     };
     let is_index = index == 0;
     let sections = if is_index {
@@ -317,7 +335,11 @@ pub(crate) fn article_page<'a>(
             .sections
             .iter()
             .zip(&article.rendered.sections)
-            .map(|(s, (url, _))| SectionSummary { title: s.front.title.clone(), url: url.clone(), description: s.front.description.clone() })
+            .map(|(s, (url, _))| SectionSummary {
+                title: s.front.title.clone(),
+                url: url.clone(),
+                description: s.front.description.clone(),
+            })
             .collect()
     } else {
         Vec::new()
@@ -352,7 +374,7 @@ pub(crate) fn article_page<'a>(
 }
 
 /// A page's comments as readers see them.
-pub struct CommentsView {
+pub(crate) struct CommentsView {
     pub list: Vec<CommentView>,
     /// The per-visitor form page, kept apart so this page stays the same
     /// for everyone and can be cached (see `http::comments`).
@@ -360,7 +382,7 @@ pub struct CommentsView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommentView {
+pub(crate) struct CommentView {
     pub name: String,
     pub date: Date,
     /// Plain text: the template escapes it and CSS keeps its line breaks.
@@ -372,14 +394,23 @@ pub struct CommentView {
 pub(crate) fn comment_lists(comments: &[Comment]) -> HashMap<&str, Vec<CommentView>> {
     let mut lists: HashMap<&str, Vec<CommentView>> = HashMap::new();
     for c in comments.iter().filter(|c| c.status == crate::comments::Status::Approved) {
-        let view = CommentView { name: c.display_name().to_string(), date: Date::from_unix(c.created_at), body: c.body.clone(), reply: c.reply.clone() };
+        let view = CommentView {
+            name: c.display_name().to_string(),
+            date: Date::from_unix(c.created_at),
+            body: c.body.clone(),
+            reply: c.reply.clone(),
+        };
         lists.entry(c.page.as_str()).or_default().push(view);
     }
     lists
 }
 
 /// The whole article on one page, for printing and handing to patients.
-pub(crate) fn print_page<'a>(settings: &'a Settings, assets: &'a AssetUrls, article: &'a RenderedArticle<'_>) -> PrintTemplate<'a> {
+pub(crate) fn print_page<'a>(
+    settings: &'a Settings,
+    assets: &'a AssetUrls,
+    article: &'a RenderedArticle<'_>,
+) -> PrintTemplate<'a> {
     let path = article.print_url();
     let online_url = format!("{}{}", settings.base_url, article.url());
     let sections = article
@@ -390,13 +421,17 @@ pub(crate) fn print_page<'a>(settings: &'a Settings, assets: &'a AssetUrls, arti
             // section's title; ids get the section's slug so they stay unique.
             let prefix = format!("{}-", page.slug);
             let shift = if i == 0 { 0 } else { 1 };
-            let rendered = render::render_with(page.body(), &RenderOptions { heading_shift: shift, id_prefix: &prefix });
+            let rendered =
+                render::render_with(page.body(), &RenderOptions { heading_shift: shift, id_prefix: &prefix });
             let references = references(page, &rendered, article.bibliography, &prefix);
             PrintSection { title: &page.front.title, id: page.slug.clone(), body: rendered.html, references }
         })
         .collect();
     PrintTemplate {
-        chrome: Chrome { script: true, ..Chrome::plain(settings, assets, &format!("Print: {}", article.title()), &path) },
+        chrome: Chrome {
+            script: true,
+            ..Chrome::plain(settings, assets, &format!("Print: {}", article.title()), &path)
+        },
         title: article.title(),
         article_url: article.url().to_string(),
         qr_svg: qr_svg(&online_url),
@@ -405,4 +440,3 @@ pub(crate) fn print_page<'a>(settings: &'a Settings, assets: &'a AssetUrls, arti
         status: PageStatus::of(&article.article.index),
     }
 }
-

@@ -1,19 +1,19 @@
 //! Random bytes and their hexadecimal form (keys, tokens, ETags).
 
 /// 32 random bytes from the operating system.
-pub fn random_bytes() -> std::io::Result<[u8; 32]> {
+pub(crate) fn random_bytes() -> std::io::Result<[u8; 32]> {
     let mut bytes = [0; 32];
     getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok(bytes)
 }
 
 /// Lowercase hexadecimal, two digits a byte.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The bytes of a hexadecimal string; `None` when it is not one.
-pub fn unhex(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
     }

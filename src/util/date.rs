@@ -16,8 +16,20 @@ pub struct Date {
     pub day: u8,
 }
 
-const MONTHS: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 
 impl Date {
     pub fn new(year: i32, month: u8, day: u8) -> Option<Date> {
@@ -26,14 +38,14 @@ impl Date {
     }
 
     /// The same day `years` later; 29 February becomes 28 February.
-    pub fn add_years(self, years: i32) -> Date {
+    pub(crate) fn add_years(self, years: i32) -> Date {
         let year = self.year + years;
         Date { year, month: self.month, day: self.day.min(days_in_month(year, self.month)) }
     }
 
     /// Today in UTC: review dates are whole days, so the time zone only
     /// matters for a few hours around midnight.
-    pub fn today() -> Date {
+    pub(crate) fn today() -> Date {
         let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         Date::from_days_since_epoch((secs / 86_400) as i64)
     }
@@ -44,7 +56,7 @@ impl Date {
     }
 
     /// Howard Hinnant's `civil_from_days`.
-    pub fn from_days_since_epoch(days: i64) -> Date {
+    pub(crate) fn from_days_since_epoch(days: i64) -> Date {
         let z = days + 719_468;
         let era = z.div_euclid(146_097);
         let doe = z.rem_euclid(146_097);
@@ -58,7 +70,7 @@ impl Date {
     }
 
     /// Days since 1970 for a date (Howard Hinnant's `days_from_civil`).
-    pub fn days_since_epoch(self) -> u64 {
+    pub(crate) fn days_since_epoch(self) -> u64 {
         let y = i64::from(self.year) - i64::from(self.month <= 2);
         let era = y.div_euclid(400);
         let yoe = y - era * 400;
@@ -105,7 +117,9 @@ impl FromStr for Date {
             return Err(bad());
         }
         let (Ok(year), Ok(month), Ok(day)) = (y.parse(), m.parse(), d.parse()) else { return Err(bad()) };
-        Date::new(year, month, day).ok_or_else(|| format!("\"{s}\" is not a real calendar date: expected a date like 2026-01-15 (year-month-day)"))
+        Date::new(year, month, day).ok_or_else(|| {
+            format!("\"{s}\" is not a real calendar date: expected a date like 2026-01-15 (year-month-day)")
+        })
     }
 }
 
@@ -116,16 +130,23 @@ impl<'de> Deserialize<'de> for Date {
         use serde::de::Error;
         let text = match toml::Value::deserialize(deserializer)? {
             toml::Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt.to_string(),
-            toml::Value::Datetime(dt) => return Err(D::Error::custom(format!("{dt} has a time of day: expected a date like 2026-01-15 (year-month-day)"))),
+            toml::Value::Datetime(dt) => {
+                return Err(D::Error::custom(format!(
+                    "{dt} has a time of day: expected a date like 2026-01-15 (year-month-day)"
+                )));
+            }
             toml::Value::String(s) => s,
-            other => return Err(D::Error::custom(format!("{other} is not a date: expected a date like 2026-01-15 (year-month-day)"))),
+            other => {
+                return Err(D::Error::custom(format!(
+                    "{other} is not a date: expected a date like 2026-01-15 (year-month-day)"
+                )));
+            }
         };
         text.parse().map_err(D::Error::custom)
     }
 }
 
-
-pub fn whole_seconds(time: SystemTime) -> u64 {
+pub(crate) fn whole_seconds(time: SystemTime) -> u64 {
     time.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
@@ -134,7 +155,7 @@ const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
 const SHORT_MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT`.
-pub fn httpdate(time: SystemTime) -> String {
+pub(crate) fn httpdate(time: SystemTime) -> String {
     let secs = whole_seconds(time);
     let days = secs / 86_400;
     let date = Date::from_unix(secs as i64);
@@ -153,7 +174,7 @@ pub fn httpdate(time: SystemTime) -> String {
 
 /// Seconds since 1970 from an IMF-fixdate; other (obsolete) forms are
 /// treated as absent, which only costs a full response.
-pub fn parse_httpdate(text: &str) -> Option<u64> {
+pub(crate) fn parse_httpdate(text: &str) -> Option<u64> {
     let parts: Vec<&str> = text.split_whitespace().collect();
     let [_, day, month, year, time, "GMT"] = parts.as_slice() else { return None };
     let month = SHORT_MONTHS.iter().position(|m| m == month)? as u8 + 1;
@@ -184,5 +205,4 @@ mod tests {
         assert_eq!(Date::from_days_since_epoch(0), Date::new(1970, 1, 1).unwrap());
         assert_eq!(Date::from_days_since_epoch(20_781), Date::new(2026, 11, 24).unwrap());
     }
-
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 /// Writes a file only the owner can read (0600 on Unix).
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -26,15 +26,19 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// The content and static folders are checked entry by entry from the top,
 /// so a file below a refused folder is never reached; this looks at the
 /// last part of `path` only.
-pub fn is_link_outside(root: &Path, path: &Path) -> bool {
+pub(crate) fn is_link_outside(root: &Path, path: &Path) -> bool {
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink());
     is_link && std::fs::canonicalize(path).is_ok_and(|target| !target.starts_with(root))
 }
 
 /// Files editors create while saving; never content.
-pub fn is_temporary(path: &Path) -> bool {
+pub(crate) fn is_temporary(path: &Path) -> bool {
     let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    name.starts_with('.') || name.starts_with('#') || name.ends_with('~') || name.ends_with(".swp") || name.ends_with(".tmp")
+    name.starts_with('.')
+        || name.starts_with('#')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".tmp")
 }
 
 #[cfg(test)]

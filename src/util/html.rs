@@ -1,7 +1,7 @@
 //! Text made safe for HTML and for URLs.
 
 /// Escapes text for HTML element content and double-quoted attributes.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -36,12 +36,14 @@ mod tests {
 
     #[test]
     fn escaping_covers_element_text_and_both_quote_styles() {
-        assert_eq!(escape("<a href=\"x\" title='y'>&</a>"), "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
+        assert_eq!(
+            escape("<a href=\"x\" title='y'>&</a>"),
+            "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+        );
     }
 
     #[test]
     fn percent_encoding_keeps_only_unreserved_characters() {
         assert_eq!(percent_encode("Is it safe? A&B – yes/no"), "Is%20it%20safe%3F%20A%26B%20%E2%80%93%20yes%2Fno");
     }
-
 }

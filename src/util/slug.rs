@@ -2,7 +2,7 @@
 
 /// Slugs become URLs people share, so they are kept plain: lowercase ASCII
 /// letters, digits and single hyphens.
-pub fn is_valid_slug(slug: &str) -> bool {
+pub(crate) fn is_valid_slug(slug: &str) -> bool {
     !slug.is_empty()
         && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !slug.starts_with('-')
@@ -11,12 +11,15 @@ pub fn is_valid_slug(slug: &str) -> bool {
 }
 
 /// Turns any text into a URL-safe slug: "Step 1: Assessment" -> "step-1-assessment".
-pub fn slugify(text: &str) -> String {
+pub(crate) fn slugify(text: &str) -> String {
     let mut slug = String::with_capacity(text.len());
     for c in text.chars().flat_map(char::to_lowercase) {
         if c.is_alphanumeric() {
             slug.push(c);
-        } else if !slug.is_empty() && !slug.ends_with('-') && (c.is_whitespace() || c == '-' || c == '_' || c == '/' || c == ':') {
+        } else if !slug.is_empty()
+            && !slug.ends_with('-')
+            && (c.is_whitespace() || c == '-' || c == '_' || c == '/' || c == ':')
+        {
             slug.push('-');
         }
     }
@@ -45,5 +48,4 @@ mod tests {
             assert!(!is_valid_slug(bad), "{bad:?} should be refused");
         }
     }
-
 }

@@ -8,13 +8,17 @@ use axum::http::{Method, Request, StatusCode};
 use clinic_site::comments::{CommentText, DisplayName, NewComment, PersonalDetail, Status};
 use tower::ServiceExt;
 
-use clinic_site::config::DataFolder;
 use crate::helpers::*;
+use clinic_site::config::DataFolder;
 
 const PASSWORD: &str = "correct horse battery";
 
 async fn send_with(app: &TestApp, method: Method, path: &str, cookie: Option<&str>, form: &str) -> TestResponse {
-    let mut builder = Request::builder().method(method).uri(path).header("content-type", "application/x-www-form-urlencoded").header("sec-fetch-site", "same-origin");
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin");
     if let Some(cookie) = cookie {
         builder = builder.header("cookie", cookie);
     }
@@ -26,14 +30,26 @@ async fn send_with(app: &TestApp, method: Method, path: &str, cookie: Option<&st
 }
 
 fn add_comment(app: &TestApp, text: &str) -> i64 {
-    let comment = NewComment { page: "/dry-needling/safety/".into(), name: DisplayName::parse("Ali").unwrap(), text: CommentText::parse(text).unwrap(), flags: Vec::new() };
+    let comment = NewComment {
+        page: "/dry-needling/safety/".into(),
+        name: DisplayName::parse("Ali").unwrap(),
+        text: CommentText::parse(text).unwrap(),
+        flags: Vec::new(),
+    };
     app.state.comments.insert(&comment, 1_764_000_000).unwrap()
 }
 
 /// Signs in; the session cookie and the CSRF token from the admin page.
 async fn sign_in(app: &TestApp) -> (String, String) {
     clinic_site::auth::password::set_password(&DataFolder::new(app.data.path()), PASSWORD).unwrap();
-    let response = send_with(app, Method::POST, "/admin/login", None, &format!("password={}", clinic_site::util::html::percent_encode(PASSWORD))).await;
+    let response = send_with(
+        app,
+        Method::POST,
+        "/admin/login",
+        None,
+        &format!("password={}", clinic_site::util::html::percent_encode(PASSWORD)),
+    )
+    .await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
     let set_cookie = response.header("set-cookie").to_string();
     let cookie = set_cookie.split(';').next().unwrap().to_string();
@@ -54,7 +70,9 @@ async fn staff_pages_need_a_session() {
         let response = send_with(&app, Method::POST, &format!("/admin/comments/{id}/{action}"), None, "csrf=x").await;
         assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{action}");
     }
-    let forged = send_with(&app, Method::POST, &format!("/admin/comments/{id}/approve"), Some("clinic_admin=made-up"), "csrf=x").await;
+    let forged =
+        send_with(&app, Method::POST, &format!("/admin/comments/{id}/approve"), Some("clinic_admin=made-up"), "csrf=x")
+            .await;
     assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
     assert_eq!(app.state.comments.get(id).unwrap().unwrap().status, Status::Pending);
 }
@@ -67,7 +85,11 @@ async fn the_login_page_explains_how_to_set_a_password_until_one_is_set() {
     assert!(page.body.contains("clinic-site admin set-password"));
     assert!(select(&page.html(), "input[type='password']").is_empty());
     clinic_site::auth::password::set_password(&DataFolder::new(app.data.path()), PASSWORD).unwrap();
-    assert_eq!(select(&get(&app, "/admin/login").await.html(), "input[type='password'][autocomplete='current-password']").len(), 1);
+    assert_eq!(
+        select(&get(&app, "/admin/login").await.html(), "input[type='password'][autocomplete='current-password']")
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -76,7 +98,11 @@ async fn a_wrong_password_is_refused_and_repeated_failures_are_slowed() {
     clinic_site::auth::password::set_password(&DataFolder::new(app.data.path()), PASSWORD).unwrap();
     let right = format!("password={}", clinic_site::util::html::percent_encode(PASSWORD));
     for _ in 0..6 {
-        assert_eq!(send_with(&app, Method::POST, "/admin/login", None, &right).await.status, StatusCode::SEE_OTHER, "signing in often is fine");
+        assert_eq!(
+            send_with(&app, Method::POST, "/admin/login", None, &right).await.status,
+            StatusCode::SEE_OTHER,
+            "signing in often is fine"
+        );
     }
     for _ in 0..5 {
         let response = send_with(&app, Method::POST, "/admin/login", None, "password=guess").await;
@@ -84,7 +110,14 @@ async fn a_wrong_password_is_refused_and_repeated_failures_are_slowed() {
         assert!(response.body.contains("The password is not right"));
         assert!(response.header("set-cookie").is_empty());
     }
-    let blocked = send_with(&app, Method::POST, "/admin/login", None, &format!("password={}", clinic_site::util::html::percent_encode(PASSWORD))).await;
+    let blocked = send_with(
+        &app,
+        Method::POST,
+        "/admin/login",
+        None,
+        &format!("password={}", clinic_site::util::html::percent_encode(PASSWORD)),
+    )
+    .await;
     assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits after five failures");
 }
 
@@ -92,7 +125,14 @@ async fn a_wrong_password_is_refused_and_repeated_failures_are_slowed() {
 async fn the_session_cookie_is_locked_down_and_staff_pages_are_private() {
     let app = real_app();
     clinic_site::auth::password::set_password(&DataFolder::new(app.data.path()), PASSWORD).unwrap();
-    let response = send_with(&app, Method::POST, "/admin/login", None, &format!("password={}", clinic_site::util::html::percent_encode(PASSWORD))).await;
+    let response = send_with(
+        &app,
+        Method::POST,
+        "/admin/login",
+        None,
+        &format!("password={}", clinic_site::util::html::percent_encode(PASSWORD)),
+    )
+    .await;
     let cookie = response.header("set-cookie");
     for part in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/admin", "Max-Age=43200"] {
         assert!(cookie.contains(part), "{cookie} lacks {part}");
@@ -112,7 +152,8 @@ async fn moderation_needs_the_csrf_token() {
     let id = add_comment(&app, "needs review");
     let (cookie, _) = sign_in(&app).await;
     for form in ["", "csrf=wrong"] {
-        let response = send_with(&app, Method::POST, &format!("/admin/comments/{id}/approve"), Some(&cookie), form).await;
+        let response =
+            send_with(&app, Method::POST, &format!("/admin/comments/{id}/approve"), Some(&cookie), form).await;
         assert_eq!(response.status, StatusCode::BAD_REQUEST, "{form:?}");
     }
     assert_eq!(app.state.comments.get(id).unwrap().unwrap().status, Status::Pending);
@@ -136,9 +177,11 @@ async fn staff_approve_reply_reject_and_delete_from_the_browser() {
     let act = |id: i64, action: &str, extra: &str| format!("/admin/comments/{id}/{action}#{extra}");
     let form = format!("csrf={csrf}");
     let reply = format!("csrf={csrf}&reply=Thank+you+for+sharing.");
-    let response = send_with(&app, Method::POST, &act(first, "reply", "").replace('#', ""), Some(&cookie), &reply).await;
+    let response =
+        send_with(&app, Method::POST, &act(first, "reply", "").replace('#', ""), Some(&cookie), &reply).await;
     assert_eq!(response.status, StatusCode::SEE_OTHER);
-    let response = send_with(&app, Method::POST, &act(first, "approve", "").replace('#', ""), Some(&cookie), &form).await;
+    let response =
+        send_with(&app, Method::POST, &act(first, "approve", "").replace('#', ""), Some(&cookie), &form).await;
     assert_eq!((response.status, response.header("location")), (StatusCode::SEE_OTHER, "/admin?done=approved"));
     send_with(&app, Method::POST, &format!("/admin/comments/{second}/reject"), Some(&cookie), &form).await;
     send_with(&app, Method::POST, &format!("/admin/comments/{third}/delete"), Some(&cookie), &form).await;
@@ -159,7 +202,11 @@ async fn staff_approve_reply_reject_and_delete_from_the_browser() {
 
     let out = send_with(&app, Method::POST, "/admin/logout", Some(&cookie), &form).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
-    assert_eq!(send_with(&app, Method::GET, "/admin", Some(&cookie), "").await.status, StatusCode::SEE_OTHER, "signed out");
+    assert_eq!(
+        send_with(&app, Method::GET, "/admin", Some(&cookie), "").await.status,
+        StatusCode::SEE_OTHER,
+        "signed out"
+    );
 }
 
 #[tokio::test]
@@ -172,7 +219,12 @@ async fn staff_see_why_a_comment_was_flagged_and_names_are_isolated() {
         flags: vec![PersonalDetail::Medicine, PersonalDetail::Pregnancy, PersonalDetail::SymptomsNow],
     };
     let health = app.state.comments.insert(&health, 1_764_000_000).unwrap();
-    let phone = NewComment { page: "/dry-needling/safety/".into(), name: DisplayName::parse("سارا").unwrap(), text: CommentText::parse("Call me on 555 010 0199").unwrap(), flags: vec![PersonalDetail::Phone] };
+    let phone = NewComment {
+        page: "/dry-needling/safety/".into(),
+        name: DisplayName::parse("سارا").unwrap(),
+        text: CommentText::parse("Call me on 555 010 0199").unwrap(),
+        flags: vec![PersonalDetail::Phone],
+    };
     let phone = app.state.comments.insert(&phone, 1_764_000_001).unwrap();
     let plain = add_comment(&app, "plain");
     let (cookie, _) = sign_in(&app).await;
@@ -186,7 +238,10 @@ async fn staff_see_why_a_comment_was_flagged_and_names_are_isolated() {
     );
     assert_eq!(select(&html, &format!("#comment-{health} .flag")).len(), 2, "and a second line: read it first");
     assert!(text_of(&html, &format!("#comment-{health} .flag + .flag")).contains("may be unwell now"));
-    assert_eq!(item(phone), "Check for personal details: the writer was warned this may include a phone number and chose to post it.");
+    assert_eq!(
+        item(phone),
+        "Check for personal details: the writer was warned this may include a phone number and chose to post it."
+    );
     assert_eq!(item(plain), "");
     assert_eq!(text_of(&html, &format!("#comment-{health} .comment-meta strong bdi")), "1 December 2026");
     assert_eq!(text_of(&html, &format!("#comment-{phone} .comment-meta strong bdi")), "سارا");
@@ -199,7 +254,8 @@ async fn rejecting_in_the_browser_starts_the_clock_for_deleting_it() {
     let id = add_comment(&app, "to reject");
     let (cookie, csrf) = sign_in(&app).await;
     let rejected_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    send_with(&app, Method::POST, &format!("/admin/comments/{id}/reject"), Some(&cookie), &format!("csrf={csrf}")).await;
+    send_with(&app, Method::POST, &format!("/admin/comments/{id}/reject"), Some(&cookie), &format!("csrf={csrf}"))
+        .await;
     let day = 24 * 60 * 60;
     // Written long before (add_comment dates it 2025), but rejected now.
     assert_eq!(app.state.comments.delete_rejected(30, rejected_at + 29 * day).unwrap(), 0);
@@ -207,8 +263,16 @@ async fn rejecting_in_the_browser_starts_the_clock_for_deleting_it() {
 }
 
 fn cli(args: &[&str], data: &std::path::Path) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_clinic-site")).args(args).args(["--data", data.to_str().unwrap()]).output().unwrap();
-    (output.status.code().unwrap(), String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap())
+    let output = Command::new(env!("CARGO_BIN_EXE_clinic-site"))
+        .args(args)
+        .args(["--data", data.to_str().unwrap()])
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
 }
 
 #[tokio::test]
@@ -280,10 +344,26 @@ async fn every_staff_answer_is_private_redirects_and_errors_included() {
         ("home, signed out", StatusCode::SEE_OTHER, get(&app, "/admin").await),
         ("home with a slash", StatusCode::PERMANENT_REDIRECT, get(&app, "/admin/").await),
         ("sign-in page", StatusCode::OK, get(&app, "/admin/login").await),
-        ("sign-in from another site", StatusCode::FORBIDDEN, send_form(&app, Method::POST, "/admin/login", &[("sec-fetch-site", "cross-site")], &right).await),
-        ("wrong password", StatusCode::UNAUTHORIZED, send_with(&app, Method::POST, "/admin/login", None, "password=guess").await),
-        ("moderating signed out", StatusCode::UNAUTHORIZED, send_with(&app, Method::POST, &format!("/admin/comments/{id}/approve"), None, "csrf=x").await),
-        ("moderating with GET", StatusCode::METHOD_NOT_ALLOWED, get(&app, &format!("/admin/comments/{id}/approve")).await),
+        (
+            "sign-in from another site",
+            StatusCode::FORBIDDEN,
+            send_form(&app, Method::POST, "/admin/login", &[("sec-fetch-site", "cross-site")], &right).await,
+        ),
+        (
+            "wrong password",
+            StatusCode::UNAUTHORIZED,
+            send_with(&app, Method::POST, "/admin/login", None, "password=guess").await,
+        ),
+        (
+            "moderating signed out",
+            StatusCode::UNAUTHORIZED,
+            send_with(&app, Method::POST, &format!("/admin/comments/{id}/approve"), None, "csrf=x").await,
+        ),
+        (
+            "moderating with GET",
+            StatusCode::METHOD_NOT_ALLOWED,
+            get(&app, &format!("/admin/comments/{id}/approve")).await,
+        ),
         ("unknown staff address", StatusCode::NOT_FOUND, get(&app, "/admin/settings").await),
         ("unknown staff address, HEAD", StatusCode::NOT_FOUND, send(&app, Method::HEAD, "/admin/settings").await),
     ];
@@ -291,16 +371,40 @@ async fn every_staff_answer_is_private_redirects_and_errors_included() {
     let form = format!("csrf={csrf}");
     answers.extend([
         ("home", StatusCode::OK, send_with(&app, Method::GET, "/admin", Some(&cookie), "").await),
-        ("expired form", StatusCode::BAD_REQUEST, send_with(&app, Method::POST, &format!("/admin/comments/{id}/approve"), Some(&cookie), "csrf=old").await),
-        ("no such comment", StatusCode::NOT_FOUND, send_with(&app, Method::POST, "/admin/comments/999999/approve", Some(&cookie), &form).await),
-        ("no such action", StatusCode::NOT_FOUND, send_with(&app, Method::POST, &format!("/admin/comments/{id}/publish"), Some(&cookie), &form).await),
-        ("approving", StatusCode::SEE_OTHER, send_with(&app, Method::POST, &format!("/admin/comments/{id}/approve"), Some(&cookie), &form).await),
-        ("signing out", StatusCode::SEE_OTHER, send_with(&app, Method::POST, "/admin/logout", Some(&cookie), &form).await),
+        (
+            "expired form",
+            StatusCode::BAD_REQUEST,
+            send_with(&app, Method::POST, &format!("/admin/comments/{id}/approve"), Some(&cookie), "csrf=old").await,
+        ),
+        (
+            "no such comment",
+            StatusCode::NOT_FOUND,
+            send_with(&app, Method::POST, "/admin/comments/999999/approve", Some(&cookie), &form).await,
+        ),
+        (
+            "no such action",
+            StatusCode::NOT_FOUND,
+            send_with(&app, Method::POST, &format!("/admin/comments/{id}/publish"), Some(&cookie), &form).await,
+        ),
+        (
+            "approving",
+            StatusCode::SEE_OTHER,
+            send_with(&app, Method::POST, &format!("/admin/comments/{id}/approve"), Some(&cookie), &form).await,
+        ),
+        (
+            "signing out",
+            StatusCode::SEE_OTHER,
+            send_with(&app, Method::POST, "/admin/logout", Some(&cookie), &form).await,
+        ),
     ]);
     for _ in 0..5 {
         send_with(&app, Method::POST, "/admin/login", None, "password=guess").await;
     }
-    answers.push(("too many attempts", StatusCode::TOO_MANY_REQUESTS, send_with(&app, Method::POST, "/admin/login", None, &right).await));
+    answers.push((
+        "too many attempts",
+        StatusCode::TOO_MANY_REQUESTS,
+        send_with(&app, Method::POST, "/admin/login", None, &right).await,
+    ));
     for (what, status, response) in answers {
         assert_eq!(response.status, status, "{what}");
         assert_eq!(response.header("cache-control"), "no-store", "{what}");
@@ -323,7 +427,11 @@ fn rename_table(app: &TestApp, from: &str, to: &str) {
 
 /// The headings and details of the staff page's problems section.
 fn problems_on(html: &scraper::Html) -> String {
-    select(html, "#site-problems ~ h3, #site-problems ~ pre").iter().map(|e| e.text().collect::<String>()).collect::<Vec<_>>().join("\n")
+    select(html, "#site-problems ~ h3, #site-problems ~ pre")
+        .iter()
+        .map(|e| e.text().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[tokio::test]
@@ -337,12 +445,23 @@ async fn staff_see_the_details_healthz_leaves_out() {
     assert!(select(&home.html(), "#site-problems").is_empty(), "nothing wrong, nothing shown");
 
     let page = content.path().join("guide/first.md");
-    std::fs::write(&page, std::fs::read_to_string(&page).unwrap().replace("weight = 1\n", "weight = 1\nnote = \"<script>alert(1)</script>\"\n")).unwrap();
+    std::fs::write(
+        &page,
+        std::fs::read_to_string(&page)
+            .unwrap()
+            .replace("weight = 1\n", "weight = 1\nnote = \"<script>alert(1)</script>\"\n"),
+    )
+    .unwrap();
     let options = clinic_site::site::SiteOptions::for_server(&app.state.config);
     assert!(app.state.site.reload(|| Site::load(content.path(), &options, &[])).is_err());
     app.state.site.set_watcher_problem(Some("cannot watch content/guide: too many open files".into()));
     rename_table(&app, "used_forms", "used_forms_away");
-    let comment = NewComment { page: "/guide/first/".into(), name: DisplayName::parse("").unwrap(), text: CommentText::parse("hello").unwrap(), flags: Vec::new() };
+    let comment = NewComment {
+        page: "/guide/first/".into(),
+        name: DisplayName::parse("").unwrap(),
+        text: CommentText::parse("hello").unwrap(),
+        flags: Vec::new(),
+    };
     let nonce = clinic_site::comments::token::Nonce { nonce: "n", expires_at: i64::MAX };
     assert!(app.state.comments.insert_once(&comment, nonce, 1).is_err());
     assert_eq!(
@@ -377,7 +496,14 @@ async fn staff_see_the_details_healthz_leaves_out() {
     let html = home.html();
     assert!(problems_on(&html).contains("SQLite's last error: no such table: comments."), "{}", home.body);
     assert!(text_of(&html, "main").contains("The comments cannot be listed right now"));
-    let failed = send_with(&app, Method::POST, "/admin/comments/1/approve", Some(&cookie), &format!("csrf={}", select(&html, "input[name='csrf']")[0].value().attr("value").unwrap())).await;
+    let failed = send_with(
+        &app,
+        Method::POST,
+        "/admin/comments/1/approve",
+        Some(&cookie),
+        &format!("csrf={}", select(&html, "input[name='csrf']")[0].value().attr("value").unwrap()),
+    )
+    .await;
     assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(text_of(&failed.html(), "main h1"), "Sorry, there is a problem with the service");
     assert!(!failed.body.contains("no such table"), "the reason is for the log and the staff page");

@@ -8,7 +8,8 @@ use clinic_site::content::format_text;
 use clinic_site::report::inspect;
 
 fn check(args: &[&str]) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_clinic-site")).arg("check").args(args).output().expect("the binary runs");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_clinic-site")).arg("check").args(args).output().expect("the binary runs");
     (output.status.code().expect("exit code"), String::from_utf8(output.stdout).expect("UTF-8"))
 }
 
@@ -27,7 +28,9 @@ fn every_broken_file_gives_its_exact_diagnostic() {
         let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
         // cites-sources.md cites the sources whose own problems are reported
         // in sources.toml.
-        if !["index.md", "empty-link-target.md", "alias-one.md", "duplicate-slug.md", "cites-sources.md"].contains(&name.as_str()) {
+        if !["index.md", "empty-link-target.md", "alias-one.md", "duplicate-slug.md", "cites-sources.md"]
+            .contains(&name.as_str())
+        {
             assert!(actual.contains(&format!("guide/{name}:")), "{name} produced no diagnostic");
         }
     }
@@ -47,7 +50,12 @@ fn broken_content_fails_the_check_and_reports_every_problem() {
 fn site_settings_problems_are_reported() {
     let (code, out) = check(&["--content", "tests/fixtures/broken-settings"]);
     assert_eq!(code, 1);
-    assert!(out.starts_with("tests/fixtures/broken-settings/site.toml:2:1: error: base_url \"clinic.test\" is not a web address"), "{out}");
+    assert!(
+        out.starts_with(
+            "tests/fixtures/broken-settings/site.toml:2:1: error: base_url \"clinic.test\" is not a web address"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -88,7 +96,8 @@ fn json_format_has_the_same_diagnostics_for_scripts() {
     assert_eq!(report["errors"], 22);
     let diagnostics = report["diagnostics"].as_array().expect("array");
     assert_eq!(diagnostics.len() as u64, report["errors"].as_u64().unwrap() + report["warnings"].as_u64().unwrap());
-    let unknown = diagnostics.iter().find(|d| d["path"] == "tests/fixtures/broken/guide/unknown-key.md").expect("reported");
+    let unknown =
+        diagnostics.iter().find(|d| d["path"] == "tests/fixtures/broken/guide/unknown-key.md").expect("reported");
     assert_eq!((unknown["line"].as_u64(), unknown["column"].as_u64()), (Some(2), Some(1)));
     assert_eq!(unknown["severity"], "error");
     assert_eq!(unknown["source_line"], "titel = \"Unknown key\"");

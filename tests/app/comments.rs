@@ -24,7 +24,11 @@ fn token(app: &TestApp, page: &str, age: i64) -> String {
 }
 
 fn encode(pairs: &[(&str, &str)]) -> String {
-    pairs.iter().map(|(k, v)| format!("{k}={}", clinic_site::util::html::percent_encode(v))).collect::<Vec<_>>().join("&")
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", clinic_site::util::html::percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Posts a form the way a browser on this site would.
@@ -68,7 +72,11 @@ async fn section_pages_link_to_a_per_visitor_form_that_is_never_cached() {
     assert_eq!(text_of(&html, "#comments-heading"), "Comments");
     assert!(text_of(&html, "#comments").contains("No comments yet."));
     assert_eq!(select(&html, "#comments a[href='/dry-needling/migraines/comment/']").len(), 1);
-    assert_eq!(get(&app, PAGE).await.header("cache-control"), "public, max-age=300, stale-while-revalidate=86400", "the article page stays cacheable");
+    assert_eq!(
+        get(&app, PAGE).await.header("cache-control"),
+        "public, max-age=300, stale-while-revalidate=86400",
+        "the article page stays cacheable"
+    );
 
     let form = get(&app, FORM).await;
     assert_eq!(form.status, StatusCode::OK);
@@ -77,7 +85,10 @@ async fn section_pages_link_to_a_per_visitor_form_that_is_never_cached() {
     assert_eq!(select(&html, "form[method='post'][action='/dry-needling/migraines/comment/']").len(), 1);
     assert_eq!(select(&html, "input[name='token']").len(), 1);
     assert_eq!(select(&html, ".honeypot input[name='website']").len(), 1);
-    assert_eq!(text_of(&html, "label[for='comment-consent']"), "I understand my comment will be public and I will not include personal medical details");
+    assert_eq!(
+        text_of(&html, "label[for='comment-consent']"),
+        "I understand my comment will be public and I will not include personal medical details"
+    );
     assert_ne!(get(&app, FORM).await.body, "", "served fresh each time");
     // The front page of the article takes no comments unless it says so.
     assert_eq!(get(&app, "/dry-needling/comment/").await.status, StatusCode::NOT_FOUND);
@@ -91,11 +102,17 @@ async fn a_posted_comment_waits_for_approval_then_appears_with_the_reply() {
     assert_eq!(response.status, StatusCode::SEE_OTHER);
     assert_eq!(response.header("location"), "/dry-needling/migraines/#comment-received");
     let page = get(&app, PAGE).await.html();
-    assert_eq!(text_of(&page, "#comment-received"), "Thank you, your comment will appear after the clinic has reviewed it.");
+    assert_eq!(
+        text_of(&page, "#comment-received"),
+        "Thank you, your comment will appear after the clinic has reviewed it."
+    );
     assert!(!text_of(&page, "#comments").contains("It helped"), "nothing shows before approval");
     let comments = stored(&app);
     assert_eq!(comments.len(), 1);
-    assert_eq!((comments[0].status, comments[0].name.as_str(), comments[0].body.as_str()), (Status::Pending, "Sam", "It helped my headaches.\nThree sessions in."));
+    assert_eq!(
+        (comments[0].status, comments[0].name.as_str(), comments[0].body.as_str()),
+        (Status::Pending, "Sam", "It helped my headaches.\nThree sessions in.")
+    );
 
     app.state.comments.set_reply(comments[0].id, "Glad to hear it!").unwrap();
     approve_all(&app).await;
@@ -106,7 +123,10 @@ async fn a_posted_comment_waits_for_approval_then_appears_with_the_reply() {
     assert_eq!(body, "It helped my headaches.\nThree sessions in.", "line breaks kept as text");
     assert_eq!(text_of(&html, ".comment-reply .comment-meta"), "Reply from Riverside Physical Therapy");
     assert_eq!(text_of(&html, ".comment-reply .comment-body"), "Glad to hear it!");
-    assert!(select(&get(&app, "/dry-needling/chronic-pain/").await.html(), ".comment").is_empty(), "only on its own page");
+    assert!(
+        select(&get(&app, "/dry-needling/chronic-pain/").await.html(), ".comment").is_empty(),
+        "only on its own page"
+    );
 }
 
 #[tokio::test]
@@ -123,9 +143,18 @@ async fn bad_input_is_explained_and_the_text_is_kept() {
     let t = token(&app, PAGE, 10);
     let cases: [(&[(&str, &str)], &str); 4] = [
         (&[("name", "Kim"), ("comment", "   "), ("consent", "yes")], "Enter your comment"),
-        (&[("name", "Kim"), ("comment", &"x".repeat(2001)), ("consent", "yes")], "Your comment must be 2,000 characters or fewer. It is 2001 characters now"),
-        (&[("name", "Kim"), ("comment", "Kept text <b>here</b>")], "Tick the box to confirm you understand your comment will be public"),
-        (&[("name", &"n".repeat(61)), ("comment", "Kept text"), ("consent", "yes")], "Your name must be 60 characters or fewer. It is 61 characters now"),
+        (
+            &[("name", "Kim"), ("comment", &"x".repeat(2001)), ("consent", "yes")],
+            "Your comment must be 2,000 characters or fewer. It is 2001 characters now",
+        ),
+        (
+            &[("name", "Kim"), ("comment", "Kept text <b>here</b>")],
+            "Tick the box to confirm you understand your comment will be public",
+        ),
+        (
+            &[("name", &"n".repeat(61)), ("comment", "Kept text"), ("consent", "yes")],
+            "Your name must be 60 characters or fewer. It is 61 characters now",
+        ),
     ];
     for (fields, message) in cases {
         let mut pairs = fields.to_vec();
@@ -147,7 +176,8 @@ async fn bad_input_is_explained_and_the_text_is_kept() {
 async fn unknown_pages_and_oversized_posts_are_refused() {
     let app = real_app();
     let t = token(&app, "/dry-needling/nope/", 10);
-    let response = post(&app, "/dry-needling/nope/comment/", &[("comment", "hi"), ("consent", "yes"), ("token", &t)], &[]).await;
+    let response =
+        post(&app, "/dry-needling/nope/comment/", &[("comment", "hi"), ("consent", "yes"), ("token", &t)], &[]).await;
     assert_eq!(response.status, StatusCode::NOT_FOUND);
     let big = "x".repeat(26 * 1024);
     let response = post(&app, FORM, &[("comment", &big), ("consent", "yes")], &[]).await;
@@ -169,7 +199,13 @@ async fn a_person_sending_an_empty_form_at_once_is_told_what_to_fix() {
 async fn bots_filling_the_hidden_field_or_posting_instantly_are_dropped_quietly() {
     let app = real_app();
     let t = token(&app, PAGE, 10);
-    let response = post(&app, FORM, &[("comment", "Buy pills"), ("consent", "yes"), ("website", "http://spam.example"), ("token", &t)], &[]).await;
+    let response = post(
+        &app,
+        FORM,
+        &[("comment", "Buy pills"), ("consent", "yes"), ("website", "http://spam.example"), ("token", &t)],
+        &[],
+    )
+    .await;
     assert_eq!(response.status, StatusCode::SEE_OTHER, "the bot learns nothing");
     let fresh = token(&app, PAGE, 0);
     let response = post(&app, FORM, &[("comment", "Too quick"), ("consent", "yes"), ("token", &fresh)], &[]).await;
@@ -205,13 +241,20 @@ async fn posts_from_other_websites_are_refused() {
     let t = token(&app, PAGE, 10);
     let fields = [("comment", "cross"), ("consent", "yes"), ("token", t.as_str())];
     let request = |headers: Vec<(&'static str, &'static str)>| {
-        let mut builder = Request::builder().method(Method::POST).uri(FORM).header("content-type", "application/x-www-form-urlencoded");
+        let mut builder = Request::builder()
+            .method(Method::POST)
+            .uri(FORM)
+            .header("content-type", "application/x-www-form-urlencoded");
         for (k, v) in headers {
             builder = builder.header(k, v);
         }
         builder.body(Body::from(encode(&fields))).unwrap()
     };
-    for headers in [vec![("sec-fetch-site", "cross-site")], vec![("origin", "https://evil.example"), ("host", "riverside-pt.example")], vec![("origin", "null")]] {
+    for headers in [
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("origin", "https://evil.example"), ("host", "riverside-pt.example")],
+        vec![("origin", "null")],
+    ] {
         let response = app.router.clone().oneshot(request(headers.clone())).await.unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{headers:?}");
     }
@@ -223,7 +266,8 @@ async fn posts_from_other_websites_are_refused() {
 /// A comment as a reader would send it, from a form opened 10 s before.
 async fn post_from(app: &TestApp, text: &str, forwarded_for: &str) -> TestResponse {
     let t = token(app, PAGE, 10);
-    post(app, FORM, &[("comment", text), ("consent", "yes"), ("token", &t)], &[("x-forwarded-for", forwarded_for)]).await
+    post(app, FORM, &[("comment", text), ("consent", "yes"), ("token", &t)], &[("x-forwarded-for", forwarded_for)])
+        .await
 }
 
 #[tokio::test]
@@ -236,7 +280,12 @@ async fn each_reader_may_post_a_few_comments_then_is_asked_to_wait() {
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(refused.header("retry-after").parse::<u64>().unwrap() > 0);
     let html = refused.html();
-    assert!(text_of(&html, ".error-summary").contains("You have sent several comments in a short time. Please wait about 10 minutes"), "{}", text_of(&html, ".error-summary"));
+    assert!(
+        text_of(&html, ".error-summary")
+            .contains("You have sent several comments in a short time. Please wait about 10 minutes"),
+        "{}",
+        text_of(&html, ".error-summary")
+    );
     assert_eq!(select(&html, "textarea")[0].text().collect::<String>(), "one too many", "the reader's text is kept");
     // Another reader behind the same proxy is not affected.
     assert_eq!(post_from(&app, "hello", "198.51.100.7, 203.0.113.10").await.status, StatusCode::SEE_OTHER);
@@ -266,7 +315,9 @@ async fn personal_details_get_a_warning_and_a_confirmed_post_is_flagged() {
     let kept = select(&html, "input[name='token']")[0].value().attr("value").unwrap().to_string();
     assert_eq!(kept, t, "the form keeps its original token, so confirming at once is not taken for a bot");
 
-    let confirmed = post(&app, FORM, &[("comment", text), ("consent", "yes"), ("token", &kept), ("confirm_personal", "yes")], &[]).await;
+    let confirmed =
+        post(&app, FORM, &[("comment", text), ("consent", "yes"), ("token", &kept), ("confirm_personal", "yes")], &[])
+            .await;
     assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
     let comments = stored(&app);
     assert!(comments[0].flagged, "flagged for staff");
@@ -294,7 +345,11 @@ async fn comment_text_is_always_shown_as_text() {
     let html = page.html();
     let bodies: Vec<String> = select(&html, ".comment > .comment-body").iter().map(|b| b.text().collect()).collect();
     // Exactly as typed, but for the bidi override, which is removed.
-    assert_eq!(bodies, payloads.iter().map(|p| p.trim().replace('\u{202e}', "")).collect::<Vec<_>>(), "every payload reads back as typed");
+    assert_eq!(
+        bodies,
+        payloads.iter().map(|p| p.trim().replace('\u{202e}', "")).collect::<Vec<_>>(),
+        "every payload reads back as typed"
+    );
     assert!(select(&html, "#comments script, #comments img, #comments svg, #comments [onerror], #comments [onload], #comments strong b").is_empty());
     assert!(select(&html, "#comments .comment-list a").is_empty(), "no links from comment text");
     assert_eq!(text_of(&html, ".comment .comment-meta strong"), "<b>Name</b>");
@@ -320,7 +375,8 @@ async fn concurrent_posts_are_all_kept_exactly_once() {
     }
     let mut bodies: Vec<String> = stored(&app).into_iter().map(|c| c.body).collect();
     bodies.sort();
-    let mut expected: Vec<String> = (0..8).flat_map(|t| (0..50).map(move |n| format!("task {t} comment {n}"))).collect();
+    let mut expected: Vec<String> =
+        (0..8).flat_map(|t| (0..50).map(move |n| format!("task {t} comment {n}"))).collect();
     expected.sort();
     assert_eq!(bodies, expected);
 }
@@ -383,8 +439,17 @@ async fn the_form_tells_readers_who_feel_unwell_to_call_and_links_the_privacy_no
         "Urgent advice: Feeling unwell after a treatment? Do not post here: call the clinic on (555) 010-0142, or 911 in an emergency."
     );
     assert_eq!(select(&html, "#feeling-unwell a[href='tel:5550100142']").len(), 1);
-    assert!(form.body.find("id=\"feeling-unwell\"").unwrap() < form.body.find("<form class=\"comment-form\"").unwrap(), "near the top, before the form");
-    assert_eq!(select(&html, "main a[href='/privacy/']").iter().map(|a| collapse(&a.text().collect::<String>())).collect::<Vec<_>>(), ["privacy notice"]);
+    assert!(
+        form.body.find("id=\"feeling-unwell\"").unwrap() < form.body.find("<form class=\"comment-form\"").unwrap(),
+        "near the top, before the form"
+    );
+    assert_eq!(
+        select(&html, "main a[href='/privacy/']")
+            .iter()
+            .map(|a| collapse(&a.text().collect::<String>()))
+            .collect::<Vec<_>>(),
+        ["privacy notice"]
+    );
     assert!(select(&html, "#unwell-now").is_empty(), "the call-now warning is for comments that describe symptoms");
 }
 
@@ -395,7 +460,10 @@ async fn the_unwell_note_uses_the_numbers_in_site_toml() {
     edit_site_toml(content.path(), "phone = \"(555) 010-0142\"", "phone = \"01632 960 001\"");
     let app = TestApp::with_config(|data| Config::for_test(data).with_content(content.path()));
     let html = get(&app, FORM).await.html();
-    assert_eq!(text_of(&html, "#feeling-unwell p"), "Do not post here: call the clinic on 01632 960 001, or 999 in an emergency.");
+    assert_eq!(
+        text_of(&html, "#feeling-unwell p"),
+        "Do not post here: call the clinic on 01632 960 001, or 999 in an emergency."
+    );
 }
 
 #[tokio::test]
@@ -415,11 +483,26 @@ async fn health_details_get_a_warning_with_call_now_advice_and_a_confirmed_post_
     assert!(urgent.contains("Call the clinic now on (555) 010-0142. In an emergency, call 911."), "{urgent}");
     assert_eq!(select(&html, "#unwell-now a[href='tel:5550100142']").len(), 1);
     assert!(select(&html, "#feeling-unwell").is_empty(), "the call-now advice takes the general note's place");
-    assert!(warned.body.find("id=\"unwell-now\"").unwrap() < warned.body.find("id=\"personal-details\"").unwrap(), "the call-now advice comes first");
+    assert!(
+        warned.body.find("id=\"unwell-now\"").unwrap() < warned.body.find("id=\"personal-details\"").unwrap(),
+        "the call-now advice comes first"
+    );
     assert_eq!(select(&html, "textarea")[0].text().collect::<String>(), text, "the text is kept");
     assert!(stored(&app).is_empty(), "not stored until confirmed");
 
-    let confirmed = post(&app, FORM, &[("name", "Dee"), ("comment", text), ("consent", "yes"), ("token", &token_in(&html)), ("confirm_personal", "yes")], &[]).await;
+    let confirmed = post(
+        &app,
+        FORM,
+        &[
+            ("name", "Dee"),
+            ("comment", text),
+            ("consent", "yes"),
+            ("token", &token_in(&html)),
+            ("confirm_personal", "yes"),
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
     let comments = stored(&app);
     assert!(comments[0].flagged);
@@ -431,7 +514,9 @@ async fn health_details_get_a_warning_with_call_now_advice_and_a_confirmed_post_
 async fn a_medicine_alone_gets_the_warning_without_call_now_advice() {
     let app = real_app();
     let t = token(&app, PAGE, 10);
-    let warned = post(&app, FORM, &[("comment", "I take sertraline and it was fine"), ("consent", "yes"), ("token", &t)], &[]).await;
+    let warned =
+        post(&app, FORM, &[("comment", "I take sertraline and it was fine"), ("consent", "yes"), ("token", &t)], &[])
+            .await;
     assert_eq!(warned.status, StatusCode::OK);
     let html = warned.html();
     assert!(text_of(&html, "#personal-details").contains("the name of a medicine"));
@@ -441,7 +526,11 @@ async fn a_medicine_alone_gets_the_warning_without_call_now_advice() {
 #[tokio::test]
 async fn ordinary_experiences_are_posted_without_a_warning() {
     let app = real_app();
-    for text in ["It helped my neck pain.", "I felt better after two sessions.", "As an aspiring runner I was nervous, but it was fine."] {
+    for text in [
+        "It helped my neck pain.",
+        "I felt better after two sessions.",
+        "As an aspiring runner I was nervous, but it was fine.",
+    ] {
         assert_eq!(post_comment(&app, text, "").await.status, StatusCode::SEE_OTHER, "{text}");
     }
     assert!(stored(&app).iter().all(|c| !c.flagged));
@@ -459,7 +548,10 @@ async fn a_right_to_left_override_in_a_name_cannot_reverse_the_page() {
     assert!(!page.body.contains('\u{202E}'), "no override reaches the page");
     let html = page.html();
     assert_eq!(text_of(&html, ".comment .comment-meta strong bdi"), "1 December 2026");
-    assert_eq!(select(&html, ".comment > .comment-body[dir='auto']")[0].text().collect::<String>(), "It helped. reversed?");
+    assert_eq!(
+        select(&html, ".comment > .comment-body[dir='auto']")[0].text().collect::<String>(),
+        "It helped. reversed?"
+    );
 }
 
 #[tokio::test]
@@ -476,14 +568,34 @@ async fn right_to_left_names_and_comments_show_as_written() {
 async fn names_and_comments_with_nothing_visible_are_refused_with_a_message() {
     let app = real_app();
     let t = token(&app, PAGE, 10);
-    let name = post(&app, FORM, &[("name", "\u{200B}\u{200D}\u{202E}"), ("comment", "Kept text"), ("consent", "yes"), ("token", &t)], &[]).await;
+    let name = post(
+        &app,
+        FORM,
+        &[("name", "\u{200B}\u{200D}\u{202E}"), ("comment", "Kept text"), ("consent", "yes"), ("token", &t)],
+        &[],
+    )
+    .await;
     assert_eq!(name.status, StatusCode::BAD_REQUEST);
     let html = name.html();
-    assert_eq!(text_of(&html, "#comment-name-error"), "Error: Your name has no letters or numbers we can show. Leave it empty to post as Anonymous");
+    assert_eq!(
+        text_of(&html, "#comment-name-error"),
+        "Error: Your name has no letters or numbers we can show. Leave it empty to post as Anonymous"
+    );
     assert_eq!(select(&html, ".error-summary a[href='#comment-name']").len(), 1);
     assert_eq!(select(&html, "textarea")[0].text().collect::<String>(), "Kept text");
 
-    let text = post(&app, FORM, &[("name", "Kim"), ("comment", "\u{200B}\u{2060}\u{FEFF} \u{2066}\u{2069}\u{FE0F}"), ("consent", "yes"), ("token", &t)], &[]).await;
+    let text = post(
+        &app,
+        FORM,
+        &[
+            ("name", "Kim"),
+            ("comment", "\u{200B}\u{2060}\u{FEFF} \u{2066}\u{2069}\u{FE0F}"),
+            ("consent", "yes"),
+            ("token", &t),
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(text.status, StatusCode::BAD_REQUEST);
     assert_eq!(text_of(&text.html(), "#comment-text-error"), "Error: Enter your comment");
     assert!(stored(&app).is_empty());
@@ -500,7 +612,12 @@ async fn huge_words_and_every_script_are_stored_as_sent() {
         "👩🏽\u{200D}⚕️👨\u{200D}👩\u{200D}👧\u{200D}👦🏳️\u{200D}🌈".to_string(),
     ];
     for text in &texts {
-        assert_eq!(post_comment(&app, text, "名前").await.status, StatusCode::SEE_OTHER, "{}", text.chars().take(20).collect::<String>());
+        assert_eq!(
+            post_comment(&app, text, "名前").await.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            text.chars().take(20).collect::<String>()
+        );
     }
     let mut bodies: Vec<String> = stored(&app).into_iter().map(|c| c.body).collect();
     bodies.sort();
@@ -578,14 +695,22 @@ async fn mistakes_and_warnings_do_not_use_up_the_allowance() {
     let bot = [("comment", "spam"), ("consent", "yes"), ("website", "x"), ("token", t.as_str())];
     assert_eq!(post(&app, FORM, &bot, &[]).await.status, StatusCode::SEE_OTHER);
     for n in 0..4 {
-        assert_eq!(post_comment(&app, &format!("more {n}"), "").await.status, StatusCode::SEE_OTHER, "post {n} of the 4 left");
+        assert_eq!(
+            post_comment(&app, &format!("more {n}"), "").await.status,
+            StatusCode::SEE_OTHER,
+            "post {n} of the 4 left"
+        );
     }
     assert_eq!(post_comment(&app, "sixth", "").await.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(stored(&app).len(), 5);
 }
 
 /// Sends `count` posts at once on the multi-threaded runtime; their statuses.
-async fn at_once(app: &std::sync::Arc<TestApp>, count: usize, pairs: impl Fn(usize) -> Vec<(String, String)>) -> Vec<StatusCode> {
+async fn at_once(
+    app: &std::sync::Arc<TestApp>,
+    count: usize,
+    pairs: impl Fn(usize) -> Vec<(String, String)>,
+) -> Vec<StatusCode> {
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(count));
     let tasks: Vec<_> = (0..count)
         .map(|n| {
@@ -616,7 +741,11 @@ async fn simultaneous_posts_from_one_reader_store_no_more_than_the_limit() {
         vec![("comment".into(), format!("at once {n}")), ("consent".into(), "yes".into()), ("token".into(), t)]
     })
     .await;
-    assert_eq!((count(&statuses, StatusCode::SEE_OTHER), count(&statuses, StatusCode::TOO_MANY_REQUESTS)), (5, 15), "{statuses:?}");
+    assert_eq!(
+        (count(&statuses, StatusCode::SEE_OTHER), count(&statuses, StatusCode::TOO_MANY_REQUESTS)),
+        (5, 15),
+        "{statuses:?}"
+    );
     assert_eq!(stored(&app).len(), 5);
 }
 
@@ -637,7 +766,11 @@ async fn one_form_stores_one_comment_however_often_it_is_sent() {
     let fields = [("name", "Jo"), ("comment", "Sent thirty times"), ("consent", "yes"), ("token", t.as_str())];
     for n in 0..30 {
         let response = post(&app, FORM, &fields, &[]).await;
-        assert_eq!((response.status, response.header("location")), (StatusCode::SEE_OTHER, "/dry-needling/migraines/#comment-received"), "post {n}: a double click gets the thank-you");
+        assert_eq!(
+            (response.status, response.header("location")),
+            (StatusCode::SEE_OTHER, "/dry-needling/migraines/#comment-received"),
+            "post {n}: a double click gets the thank-you"
+        );
     }
     assert_eq!(stored(&app).len(), 1);
 
@@ -646,7 +779,11 @@ async fn one_form_stores_one_comment_however_often_it_is_sent() {
     let other = post(&app, FORM, &[("comment", "A second thought"), ("consent", "yes"), ("token", &t)], &[]).await;
     assert_eq!(other.status, StatusCode::BAD_REQUEST);
     let html = other.html();
-    assert!(text_of(&html, ".error-summary").contains("This form has already been used to send a comment"), "{}", text_of(&html, ".error-summary"));
+    assert!(
+        text_of(&html, ".error-summary").contains("This form has already been used to send a comment"),
+        "{}",
+        text_of(&html, ".error-summary")
+    );
     assert_eq!(select(&html, "textarea")[0].text().collect::<String>(), "A second thought");
     let fresh = token_in(&html);
     assert_ne!(fresh, t);
@@ -654,7 +791,12 @@ async fn one_form_stores_one_comment_however_often_it_is_sent() {
 
     // The replays did not use up the allowance: two more fit.
     let fresh_aged = token(&app, PAGE, 10);
-    assert_eq!(post(&app, FORM, &[("comment", "A second thought"), ("consent", "yes"), ("token", &fresh_aged)], &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        post(&app, FORM, &[("comment", "A second thought"), ("consent", "yes"), ("token", &fresh_aged)], &[])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(post_comment(&app, "third", "").await.status, StatusCode::SEE_OTHER);
     assert_eq!(post_comment(&app, "fourth", "").await.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(stored(&app).len(), 3);
@@ -664,13 +806,23 @@ async fn one_form_stores_one_comment_however_often_it_is_sent() {
 async fn one_form_sent_many_times_at_once_stores_one_comment() {
     let app = std::sync::Arc::new(TestApp::with_config(|data| Config { comment_limit: 100, ..Config::for_test(data) }));
     let t = token(&app, PAGE, 10);
-    let statuses = at_once(&app, 20, |_| vec![("comment".into(), "double click".into()), ("consent".into(), "yes".into()), ("token".into(), t.clone())]).await;
+    let statuses = at_once(&app, 20, |_| {
+        vec![("comment".into(), "double click".into()), ("consent".into(), "yes".into()), ("token".into(), t.clone())]
+    })
+    .await;
     assert_eq!(count(&statuses, StatusCode::SEE_OTHER), 20, "{statuses:?}");
     assert_eq!(stored(&app).len(), 1);
     // And with a different text each time, still one.
     let t = token(&app, PAGE, 10);
-    let statuses = at_once(&app, 20, |n| vec![("comment".into(), format!("replay {n}")), ("consent".into(), "yes".into()), ("token".into(), t.clone())]).await;
-    assert_eq!((count(&statuses, StatusCode::SEE_OTHER), count(&statuses, StatusCode::BAD_REQUEST)), (1, 19), "{statuses:?}");
+    let statuses = at_once(&app, 20, |n| {
+        vec![("comment".into(), format!("replay {n}")), ("consent".into(), "yes".into()), ("token".into(), t.clone())]
+    })
+    .await;
+    assert_eq!(
+        (count(&statuses, StatusCode::SEE_OTHER), count(&statuses, StatusCode::BAD_REQUEST)),
+        (1, 19),
+        "{statuses:?}"
+    );
     assert_eq!(stored(&app).len(), 2);
 }
 
@@ -681,7 +833,12 @@ const DAY: i64 = 24 * 60 * 60;
 
 fn add_with_status(app: &TestApp, text: &str, status: Status, changed: i64) -> i64 {
     use clinic_site::comments::{CommentText, DisplayName, NewComment};
-    let comment = NewComment { page: PAGE.into(), name: DisplayName::parse("").unwrap(), text: CommentText::parse(text).unwrap(), flags: Vec::new() };
+    let comment = NewComment {
+        page: PAGE.into(),
+        name: DisplayName::parse("").unwrap(),
+        text: CommentText::parse(text).unwrap(),
+        flags: Vec::new(),
+    };
     let id = app.state.comments.insert(&comment, changed - 100 * DAY).unwrap();
     app.state.comments.set_status_at(id, status, changed).unwrap();
     id
@@ -710,19 +867,36 @@ fn the_running_server_deletes_old_rejected_comments_at_start_up() {
         use clinic_site::comments::{CommentText, DisplayName, NewComment};
         let store = clinic_site::comments::store::Store::open(&data.path().join("comments.db")).unwrap();
         let now = now();
-        for (text, status, changed) in [("old rejected", Status::Rejected, now - 31 * DAY), ("new rejected", Status::Rejected, now - DAY), ("old pending", Status::Pending, now - 400 * DAY)] {
-            let comment = NewComment { page: PAGE.into(), name: DisplayName::parse("").unwrap(), text: CommentText::parse(text).unwrap(), flags: Vec::new() };
+        for (text, status, changed) in [
+            ("old rejected", Status::Rejected, now - 31 * DAY),
+            ("new rejected", Status::Rejected, now - DAY),
+            ("old pending", Status::Pending, now - 400 * DAY),
+        ] {
+            let comment = NewComment {
+                page: PAGE.into(),
+                name: DisplayName::parse("").unwrap(),
+                text: CommentText::parse(text).unwrap(),
+                flags: Vec::new(),
+            };
             let id = store.insert(&comment, now - 400 * DAY).unwrap();
             store.set_status_at(id, status, changed).unwrap();
         }
     }
     let server = Server::start_with_data(&["serve"], data);
     let store = clinic_site::comments::store::Store::open(&server.data.path().join("comments.db")).unwrap();
-    assert!(wait_until(20, || store.all().unwrap().len() == 2), "the old rejected comment was not deleted:\n{}", server.log.lock().unwrap());
+    assert!(
+        wait_until(20, || store.all().unwrap().len() == 2),
+        "the old rejected comment was not deleted:\n{}",
+        server.log.lock().unwrap()
+    );
     let mut left: Vec<String> = store.all().unwrap().into_iter().map(|c| c.body).collect();
     left.sort();
     assert_eq!(left, ["new rejected", "old pending"]);
-    assert!(wait_until(5, || server.log.lock().unwrap().contains("deleted rejected comments")), "the deletion is logged:\n{}", server.log.lock().unwrap());
+    assert!(
+        wait_until(5, || server.log.lock().unwrap().contains("deleted rejected comments")),
+        "the deletion is logged:\n{}",
+        server.log.lock().unwrap()
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -741,21 +915,41 @@ async fn a_comment_the_database_cannot_store_comes_back_on_the_form_and_healthz_
     assert_eq!(get(&app, "/healthz").await.body, "ok\n");
     rename_table(&app, "used_forms", "used_forms_away");
     let token = token(&app, PAGE, 10);
-    let form = [("name", "Sam"), ("comment", "Two sessions & my neck <feels> better."), ("consent", "yes"), ("token", token.as_str())];
+    let form = [
+        ("name", "Sam"),
+        ("comment", "Two sessions & my neck <feels> better."),
+        ("consent", "yes"),
+        ("token", token.as_str()),
+    ];
     let failed = post(&app, FORM, &form, &[]).await;
     assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(failed.header("cache-control"), "no-store");
     let html = failed.html();
     assert_eq!(text_of(&html, "[role='alert'] h2"), "Your comment has not been sent");
-    assert!(text_of(&html, "[role='alert'] p").contains("a problem on our side stopped your comment from being saved"), "{}", failed.body);
-    assert_eq!(text_of(&html, "textarea[name='comment']"), "Two sessions & my neck <feels> better.", "what they typed is kept");
+    assert!(
+        text_of(&html, "[role='alert'] p").contains("a problem on our side stopped your comment from being saved"),
+        "{}",
+        failed.body
+    );
+    assert_eq!(
+        text_of(&html, "textarea[name='comment']"),
+        "Two sessions & my neck <feels> better.",
+        "what they typed is kept"
+    );
     assert_eq!(select(&html, "input[name='name'][value='Sam']").len(), 1);
     assert_eq!(text_of(&html, ".site-name"), "Riverside Physical Therapy", "with the site's look");
     assert!(!failed.body.contains("used_forms"), "the reason is for the log, not the reader");
 
     let health = get(&app, "/healthz").await;
-    assert_eq!((health.status, health.body.as_str()), (StatusCode::OK, "storage error: the comments database is failing\n"));
-    assert_eq!(app.state.comments.failure().as_deref(), Some("no such table: used_forms"), "SQLite's own reason is kept");
+    assert_eq!(
+        (health.status, health.body.as_str()),
+        (StatusCode::OK, "storage error: the comments database is failing\n")
+    );
+    assert_eq!(
+        app.state.comments.failure().as_deref(),
+        Some("no such table: used_forms"),
+        "SQLite's own reason is kept"
+    );
 
     // Once the database works again, the same form sends the same comment.
     rename_table(&app, "used_forms_away", "used_forms");
@@ -777,7 +971,8 @@ fn with_the_disk_full_posts_keep_their_text_healthz_says_storage_error_and_the_l
     for n in 0..300 {
         let token = secret.sign(PAGE, now() - 10).unwrap();
         let text = format!("comment {n}: {}", "the needling helped. ".repeat(40));
-        let (status, page) = http_post_form(server.addr, FORM, &encode(&[("comment", &text), ("consent", "yes"), ("token", &token)]));
+        let (status, page) =
+            http_post_form(server.addr, FORM, &encode(&[("comment", &text), ("consent", "yes"), ("token", &token)]));
         if status != 303 {
             failed = Some((n, status, String::from_utf8(page).unwrap(), text));
             break;
@@ -786,11 +981,18 @@ fn with_the_disk_full_posts_keep_their_text_healthz_says_storage_error_and_the_l
     let (n, status, page, text) = failed.expect("the file size limit was never reached");
     assert!(n > 0, "some comments were stored before the disk filled");
     assert_eq!(status, 500);
-    assert!(page.contains("Your comment has not been sent") && page.contains(&text), "the reader keeps their text: {page}");
+    assert!(
+        page.contains("Your comment has not been sent") && page.contains(&text),
+        "the reader keeps their text: {page}"
+    );
     let health = server.get("/healthz");
     assert_eq!((health.0, body(health)), (200, "storage error: the comments database is failing\n".to_string()));
     assert!(
-        wait_until(5, || server.log.lock().unwrap().contains("storing a comment failed: the comments database failed: disk I/O error")),
+        wait_until(5, || server
+            .log
+            .lock()
+            .unwrap()
+            .contains("storing a comment failed: the comments database failed: disk I/O error")),
         "the log has SQLite's reason:\n{}",
         server.log.lock().unwrap()
     );
@@ -802,7 +1004,12 @@ fn database_with_comments(data: &std::path::Path) -> std::path::PathBuf {
     let path = data.join("comments.db");
     let store = clinic_site::comments::store::Store::open(&path).unwrap();
     for n in 0..100 {
-        let comment = NewComment { page: PAGE.into(), name: DisplayName::parse("Jo").unwrap(), text: CommentText::parse(&format!("comment {n} {}", "words ".repeat(300))).unwrap(), flags: Vec::new() };
+        let comment = NewComment {
+            page: PAGE.into(),
+            name: DisplayName::parse("Jo").unwrap(),
+            text: CommentText::parse(&format!("comment {n} {}", "words ".repeat(300))).unwrap(),
+            flags: Vec::new(),
+        };
         store.insert(&comment, n).unwrap();
     }
     path
@@ -818,13 +1025,29 @@ fn a_damaged_comments_database_is_refused_at_start_up_with_what_to_do() {
         Ok(_) => panic!("a damaged database should be refused"),
         Err(e) => format!("{e:#}"),
     };
-    assert!(error.contains(&format!("the comments database {} is damaged (SQLite's integrity check says: ", path.display())), "{error}");
-    assert!(error.contains(&format!("restore the data folder {} from your latest backup", data.path().display())), "{error}");
-    assert!(error.contains(&format!("move {} (and comments.db-wal and comments.db-shm, if they are there) out of the data folder", path.display())), "{error}");
+    assert!(
+        error
+            .contains(&format!("the comments database {} is damaged (SQLite's integrity check says: ", path.display())),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!("restore the data folder {} from your latest backup", data.path().display())),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!(
+            "move {} (and comments.db-wal and comments.db-shm, if they are there) out of the data folder",
+            path.display()
+        )),
+        "{error}"
+    );
     assert_eq!(std::fs::read(&path).unwrap(), before, "nothing is changed");
 
     // The binary says the same and stops.
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_clinic-site")).args(["serve", "--addr", "127.0.0.1:0", "--data", data.path().to_str().unwrap()]).output().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_clinic-site"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data", data.path().to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.starts_with(&format!("error: the comments database {} is damaged", path.display())), "{stderr}");

@@ -23,18 +23,27 @@ fn missing_required_key_names_file_line_and_fix() {
 #[test]
 fn unknown_key_is_an_error_with_a_suggestion() {
     let text = messages("unknown-key");
-    assert!(text.contains("tests/fixtures/invalid/unknown-key/guide/index.md:2:1: error: front matter: unknown key \"titel\""), "{text}");
+    assert!(
+        text.contains(
+            "tests/fixtures/invalid/unknown-key/guide/index.md:2:1: error: front matter: unknown key \"titel\""
+        ),
+        "{text}"
+    );
     assert!(text.contains("did you mean \"title\"?"), "{text}");
 }
 
 #[test]
 fn links_to_missing_pages_and_headings_are_errors() {
     let text = messages("broken-link");
-    assert!(text.contains("tests/fixtures/invalid/broken-link/guide/index.md:9:5: error: link to /guide/safety/ matches no page"), "{text}");
+    assert!(
+        text.contains(
+            "tests/fixtures/invalid/broken-link/guide/index.md:9:5: error: link to /guide/safety/ matches no page"
+        ),
+        "{text}"
+    );
     assert!(text.contains("tests/fixtures/invalid/broken-link/guide/index.md:9:40: error: link to #nowhere matches no heading on /guide/"), "{text}");
     assert!(text.ends_with("2 errors and 2 warnings found in the content"), "{text}");
 }
-
 
 #[test]
 fn server_refuses_to_start_on_bad_content_with_a_plain_message() {

@@ -9,7 +9,16 @@ fn build(content: &str, out: &std::path::Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_clinic-site"))
         // The fixtures and the sample content use sample settings on purpose
         // (see `builds_with_sample_settings_are_refused`).
-        .args(["build", "--allow-placeholders", "--content", content, "--out", out.to_str().unwrap(), "--data", out.parent().unwrap().join("no-data").to_str().unwrap()])
+        .args([
+            "build",
+            "--allow-placeholders",
+            "--content",
+            content,
+            "--out",
+            out.to_str().unwrap(),
+            "--data",
+            out.parent().unwrap().join("no-data").to_str().unwrap(),
+        ])
         .output()
         .expect("the binary runs")
 }
@@ -28,7 +37,12 @@ impl StaticServer {
             .expect("python3 runs");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("python says where it listens");
-        let port: u16 = line.split(" port ").nth(1).and_then(|s| s.split_whitespace().next()).and_then(|p| p.parse().ok()).expect(&line);
+        let port: u16 = line
+            .split(" port ")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|p| p.parse().ok())
+            .expect(&line);
         StaticServer(child, ([127, 0, 0, 1], port).into())
     }
 }
@@ -48,10 +62,18 @@ async fn the_export_is_byte_identical_to_what_serve_returns() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 
     let app = real_app();
-    let site = clinic_site::site::Site::load(std::path::Path::new("content"), &clinic_site::site::SiteOptions::public(std::path::Path::new("static")), &[]).unwrap();
+    let site = clinic_site::site::Site::load(
+        std::path::Path::new("content"),
+        &clinic_site::site::SiteOptions::public(std::path::Path::new("static")),
+        &[],
+    )
+    .unwrap();
     let mut urls: Vec<String> = site.paths().iter().map(|p| p.to_string()).collect();
     urls.extend(site.card_paths().iter().map(|p| p.to_string()));
-    urls.extend(["/sitemap.xml", "/robots.txt", "/static/site.css", "/static/share.js", "/static/fonts/LICENSE-DejaVu.txt"].map(String::from));
+    urls.extend(
+        ["/sitemap.xml", "/robots.txt", "/static/site.css", "/static/share.js", "/static/fonts/LICENSE-DejaVu.txt"]
+            .map(String::from),
+    );
     assert!(urls.len() > 15);
 
     let server = StaticServer::start(&out);
@@ -103,8 +125,12 @@ fn a_failed_build_changes_nothing_and_says_why() {
     let output = build("tests/fixtures/broken", &out);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("tests/fixtures/broken/guide/unknown-key.md:2:1: error: front matter: unknown key \"titel\""), "{stderr}");
+    assert!(
+        stderr.contains("tests/fixtures/broken/guide/unknown-key.md:2:1: error: front matter: unknown key \"titel\""),
+        "{stderr}"
+    );
     assert_eq!(std::fs::read(out.join("guide/index.html")).unwrap(), before, "the old export is untouched");
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    let leftovers: Vec<_> =
+        std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
     assert_eq!(leftovers, vec![std::ffi::OsString::from("site")], "no half-written folders left behind");
 }

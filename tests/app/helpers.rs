@@ -89,11 +89,16 @@ pub async fn send(app: &Router, method: Method, path: &str) -> TestResponse {
 /// A request with headers and a form body, e.g. a form post from another
 /// website.
 pub async fn send_form(app: &Router, method: Method, path: &str, headers: &[(&str, &str)], form: &str) -> TestResponse {
-    let mut builder = Request::builder().method(method).uri(path).header("content-type", "application/x-www-form-urlencoded");
+    let mut builder =
+        Request::builder().method(method).uri(path).header("content-type", "application/x-www-form-urlencoded");
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
-    let response = app.clone().oneshot(builder.body(Body::from(form.to_string())).expect("valid request")).await.expect("the router never fails");
+    let response = app
+        .clone()
+        .oneshot(builder.body(Body::from(form.to_string())).expect("valid request"))
+        .await
+        .expect("the router never fails");
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.expect("body reads").to_bytes();

@@ -37,7 +37,10 @@ fn a_page_that_links_outside_the_content_folder_is_refused_unread() {
     let content = copy_fixture("valid");
     let link = content.path().join("guide/passwd.md");
     symlink("/etc/passwd", &link).unwrap();
-    let expected = format!("{}: error: this file is a link to a file outside the content folder, so it is not read", link.display());
+    let expected = format!(
+        "{}: error: this file is a link to a file outside the content folder, so it is not read",
+        link.display()
+    );
 
     let error = load_error(|data| Config::for_test(data).with_content(content.path()));
     assert!(error.contains(&expected), "{error}");
@@ -55,7 +58,13 @@ fn an_article_folder_that_links_outside_the_content_folder_is_refused() {
     let outside = copy_fixture("valid");
     symlink(outside.path().join("guide"), content.path().join("elsewhere")).unwrap();
     let error = load_error(|data| Config::for_test(data).with_content(content.path()));
-    assert!(error.contains(&format!("{}: error: this folder is a link to a folder outside the content folder", content.path().join("elsewhere").display())), "{error}");
+    assert!(
+        error.contains(&format!(
+            "{}: error: this folder is a link to a folder outside the content folder",
+            content.path().join("elsewhere").display()
+        )),
+        "{error}"
+    );
 }
 
 #[test]
@@ -72,7 +81,11 @@ fn a_link_added_while_the_site_runs_is_reported_and_never_shown() {
     let server = Server::start(&["serve", "--content", content.path().to_str().unwrap()]);
     symlink("/etc/passwd", content.path().join("guide/passwd.md")).unwrap();
     let log = || server.log.lock().unwrap().clone();
-    assert!(wait_until(20, || log().contains("passwd.md: error: this file is a link to a file outside the content folder")), "never reported:\n{}", log());
+    assert!(
+        wait_until(20, || log().contains("passwd.md: error: this file is a link to a file outside the content folder")),
+        "never reported:\n{}",
+        log()
+    );
     assert!(body(server.get("/healthz")).contains("content error"));
     assert!(!body(server.get("/healthz")).contains(SECRET));
     assert_eq!(server.get("/guide/passwd/").0, 404);
@@ -84,7 +97,10 @@ fn a_static_file_that_links_outside_the_static_folder_is_refused_and_not_served(
     let (content, static_dir) = (copy_fixture("valid"), copy_static());
     let link = static_dir.path().join("passwd.txt");
     symlink("/etc/passwd", &link).unwrap();
-    let expected = format!("{}: error: this file is a link to a file outside the static folder, so it is not served", link.display());
+    let expected = format!(
+        "{}: error: this file is a link to a file outside the static folder, so it is not served",
+        link.display()
+    );
 
     let folders = Folders { content: content.path().to_path_buf(), static_dir: static_dir.path().to_path_buf() };
     let error = load_error(|data| Config { folders, ..Config::for_test(data) });
@@ -96,10 +112,20 @@ fn a_static_file_that_links_outside_the_static_folder_is_refused_and_not_served(
     // Added while the site runs: reported, and the last good site, which
     // never had it, keeps serving.
     std::fs::remove_file(&link).unwrap();
-    let server = Server::start(&["serve", "--content", content.path().to_str().unwrap(), "--static", static_dir.path().to_str().unwrap()]);
+    let server = Server::start(&[
+        "serve",
+        "--content",
+        content.path().to_str().unwrap(),
+        "--static",
+        static_dir.path().to_str().unwrap(),
+    ]);
     symlink("/etc/passwd", &link).unwrap();
     let log = || server.log.lock().unwrap().clone();
-    assert!(wait_until(20, || log().contains("passwd.txt: error: this file is a link to a file outside the static folder")), "never reported:\n{}", log());
+    assert!(
+        wait_until(20, || log().contains("passwd.txt: error: this file is a link to a file outside the static folder")),
+        "never reported:\n{}",
+        log()
+    );
     assert!(body(server.get("/healthz")).contains("content error"));
     let (status, served) = server.get("/static/passwd.txt");
     assert_eq!(status, 404);

@@ -13,6 +13,6 @@ mod publish;
 mod reload;
 mod safety;
 mod security;
-mod sharing;
 mod seed;
 mod serving;
+mod sharing;

@@ -53,7 +53,8 @@ async fn previous_and_next_links_follow_the_article_order() {
     let mut path = ARTICLE[0].0.to_string();
     loop {
         let html = get(&app, &path).await.html();
-        let prev: Vec<String> = select(&html, "a[rel='prev']").iter().filter_map(|a| a.value().attr("href").map(String::from)).collect();
+        let prev: Vec<String> =
+            select(&html, "a[rel='prev']").iter().filter_map(|a| a.value().attr("href").map(String::from)).collect();
         if visited.len() > 1 {
             assert_eq!(prev, vec![visited[visited.len() - 2].clone()], "previous of {path}");
         } else {
@@ -104,7 +105,11 @@ async fn headings_have_unique_ids_and_anchor_links() {
         for heading in select(&html, ".prose h2, .prose h3") {
             let id = heading.value().attr("id").unwrap_or_else(|| panic!("{path}: heading without id"));
             assert!(!id.is_empty());
-            assert_eq!(select(&html, &format!(".heading a.heading-anchor[href='#{id}']")).len(), 1, "{path}: #{id} has no anchor link");
+            assert_eq!(
+                select(&html, &format!(".heading a.heading-anchor[href='#{id}']")).len(),
+                1,
+                "{path}: #{id} has no anchor link"
+            );
         }
     }
 }
@@ -112,25 +117,44 @@ async fn headings_have_unique_ids_and_anchor_links() {
 #[tokio::test]
 async fn section_pages_have_an_on_this_page_list_of_their_headings() {
     let html = get(&real_app(), "/dry-needling/migraines/").await.html();
-    let entries: Vec<String> = select(&html, "nav.on-this-page a").iter().map(|a| collapse(&a.text().collect::<String>())).collect();
+    let entries: Vec<String> =
+        select(&html, "nav.on-this-page a").iter().map(|a| collapse(&a.text().collect::<String>())).collect();
     assert_eq!(
         entries,
-        ["1. Reduces Muscle Tension", "2. Improves Blood Flow", "3. Breaks the Pain Cycle", "How strong is the evidence?", "Get help straight away if your headache"]
+        [
+            "1. Reduces Muscle Tension",
+            "2. Improves Blood Flow",
+            "3. Breaks the Pain Cycle",
+            "How strong is the evidence?",
+            "Get help straight away if your headache"
+        ]
     );
 }
 
 #[tokio::test]
 async fn session_steps_are_an_ordered_list() {
     let html = get(&real_app(), "/dry-needling/what-to-expect/").await.html();
-    let steps: Vec<String> = select(&html, ".prose ol > li h2").iter().map(|h| collapse(&h.text().collect::<String>())).collect();
-    assert_eq!(steps, ["Step 1: Assessment", "Step 2: Needle Insertion", "Step 3: Muscle Response", "Step 4: Post-Treatment Sensations"]);
+    let steps: Vec<String> =
+        select(&html, ".prose ol > li h2").iter().map(|h| collapse(&h.text().collect::<String>())).collect();
+    assert_eq!(
+        steps,
+        [
+            "Step 1: Assessment",
+            "Step 2: Needle Insertion",
+            "Step 3: Muscle Response",
+            "Step 4: Post-Treatment Sensations"
+        ]
+    );
 }
 
 #[tokio::test]
 async fn safety_page_sends_chest_symptoms_to_911_and_infection_to_same_day_help() {
     let html = get(&real_app(), "/dry-needling/safety/").await.html();
     let emergency = text_of(&html, ".callout-emergency");
-    assert_eq!(text_of(&html, ".callout-emergency h3"), "Immediate action required: Call 911 if you have chest pain or shortness of breath");
+    assert_eq!(
+        text_of(&html, ".callout-emergency h3"),
+        "Immediate action required: Call 911 if you have chest pain or shortness of breath"
+    );
     for words in ["collapsed lung", "some hours after your session"] {
         assert!(emergency.contains(words), "{words:?} missing from: {emergency}");
     }
@@ -147,10 +171,19 @@ async fn patients_are_told_what_to_mention_before_a_first_session() {
     let html = get(&real_app(), "/dry-needling/what-to-expect/").await.html();
     let before = text_of(&html, ".callout-info");
     assert!(before.starts_with("Information: Before your appointment: tell your therapist if you"), "{before}");
-    for point in ["pregnant", "thins your blood", "infection where the needles would go", "allergic to metal", "stop the treatment whenever you want"] {
+    for point in [
+        "pregnant",
+        "thins your blood",
+        "infection where the needles would go",
+        "allergic to metal",
+        "stop the treatment whenever you want",
+    ] {
         assert!(before.contains(point), "{point:?} missing: {before}");
     }
-    let reassurance = select(&html, ".prose p a").into_iter().find(|a| a.text().collect::<String>() == "don’t worry!").expect("\"don't worry!\" is a link");
+    let reassurance = select(&html, ".prose p a")
+        .into_iter()
+        .find(|a| a.text().collect::<String>() == "don’t worry!")
+        .expect("\"don't worry!\" is a link");
     assert_eq!(reassurance.value().attr("href"), Some("/dry-needling/safety/"));
 }
 
@@ -176,7 +209,11 @@ async fn pages_that_make_claims_say_how_strong_the_evidence_is_with_sources() {
         assert!(!markers.is_empty(), "{path}: the evidence note cites its sources");
         for marker in markers {
             let target = marker.value().attr("href").expect("href").trim_start_matches('#').to_string();
-            assert_eq!(select(&html, &format!("section.sources li[id='{target}']")).len(), 1, "{path}: {target} is in the list");
+            assert_eq!(
+                select(&html, &format!("section.sources li[id='{target}']")).len(),
+                1,
+                "{path}: {target} is in the list"
+            );
         }
     }
 }
@@ -189,7 +226,10 @@ async fn unreviewed_pages_say_when_they_were_updated_and_claim_no_review() {
         let html = response.html();
         let review = text_of(&html, ".review");
         assert_eq!(review, "Last updated 1 December 2026.", "{path}");
-        assert!(!response.body.to_lowercase().contains("reviewed by") && !response.body.contains("Page last reviewed"), "{path} claims a review");
+        assert!(
+            !response.body.to_lowercase().contains("reviewed by") && !response.body.contains("Page last reviewed"),
+            "{path} claims a review"
+        );
         assert!(text_of(&html, ".page-meta").contains(" minute read"), "{path}");
         let footer = text_of(&html, "footer");
         assert!(footer.contains("not medical advice"), "{path}: {footer}");
@@ -214,7 +254,10 @@ async fn a_named_review_with_its_dates_and_numbered_sources_is_shown_when_given(
     assert_eq!(collapse(&link[0].text().collect::<String>()), "A source about \"quotes\" & ampersands");
     let entry = text_of(&html, "section.sources li");
     assert!(entry.contains("Test A, Example B.") && entry.contains("Test Press; 2020."), "{entry}");
-    assert!(entry.contains("What it says: What the test source says, with <b>markup</b> that must stay text."), "{entry}");
+    assert!(
+        entry.contains("What it says: What the test source says, with <b>markup</b> that must stay text."),
+        "{entry}"
+    );
     assert!(select(&html, "section.sources b").is_empty(), "source text is escaped");
 }
 
@@ -224,12 +267,17 @@ async fn citation_markers_and_reference_entries_link_to_each_other() {
     let markers = select(&html, ".prose sup.citation a");
     let numbers: Vec<String> = markers.iter().map(|a| collapse(&a.text().collect::<String>())).collect();
     assert_eq!(numbers, ["[source 1]", "[source 2]"]);
-    let entries: Vec<&str> = select(&html, "section.sources ol > li").iter().filter_map(|li| li.value().attr("id")).collect();
+    let entries: Vec<&str> =
+        select(&html, "section.sources ol > li").iter().filter_map(|li| li.value().attr("id")).collect();
     assert_eq!(entries, ["ref-gattie-2017", "ref-pourahmadi-2021"], "numbered in the order they are cited");
     for marker in &markers {
         let id = marker.value().attr("id").expect("a marker has an id to come back to");
         let target = marker.value().attr("href").expect("href");
-        assert_eq!(select(&html, &format!("section.sources li{target} a[href='#{id}']")).len(), 1, "{target} links back to {id}");
+        assert_eq!(
+            select(&html, &format!("section.sources li{target} a[href='#{id}']")).len(),
+            1,
+            "{target} links back to {id}"
+        );
     }
 }
 
@@ -324,6 +372,7 @@ async fn reserved_heading_ids_are_exactly_the_ids_the_templates_use() {
             }
         }
     }
-    let reserved: std::collections::BTreeSet<String> = clinic_site::render::RESERVED_IDS.iter().map(|s| s.to_string()).collect();
+    let reserved: std::collections::BTreeSet<String> =
+        clinic_site::render::RESERVED_IDS.iter().map(|s| s.to_string()).collect();
     assert_eq!(template_ids, reserved, "ids the templates use vs RESERVED_IDS in src/render.rs");
 }

@@ -48,7 +48,9 @@ fn no_live_script(html: &str) -> Result<(), String> {
     let all = Selector::parse("*").expect("valid selector");
     for element in document.select(&all) {
         let name = element.value().name();
-        if matches!(name, "script" | "iframe" | "object" | "embed" | "svg" | "img" | "style") && !(name == "img" && element.value().attr("src") == Some("")) {
+        if matches!(name, "script" | "iframe" | "object" | "embed" | "svg" | "img" | "style")
+            && !(name == "img" && element.value().attr("src") == Some(""))
+        {
             return Err(format!("live <{name}> element"));
         }
         for (attr, value) in element.value().attrs() {
@@ -56,7 +58,9 @@ fn no_live_script(html: &str) -> Result<(), String> {
                 return Err(format!("event handler {attr}"));
             }
             let value = value.trim().to_ascii_lowercase().replace(['\t', '\n', '\r'], "");
-            if (attr == "href" || attr == "src") && (value.starts_with("javascript:") || value.starts_with("data:") || value.starts_with("vbscript:")) {
+            if (attr == "href" || attr == "src")
+                && (value.starts_with("javascript:") || value.starts_with("data:") || value.starts_with("vbscript:"))
+            {
                 return Err(format!("{attr}={value}"));
             }
         }
@@ -66,7 +70,13 @@ fn no_live_script(html: &str) -> Result<(), String> {
 
 #[test]
 fn the_script_detector_catches_what_it_looks_for() {
-    for live in ["<script>x</script>", "<p onclick=\"x()\">a</p>", "<a href=\" javascript:x\">a</a>", "<img src=x>", "<svg></svg>"] {
+    for live in [
+        "<script>x</script>",
+        "<p onclick=\"x()\">a</p>",
+        "<a href=\" javascript:x\">a</a>",
+        "<img src=x>",
+        "<svg></svg>",
+    ] {
         assert!(no_live_script(live).is_err(), "{live}");
     }
     assert!(no_live_script("<p>&lt;script&gt;</p><a href=\"/x/\">ok</a>").is_ok());

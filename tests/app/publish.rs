@@ -15,9 +15,11 @@ fn site_with_an_image() -> (tempfile::TempDir, tempfile::TempDir) {
     let content = copy_fixture("valid");
     let page = content.path().join("guide/first.md");
     let text = std::fs::read_to_string(&page).expect("fixture page");
-    std::fs::write(&page, format!("{text}\n![A chart of pain scores over six weeks](/static/chart.png)\n")).expect("page saved");
+    std::fs::write(&page, format!("{text}\n![A chart of pain scores over six weeks](/static/chart.png)\n"))
+        .expect("page saved");
     let static_dir = copy_static();
-    std::fs::write(static_dir.path().join("chart.png"), "PNG bytes would go here; only the name matters").expect("image saved");
+    std::fs::write(static_dir.path().join("chart.png"), "PNG bytes would go here; only the name matters")
+        .expect("image saved");
     (content, static_dir)
 }
 
@@ -27,7 +29,12 @@ fn app_on(content: &tempfile::TempDir, static_dir: &tempfile::TempDir) -> TestAp
 }
 
 async fn approve(app: &TestApp, text: &str) {
-    let comment = NewComment { page: PAGE.into(), name: DisplayName::parse("Sam").unwrap(), text: CommentText::parse(text).unwrap(), flags: Vec::new() };
+    let comment = NewComment {
+        page: PAGE.into(),
+        name: DisplayName::parse("Sam").unwrap(),
+        text: CommentText::parse(text).unwrap(),
+        flags: Vec::new(),
+    };
     let id = app.state.comments.insert(&comment, 1_764_000_000).unwrap();
     app.state.comments.set_status(id, Status::Approved).unwrap();
     clinic_site::http::publish_comments(&app.state).await;
@@ -43,14 +50,20 @@ async fn approve(app: &TestApp, text: &str) {
 async fn a_comment_approved_after_an_image_is_deleted_is_published_and_the_image_is_reported() {
     let (content, static_dir) = site_with_an_image();
     let app = app_on(&content, &static_dir);
-    let _watcher = clinic_site::watch::spawn(&app.state.config, app.state.site.clone(), app.state.comments.clone()).unwrap();
+    let _watcher =
+        clinic_site::watch::spawn(&app.state.config, app.state.site.clone(), app.state.comments.clone()).unwrap();
     assert_eq!(get(&app, "/static/chart.png").await.status, 200);
 
     std::fs::remove_file(static_dir.path().join("chart.png")).unwrap();
     approve(&app, "The chart made it clear.").await;
     assert!(get(&app, PAGE).await.body.contains("The chart made it clear."), "the approved comment is not on the page");
 
-    let reported = wait_until(20, || app.state.site.error().is_some_and(|e| e.0.iter().any(|p| p.message == "/static/chart.png is not in the static folder")));
+    let reported = wait_until(20, || {
+        app.state
+            .site
+            .error()
+            .is_some_and(|e| e.0.iter().any(|p| p.message == "/static/chart.png is not in the static folder"))
+    });
     assert!(reported, "the deleted image was never reported: {:?}", app.state.site.error());
     // The last good site keeps serving, image and comment included, and a
     // later approval still publishes.
@@ -96,12 +109,19 @@ fn an_approval_publishes_from_memory_what_a_whole_build_would() {
     assert_eq!(next.built_at, at, "the time is the caller's");
     assert_eq!(next.paths(), whole.paths());
     for path in site.paths() {
-        assert_eq!(next.page(path).unwrap().identity, whole.page(path).unwrap().identity, "{path} differs from a whole build");
+        assert_eq!(
+            next.page(path).unwrap().identity,
+            whole.page(path).unwrap().identity,
+            "{path} differs from a whole build"
+        );
         // Bodies that did not change are the same body, not a copy.
         let kept = Arc::ptr_eq(next.page(path).unwrap(), site.page(path).unwrap());
         assert_eq!(kept, path != PAGE, "{path}");
     }
-    assert!(next.with_comments(&comments[..1], at + Duration::from_secs(60)).is_none(), "nothing changed, nothing to publish");
+    assert!(
+        next.with_comments(&comments[..1], at + Duration::from_secs(60)).is_none(),
+        "nothing changed, nothing to publish"
+    );
     let pending = clinic_site::comments::Comment { status: Status::Pending, ..approved(3, PAGE, "Waiting.") };
     assert!(next.with_comments(&[comments[0].clone(), pending], at).is_none(), "a pending comment changes no page");
 

@@ -15,13 +15,18 @@ use crate::helpers::*;
 /// repository). An invented or mistyped citation fails here.
 #[test]
 fn every_cited_doi_and_address_is_one_that_was_checked() {
-    let checked = std::fs::read_to_string("tests/fixtures/evidence/dry-needling-sources.md").expect("the checked list is a fixture");
-    let content = content::load(std::path::Path::new("content"), LoadOptions::default()).expect("the real content loads");
+    let checked = std::fs::read_to_string("tests/fixtures/evidence/dry-needling-sources.md")
+        .expect("the checked list is a fixture");
+    let content =
+        content::load(std::path::Path::new("content"), LoadOptions::default()).expect("the real content loads");
     assert!(content.bibliography.entries.len() >= 5, "the article cites its sources");
     for (key, reference) in &content.bibliography.entries {
         assert!(checked.contains(&format!("| {key} |")), "[{key}] is not a key of the checked list");
         if let Some(doi) = &reference.doi {
-            assert!(checked.contains(&format!("https://doi.org/{doi} ")), "[{key}] DOI {doi} is not in the checked list");
+            assert!(
+                checked.contains(&format!("https://doi.org/{doi} ")),
+                "[{key}] DOI {doi} is not in the checked list"
+            );
         }
         if let Some(url) = &reference.url {
             assert!(checked.contains(&format!("{url} ")), "[{key}] address {url} is not in the checked list");
@@ -75,7 +80,8 @@ fn build_refuses_sample_settings_with_the_check_message_and_writes_nothing() {
 /// wording is theirs to keep.
 #[tokio::test]
 async fn text_added_to_the_article_reads_at_grade_eight_or_below() {
-    let seed = normalise(&std::fs::read_to_string("tests/fixtures/seed/dry-needling-article.txt").expect("seed fixture"));
+    let seed =
+        normalise(&std::fs::read_to_string("tests/fixtures/seed/dry-needling-article.txt").expect("seed fixture"));
     let app = real_app();
     let mut added = String::new();
     for (path, _) in ARTICLE {
@@ -85,7 +91,19 @@ async fn text_added_to_the_article_reads_at_grade_eight_or_below() {
                 continue;
             }
             let text = without_markers(&collapse(&block.text().collect::<String>()));
-            let label_free = text.split_once(": ").filter(|(label, _)| ["Information", "Urgent advice", "Immediate action required", "Non-urgent advice", "About the evidence"].contains(label)).map_or(text.as_str(), |(_, rest)| rest);
+            let label_free = text
+                .split_once(": ")
+                .filter(|(label, _)| {
+                    [
+                        "Information",
+                        "Urgent advice",
+                        "Immediate action required",
+                        "Non-urgent advice",
+                        "About the evidence",
+                    ]
+                    .contains(label)
+                })
+                .map_or(text.as_str(), |(_, rest)| rest);
             if !seed.contains(&normalise(label_free)) {
                 added.push_str(label_free);
                 added.push('\n');
@@ -125,7 +143,15 @@ async fn the_privacy_notice_says_what_is_kept_for_how_long_and_how_to_remove_it(
     let html = response.html();
     assert_eq!(text_of(&html, "h1"), "How we handle your comments");
     let text = text_of(&html, "main");
-    for point in ["What we keep", "What we do not keep", "Who reads your comment", "delete them for good 30 days after they are rejected", "How to have your comment removed", "(555) 010-0142", "911 in an emergency"] {
+    for point in [
+        "What we keep",
+        "What we do not keep",
+        "Who reads your comment",
+        "delete them for good 30 days after they are rejected",
+        "How to have your comment removed",
+        "(555) 010-0142",
+        "911 in an emergency",
+    ] {
         assert!(text.contains(point), "{point:?} missing: {text}");
     }
     let unwell = text_of(&get(&app, "/dry-needling/safety/").await.html(), "#comments .comments-unwell");
@@ -140,9 +166,17 @@ fn a_source_with_a_broken_doi_keeps_the_last_good_site_serving() {
     let sources = content.path().join("sources.toml");
     let original = std::fs::read_to_string(&sources).expect("fixture");
     std::fs::write(&sources, format!("{original}doi = \"doi:10.1/x\"\n")).expect("edit saved");
-    assert!(wait_until(20, || body(server.get("/healthz")).starts_with("content error")), "healthz never reported the error; log:\n{}", server.log.lock().unwrap());
+    assert!(
+        wait_until(20, || body(server.get("/healthz")).starts_with("content error")),
+        "healthz never reported the error; log:\n{}",
+        server.log.lock().unwrap()
+    );
     // The log line follows the swap by a moment.
-    assert!(wait_until(5, || server.log.lock().unwrap().contains("is not a DOI")), "the log says which source; log:\n{}", server.log.lock().unwrap());
+    assert!(
+        wait_until(5, || server.log.lock().unwrap().contains("is not a DOI")),
+        "the log says which source; log:\n{}",
+        server.log.lock().unwrap()
+    );
     let (status, page) = server.get("/guide/");
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&page).contains("ref-test-source"), "the last good version still lists its source");

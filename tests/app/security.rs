@@ -9,8 +9,15 @@ async fn raw_html_in_markdown_is_shown_as_text_not_live() {
     let response = get(&fixture_app("valid"), "/guide/").await;
     assert_eq!(response.status, StatusCode::OK);
     let html = response.html();
-    let scripts: Vec<_> = select(&html, "script").iter().map(|s| (s.value().attr("type"), s.value().attr("src").map(|src| src.starts_with("/static/share.")))).collect();
-    assert_eq!(scripts, [(Some("application/ld+json"), None), (None, Some(true))], "a live script element reached the page");
+    let scripts: Vec<_> = select(&html, "script")
+        .iter()
+        .map(|s| (s.value().attr("type"), s.value().attr("src").map(|src| src.starts_with("/static/share."))))
+        .collect();
+    assert_eq!(
+        scripts,
+        [(Some("application/ld+json"), None), (None, Some(true))],
+        "a live script element reached the page"
+    );
     assert!(select(&html, "img").is_empty(), "a live img element reached the page");
     assert!(select(&html, "[onerror], [onclick]").is_empty());
     let prose = text_of(&html, ".prose");
@@ -31,7 +38,12 @@ async fn script_links_in_markdown_are_not_links() {
 #[tokio::test]
 async fn static_files_never_come_from_outside_the_static_folder() {
     let app = real_app();
-    for path in ["/static/../Cargo.toml", "/static/%2e%2e/Cargo.toml", "/static/..%2fCargo.toml", "/static/%2e%2e%2fcontent%2fsite.toml"] {
+    for path in [
+        "/static/../Cargo.toml",
+        "/static/%2e%2e/Cargo.toml",
+        "/static/..%2fCargo.toml",
+        "/static/%2e%2e%2fcontent%2fsite.toml",
+    ] {
         let response = get(&app, path).await;
         assert!(!response.body.contains("[package]") && !response.body.contains("clinic_name"), "{path} leaked a file");
         assert!(response.status.is_client_error(), "{path}: {}", response.status);

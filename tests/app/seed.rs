@@ -27,7 +27,10 @@ fn sentences(text: &str) -> Vec<String> {
         let mut start = 0;
         let bytes = line.as_bytes();
         for i in 0..bytes.len() {
-            if matches!(bytes[i], b'.' | b'!' | b'?') && bytes.get(i + 1) == Some(&b' ') && !line[..i].ends_with(char::is_numeric) {
+            if matches!(bytes[i], b'.' | b'!' | b'?')
+                && bytes.get(i + 1) == Some(&b' ')
+                && !line[..i].ends_with(char::is_numeric)
+            {
                 out.push(line[start..=i].trim().to_string());
                 start = i + 1;
             }
@@ -54,7 +57,8 @@ async fn every_sentence_of_the_seed_article_is_served_exactly_once() {
     }
     let mut missing = Vec::new();
     for sentence in &sentences {
-        let found: Vec<&&str> = pages.iter().filter(|(_, text)| text.contains(sentence.as_str())).map(|(p, _)| *p).collect();
+        let found: Vec<&&str> =
+            pages.iter().filter(|(_, text)| text.contains(sentence.as_str())).map(|(p, _)| *p).collect();
         match found.len() {
             0 => missing.push(sentence.clone()),
             1 => {}

@@ -11,7 +11,12 @@ use tower::ServiceExt;
 
 use crate::helpers::*;
 
-async fn request(app: &TestApp, method: Method, path: &str, headers: &[(&str, &str)]) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+async fn request(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let mut builder = Request::builder().method(method).uri(path);
     for (k, v) in headers {
         builder = builder.header(*k, *v);
@@ -34,7 +39,11 @@ async fn matching_validators_get_304_without_a_body() {
     let etag = header(&headers, "etag").to_string();
     assert!(etag.starts_with('"') && etag.len() > 10, "a strong ETag: {etag}");
     let modified = header(&headers, "last-modified").to_string();
-    for conditional in [vec![("if-none-match", etag.as_str())], vec![("if-none-match", &format!("\"nope\", W/{etag}"))], vec![("if-modified-since", modified.as_str())]] {
+    for conditional in [
+        vec![("if-none-match", etag.as_str())],
+        vec![("if-none-match", &format!("\"nope\", W/{etag}"))],
+        vec![("if-modified-since", modified.as_str())],
+    ] {
         let (status, headers, body) = request(&app, Method::GET, "/dry-needling/", &conditional).await;
         assert_eq!(status, StatusCode::NOT_MODIFIED, "{conditional:?}");
         assert!(body.is_empty());
@@ -42,7 +51,8 @@ async fn matching_validators_get_304_without_a_body() {
     }
     let (status, _, _) = request(&app, Method::GET, "/dry-needling/", &[("if-none-match", "\"other\"")]).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _, _) = request(&app, Method::GET, "/dry-needling/", &[("if-modified-since", "Thu, 01 Jan 2015 00:00:00 GMT")]).await;
+    let (status, _, _) =
+        request(&app, Method::GET, "/dry-needling/", &[("if-modified-since", "Thu, 01 Jan 2015 00:00:00 GMT")]).await;
     assert_eq!(status, StatusCode::OK, "changed since then");
     let (_, other, _) = request(&app, Method::GET, "/dry-needling/safety/", &[]).await;
     assert_ne!(header(&other, "etag"), etag, "each page has its own ETag");
@@ -61,7 +71,8 @@ async fn encodings_are_negotiated_and_all_decode_to_the_same_page() {
         ("deflate", ""),
     ];
     for (accept, expected) in cases {
-        let (status, headers, body) = request(&app, Method::GET, "/dry-needling/safety/", &[("accept-encoding", accept)]).await;
+        let (status, headers, body) =
+            request(&app, Method::GET, "/dry-needling/safety/", &[("accept-encoding", accept)]).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(header(&headers, "content-encoding"), expected, "{accept}");
         assert_eq!(header(&headers, "vary"), "Accept-Encoding", "{accept}");
@@ -121,7 +132,11 @@ async fn pages_link_to_fingerprinted_assets_that_are_cached_for_a_year() {
         assert!(!body.is_empty());
     }
     let (_, headers, _) = request(&app, Method::GET, "/static/site.css", &[]).await;
-    assert_eq!(header(&headers, "cache-control"), "public, max-age=3600", "plain names change, so they are not immutable");
+    assert_eq!(
+        header(&headers, "cache-control"),
+        "public, max-age=3600",
+        "plain names change, so they are not immutable"
+    );
     assert!(header(&headers, "content-type").starts_with("text/css"));
 }
 
@@ -148,14 +163,29 @@ async fn each_kind_of_response_has_its_cache_policy() {
 async fn every_response_carries_the_security_headers() {
     let app = real_app();
     let csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
-    for (method, path) in [(Method::GET, "/"), (Method::GET, "/dry-needling/safety/"), (Method::GET, "/nope"), (Method::GET, "/static/site.css"), (Method::GET, "/og/dry-needling/index.png"), (Method::GET, "/healthz"), (Method::GET, "/admin/login"), (Method::POST, "/dry-needling/"), (Method::GET, "/static/../x"), (Method::GET, "/dry-needling")] {
+    for (method, path) in [
+        (Method::GET, "/"),
+        (Method::GET, "/dry-needling/safety/"),
+        (Method::GET, "/nope"),
+        (Method::GET, "/static/site.css"),
+        (Method::GET, "/og/dry-needling/index.png"),
+        (Method::GET, "/healthz"),
+        (Method::GET, "/admin/login"),
+        (Method::POST, "/dry-needling/"),
+        (Method::GET, "/static/../x"),
+        (Method::GET, "/dry-needling"),
+    ] {
         let (_, headers, _) = request(&app, method.clone(), path, &[]).await;
         assert_eq!(header(&headers, "content-security-policy"), csp, "{method} {path}");
         assert_eq!(header(&headers, "x-content-type-options"), "nosniff", "{path}");
         assert_eq!(header(&headers, "referrer-policy"), "strict-origin-when-cross-origin", "{path}");
         assert_eq!(header(&headers, "cross-origin-opener-policy"), "same-origin", "{path}");
         assert!(header(&headers, "permissions-policy").contains("camera=()"), "{path}");
-        assert_eq!(header(&headers, "strict-transport-security"), "max-age=31536000; includeSubDomains", "{path}: the base URL is https");
+        assert_eq!(
+            header(&headers, "strict-transport-security"),
+            "max-age=31536000; includeSubDomains",
+            "{path}: the base URL is https"
+        );
     }
 }
 
@@ -163,7 +193,11 @@ async fn every_response_carries_the_security_headers() {
 async fn no_hsts_when_the_site_is_not_served_over_https() {
     let content = copy_fixture("valid");
     let settings = content.path().join("site.toml");
-    std::fs::write(&settings, std::fs::read_to_string(&settings).unwrap().replace("https://clinic.test/", "http://clinic.test/")).unwrap();
+    std::fs::write(
+        &settings,
+        std::fs::read_to_string(&settings).unwrap().replace("https://clinic.test/", "http://clinic.test/"),
+    )
+    .unwrap();
     let app = TestApp::with_config(|data| clinic_site::config::Config::for_test(data).with_content(content.path()));
     let (_, headers, _) = request(&app, Method::GET, "/guide/", &[]).await;
     assert_eq!(header(&headers, "strict-transport-security"), "");
@@ -190,7 +224,10 @@ async fn hostile_paths_never_reach_a_file_or_an_error() {
         let (status, _, body) = request(&app, Method::GET, path, &[]).await;
         let text = String::from_utf8_lossy(&body);
         assert!(status == StatusCode::BAD_REQUEST || status == StatusCode::NOT_FOUND, "{path}: {status}");
-        assert!(!text.contains("[package]") && !text.contains("root:") && !text.contains("fn main"), "{path} leaked a file");
+        assert!(
+            !text.contains("[package]") && !text.contains("root:") && !text.contains("fn main"),
+            "{path} leaked a file"
+        );
     }
     let long = format!("/{}", "a".repeat(5000));
     let (status, _, _) = request(&app, Method::GET, &long, &[]).await;
@@ -204,7 +241,11 @@ async fn bodies_over_the_limit_are_refused_everywhere() {
         // Over both limits: the comment form takes up to about 25 KB, room
         // for 2,000 characters of any script (tests/app/comments.rs).
         let big = format!("password={}", "x".repeat(32 * 1024));
-        let request = Request::post(path).header("content-type", "application/x-www-form-urlencoded").header("sec-fetch-site", "same-origin").body(Body::from(big)).unwrap();
+        let request = Request::post(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::from(big))
+            .unwrap();
         let response = app.router.clone().oneshot(request).await.unwrap();
         assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
     }
@@ -219,7 +260,9 @@ fn read_until_closed(stream: &mut std::net::TcpStream, limit: Duration) -> Optio
         match stream.read(&mut buffer) {
             Ok(0) => return Some(seen),
             Ok(n) => seen.extend_from_slice(&buffer[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => return None,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {
+                return None;
+            }
             Err(_) => return Some(seen),
         }
     }
@@ -252,7 +295,10 @@ fn past_the_connection_cap_clients_get_a_clear_503() {
     assert!(text.contains("very busy"), "{text}");
     drop(_first);
     drop(_second);
-    assert!(wait_until(10, || std::panic::catch_unwind(|| server.get("/healthz").0 == 200).unwrap_or(false)), "served again once slots free up");
+    assert!(
+        wait_until(10, || std::panic::catch_unwind(|| server.get("/healthz").0 == 200).unwrap_or(false)),
+        "served again once slots free up"
+    );
 }
 
 #[tokio::test]
@@ -266,14 +312,40 @@ async fn every_error_page_is_the_friendly_page_with_the_sites_look() {
         (StatusCode::URI_TOO_LONG, get(&app, &format!("/{}", "a".repeat(2000))).await),
         (StatusCode::NOT_FOUND, get(&app, "/nope").await),
         (StatusCode::METHOD_NOT_ALLOWED, send(&app, Method::POST, "/dry-needling/").await),
-        (StatusCode::FORBIDDEN, send_form(&app, Method::POST, "/dry-needling/migraines/comment/", &[("sec-fetch-site", "cross-site")], "comment=hi").await),
-        (StatusCode::PAYLOAD_TOO_LARGE, send_form(&app, Method::POST, "/dry-needling/migraines/comment/", &same_site, &format!("comment={}", "x".repeat(200_000))).await),
-        (StatusCode::UNAUTHORIZED, send_form(&app, Method::POST, "/admin/comments/1/approve", &same_site, "csrf=x").await),
+        (
+            StatusCode::FORBIDDEN,
+            send_form(
+                &app,
+                Method::POST,
+                "/dry-needling/migraines/comment/",
+                &[("sec-fetch-site", "cross-site")],
+                "comment=hi",
+            )
+            .await,
+        ),
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            send_form(
+                &app,
+                Method::POST,
+                "/dry-needling/migraines/comment/",
+                &same_site,
+                &format!("comment={}", "x".repeat(200_000)),
+            )
+            .await,
+        ),
+        (
+            StatusCode::UNAUTHORIZED,
+            send_form(&app, Method::POST, "/admin/comments/1/approve", &same_site, "csrf=x").await,
+        ),
     ];
     for _ in 0..5 {
         send_form(&app, Method::POST, "/admin/login", &same_site, "password=guess").await;
     }
-    cases.push((StatusCode::TOO_MANY_REQUESTS, send_form(&app, Method::POST, "/admin/login", &same_site, "password=guess").await));
+    cases.push((
+        StatusCode::TOO_MANY_REQUESTS,
+        send_form(&app, Method::POST, "/admin/login", &same_site, "password=guess").await,
+    ));
     for (status, response) in cases {
         assert_eq!(response.status, status);
         assert_eq!(response.header("content-type"), "text/html; charset=utf-8", "{status}");
@@ -282,7 +354,11 @@ async fn every_error_page_is_the_friendly_page_with_the_sites_look() {
         let html = response.html();
         assert!(!text_of(&html, "main h1").is_empty(), "{status}: a heading that says what happened");
         assert_eq!(text_of(&html, ".site-name"), "Riverside Physical Therapy", "{status}");
-        assert_eq!(select(&html, &format!("link[rel='stylesheet'][href='{stylesheet}']")).len(), 1, "{status}: the current stylesheet");
+        assert_eq!(
+            select(&html, &format!("link[rel='stylesheet'][href='{stylesheet}']")).len(),
+            1,
+            "{status}: the current stylesheet"
+        );
         assert!(text_of(&html, "footer").contains("(555) 010-0142"), "{status}: the clinic's phone number");
         assert!(response.header("content-security-policy").starts_with("default-src 'self'"), "{status}");
     }
@@ -298,7 +374,11 @@ async fn healthz_names_only_the_kind_of_problem_never_paths_lines_or_contents() 
     #[cfg(unix)]
     std::os::unix::fs::symlink("/etc/passwd", content.path().join("dry-needling/passwd.md")).unwrap();
     let safety = content.path().join("dry-needling/safety.md");
-    std::fs::write(&safety, std::fs::read_to_string(&safety).unwrap().replacen("+++\n", "+++\nsecret_key = \"hunter2\"\n", 1)).unwrap();
+    std::fs::write(
+        &safety,
+        std::fs::read_to_string(&safety).unwrap().replacen("+++\n", "+++\nsecret_key = \"hunter2\"\n", 1),
+    )
+    .unwrap();
     let options = clinic_site::site::SiteOptions::for_server(&app.state.config);
     assert!(app.state.site.reload(|| Site::load(content.path(), &options, &[])).is_err(), "the edit is refused");
     app.state.site.set_watcher_problem(Some(format!("cannot watch {}: too many open files", content.path().display())));

@@ -27,7 +27,8 @@ async fn every_page_has_complete_absolute_link_preview_tags() {
     let mut images = HashSet::new();
     for (path, title) in ARTICLE {
         let html = get(&app, path).await.html();
-        let canonical = select(&html, "link[rel='canonical']")[0].value().attr("href").expect("canonical href").to_string();
+        let canonical =
+            select(&html, "link[rel='canonical']")[0].value().attr("href").expect("canonical href").to_string();
         assert_eq!(canonical, format!("https://riverside-pt.example{path}"));
         assert_eq!(meta(&html, "property", "og:url"), canonical, "{path}");
         assert_eq!(meta(&html, "property", "og:title"), *title, "{path}");
@@ -79,7 +80,10 @@ async fn json_ld_describes_a_medical_web_page() {
         assert_eq!(data["description"], meta(&html, "name", "description"), "{path}");
         assert_eq!(data["url"], format!("https://riverside-pt.example{path}"), "{path}");
         assert_eq!(data["inLanguage"], "en-US", "{path}");
-        assert!(data.get("lastReviewed").is_none() && data.get("reviewedBy").is_none(), "{path}: no clinician reviewed it, so no review is claimed");
+        assert!(
+            data.get("lastReviewed").is_none() && data.get("reviewedBy").is_none(),
+            "{path}: no clinician reviewed it, so no review is claimed"
+        );
         assert_eq!(data["dateModified"], "2026-12-01", "{path}");
         let citations = data["citation"].as_array().unwrap_or_else(|| panic!("{path} cites its sources"));
         let listed = select(&html, "section.sources li").len();
@@ -105,7 +109,11 @@ async fn a_title_with_quotes_and_script_tags_keeps_the_page_valid() {
     assert_eq!(meta(&html, "property", "og:title"), title);
     assert_eq!(text_of(&html, "h1"), collapse(title));
     assert_eq!(select(&html, "script").len(), 2, "only the JSON-LD and share.js scripts exist");
-    assert!(select(&html, "script:not([type]), script[type='text/javascript']").iter().all(|s| s.value().attr("src").is_some()));
+    assert!(
+        select(&html, "script:not([type]), script[type='text/javascript']")
+            .iter()
+            .all(|s| s.value().attr("src").is_some())
+    );
 }
 
 #[tokio::test]
@@ -143,7 +151,11 @@ async fn sitemap_lists_every_published_page_with_absolute_urls() {
     let mut expected: Vec<String> = vec!["https://riverside-pt.example/".into()];
     expected.extend(ARTICLE.iter().map(|(p, _)| format!("https://riverside-pt.example{p}")));
     assert_eq!(locs, expected);
-    assert_eq!(response.body.matches("<lastmod>2026-12-01</lastmod>").count(), expected.len(), "the date each page last changed");
+    assert_eq!(
+        response.body.matches("<lastmod>2026-12-01</lastmod>").count(),
+        expected.len(),
+        "the date each page last changed"
+    );
     let robots = get(&app, "/robots.txt").await;
     assert!(robots.body.contains("Sitemap: https://riverside-pt.example/sitemap.xml"), "{}", robots.body);
 }
@@ -175,7 +187,8 @@ async fn printable_article_has_every_section_contact_and_a_qr_code() {
     assert_eq!(response.status, StatusCode::OK);
     let html = response.html();
     assert_eq!(text_of(&html, "h1"), ARTICLE[0].1);
-    let headings: Vec<String> = select(&html, ".print-section > h2").iter().map(|h| collapse(&h.text().collect::<String>())).collect();
+    let headings: Vec<String> =
+        select(&html, ".print-section > h2").iter().map(|h| collapse(&h.text().collect::<String>())).collect();
     let expected: Vec<&str> = ARTICLE[1..].iter().map(|(_, t)| *t).collect();
     assert_eq!(headings, expected);
     assert!(select(&html, "nav.contents, .share, .pagination").is_empty());
@@ -192,5 +205,8 @@ async fn printable_article_has_every_section_contact_and_a_qr_code() {
         "section headings moved down a level"
     );
     assert_eq!(text_of(&html, ".print-contact .review"), "Last updated 1 December 2026.");
-    assert!(select(&html, ".print-section .sources li[id^='safety-ref-']").len() >= 3, "each section lists its sources");
+    assert!(
+        select(&html, ".print-section .sources li[id^='safety-ref-']").len() >= 3,
+        "each section lists its sources"
+    );
 }
