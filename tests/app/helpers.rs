@@ -140,6 +140,12 @@ pub struct Server {
 }
 
 impl Server {
+    /// The binary serving `content` with `static_dir` as its static folder.
+    pub fn serving(content: &Path, static_dir: &Path) -> Server {
+        let (content, static_dir) = (content.to_str().expect("UTF-8 path"), static_dir.to_str().expect("UTF-8 path"));
+        Server::start(&["serve", "--content", content, "--static", static_dir])
+    }
+
     /// Starts the binary with `args` and a fresh data folder, and waits
     /// until it says where it listens.
     pub fn start(args: &[&str]) -> Server {

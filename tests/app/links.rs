@@ -112,13 +112,7 @@ fn a_static_file_that_links_outside_the_static_folder_is_refused_and_not_served(
     // Added while the site runs: reported, and the last good site, which
     // never had it, keeps serving.
     std::fs::remove_file(&link).unwrap();
-    let server = Server::start(&[
-        "serve",
-        "--content",
-        content.path().to_str().unwrap(),
-        "--static",
-        static_dir.path().to_str().unwrap(),
-    ]);
+    let server = Server::serving(content.path(), static_dir.path());
     symlink("/etc/passwd", &link).unwrap();
     let log = || server.log.lock().unwrap().clone();
     assert!(

@@ -176,13 +176,7 @@ fn a_content_folder_removed_and_restored_is_watched_again() {
 #[test]
 fn a_changed_stylesheet_is_served_under_its_new_name_and_pages_link_it() {
     let (content, static_dir) = (copy_fixture("valid"), copy_static());
-    let server = Server::start(&[
-        "serve",
-        "--content",
-        content.path().to_str().unwrap(),
-        "--static",
-        static_dir.path().to_str().unwrap(),
-    ]);
+    let server = Server::serving(content.path(), static_dir.path());
     let before = stylesheet(&body(server.get("/guide/")));
     assert!(before.starts_with("/static/site."), "{before}");
     let css = static_dir.path().join("site.css");
@@ -208,13 +202,7 @@ fn an_image_deleted_from_the_static_folder_is_a_content_error_that_keeps_the_las
     )
     .unwrap();
     std::fs::write(static_dir.path().join("chart.png"), "PNG bytes").unwrap();
-    let server = Server::start(&[
-        "serve",
-        "--content",
-        content.path().to_str().unwrap(),
-        "--static",
-        static_dir.path().to_str().unwrap(),
-    ]);
+    let server = Server::serving(content.path(), static_dir.path());
     assert_eq!(server.get("/static/chart.png").0, 200);
 
     std::fs::remove_file(static_dir.path().join("chart.png")).unwrap();
