@@ -3,9 +3,13 @@
 //!
 //! Sessions are random tokens in an `HttpOnly`, `SameSite=Strict` cookie,
 //! held in memory (a restart signs staff out, which is safe) and ended after
-//! 12 hours without use. Every form carries the session's CSRF token. The
-//! password is stored only as an Argon2 hash, set with
-//! `clinic-site admin set-password`.
+//! 12 hours without use: each answer to a signed-in request sends the
+//! cookie again with a fresh lifetime. A session ends too when the password
+//! is changed. Every form carries the session's CSRF token. The password
+//! is stored only as an Argon2 hash, set with
+//! `clinic-site admin set-password`; sign-ins are limited per address
+//! (counted before the slow check, so simultaneous attempts cannot slip
+//! past) and only a few password checks run at once.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -24,9 +28,9 @@ use super::comments::same_origin;
 use super::error::{AppError, blocking};
 use super::limit::ClientIp;
 use super::respond::{Cache, html};
-use crate::auth::password;
+use crate::auth::password::{self, Check, Fingerprint, NotChecked};
 use crate::comments::store::{Counts, StoreError};
-use crate::comments::{Comment, PersonalDetail, Status, in_words};
+use crate::comments::{Comment, PersonalDetail, Status, TEXT_MAX, in_words};
 use crate::site::{Chrome, Site};
 use crate::urls;
 use crate::util::bytes::{hex, random_bytes};
@@ -34,6 +38,9 @@ use crate::util::date::Date;
 
 const COOKIE: &str = "clinic_admin";
 const IDLE_LIMIT: Duration = Duration::from_secs(12 * 60 * 60);
+/// How long a sign-in turned away because too many checks are running is
+/// told to wait: a check takes well under a second.
+const BUSY_WAIT: Duration = Duration::from_secs(5);
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -66,30 +73,38 @@ pub struct Sessions {
 struct Session {
     csrf: String,
     last_seen: Instant,
+    /// The stored password it was started under.
+    password: Fingerprint,
+}
+
+/// A live session, as a request presents it.
+struct Active {
+    token: String,
+    csrf: String,
 }
 
 impl Sessions {
-    fn start(&self) -> std::io::Result<(String, String)> {
+    fn start(&self, password: Fingerprint) -> std::io::Result<Active> {
         let token = hex(&random_bytes()?);
         let csrf = hex(&random_bytes()?);
         let mut sessions = self.lock();
         sessions.retain(|_, s| s.last_seen.elapsed() < IDLE_LIMIT);
-        sessions.insert(token.clone(), Session { csrf: csrf.clone(), last_seen: Instant::now() });
-        Ok((token, csrf))
+        sessions.insert(token.clone(), Session { csrf: csrf.clone(), last_seen: Instant::now(), password });
+        Ok(Active { token, csrf })
     }
 
-    /// The session's CSRF token if the cookie names a live session; using
-    /// it keeps it alive.
-    fn touch(&self, headers: &HeaderMap) -> Option<String> {
+    /// The session the cookie names, if it is live and was started under
+    /// the `current` password; using it keeps it alive.
+    fn touch(&self, headers: &HeaderMap, current: Option<&Fingerprint>) -> Option<Active> {
         let token = cookie(headers, COOKIE)?;
         let mut sessions = self.lock();
         let session = sessions.get_mut(&token)?;
-        if session.last_seen.elapsed() >= IDLE_LIMIT {
+        if session.last_seen.elapsed() >= IDLE_LIMIT || current != Some(&session.password) {
             sessions.remove(&token);
             return None;
         }
         session.last_seen = Instant::now();
-        Some(session.csrf.clone())
+        Some(Active { csrf: session.csrf.clone(), token })
     }
 
     fn end(&self, headers: &HeaderMap) {
@@ -101,6 +116,30 @@ impl Sessions {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
         self.by_token.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// The request's live session. The password file is read (once, and only
+/// when there is a cookie) so a session from before a password change is
+/// refused.
+fn active(state: &AppState, headers: &HeaderMap) -> Option<Active> {
+    cookie(headers, COOKIE)?;
+    let current = password::fingerprint(&state.config.data);
+    state.sessions.touch(headers, current.as_ref())
+}
+
+/// The session cookie with a full idle lifetime from now.
+fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
+    let secure = if state.site.load().settings.base_url.starts_with("https://") { "; Secure" } else { "" };
+    let cookie =
+        format!("{COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{secure}", IDLE_LIMIT.as_secs());
+    HeaderValue::from_str(&cookie).expect("the token is hex, the rest plain ASCII")
+}
+
+/// Sends the cookie again, so the browser's copy, like the session, ends
+/// 12 hours after the last use rather than after signing in.
+fn renewed(state: &AppState, session: &Active, mut response: Response) -> Response {
+    response.headers_mut().insert(header::SET_COOKIE, session_cookie(state, &session.token));
+    response
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -151,30 +190,33 @@ async fn login(
     if !same_origin(&headers, &state.site.load().settings.base_url) {
         return Err(AppError::CrossSite);
     }
-    state.limits.logins.blocked(client).map_err(AppError::TooManyRequests)?;
-    let data = state.config.data.clone();
-    // Argon2 is slow on purpose; keep it off the threads serving pages.
-    let verified = blocking(move || Ok::<_, AppError>(password::verify_password(&data, &form.password))).await?;
-    if verified != Some(true) {
-        tracing::warn!(%client, "failed staff sign-in");
-        state.limits.logins.record(client);
-        let site = state.site.load();
-        let template = LoginTemplate {
-            chrome: admin_chrome(&site, "Staff sign in"),
-            error: Some("The password is not right. Check it and try again."),
-            password_set: verified.is_some(),
-        };
-        return page(StatusCode::UNAUTHORIZED, &template);
-    }
-    let (token, _) = state.sessions.start().map_err(|e| AppError::Internal(format!("cannot start a session: {e}")))?;
-    let secure = if state.site.load().settings.base_url.starts_with("https://") { "; Secure" } else { "" };
-    let cookie =
-        format!("{COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{secure}", IDLE_LIMIT.as_secs());
-    let mut response = Redirect::to(urls::ADMIN).into_response();
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("the cookie is plain ASCII"));
-    Ok(response)
+    // The failure is counted before the slow check, atomically, so
+    // attempts arriving together cannot all pass a check made before any
+    // of them failed; a right password gives the slot back.
+    let slot = state.limits.logins.reserve(client).map_err(AppError::TooManyRequests)?;
+    let checked = match state.limits.password_checks.check(state.config.data.clone(), form.password).await {
+        Ok(checked) => checked,
+        Err(NotChecked::Busy) => return Err(AppError::Busy(BUSY_WAIT)),
+        Err(NotChecked::Failed(why)) => return Err(AppError::Internal(why)),
+    };
+    let fingerprint = match checked {
+        Check::Right(fingerprint) => fingerprint,
+        Check::Wrong | Check::NotSet => {
+            slot.commit();
+            tracing::warn!(%client, "failed staff sign-in");
+            let site = state.site.load();
+            let template = LoginTemplate {
+                chrome: admin_chrome(&site, "Staff sign in"),
+                error: Some("The password is not right. Check it and try again."),
+                password_set: matches!(checked, Check::Wrong),
+            };
+            return page(StatusCode::UNAUTHORIZED, &template);
+        }
+    };
+    drop(slot);
+    let session =
+        state.sessions.start(fingerprint).map_err(|e| AppError::Internal(format!("cannot start a session: {e}")))?;
+    Ok(renewed(&state, &session, Redirect::to(urls::ADMIN).into_response()))
 }
 
 #[derive(Deserialize)]
@@ -186,7 +228,7 @@ struct CsrfForm {
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
-    if state.sessions.touch(&headers).is_some_and(|csrf| csrf == form.csrf) {
+    if active(&state, &headers).is_some_and(|session| session.csrf == form.csrf) {
         state.sessions.end(&headers);
     }
     let mut response = Redirect::to(urls::ADMIN_LOGIN).into_response();
@@ -206,6 +248,15 @@ struct Row {
     /// the name of a medicine"); empty when not kept.
     flag_reasons: String,
     unwell_now: bool,
+    /// A reply that was not saved, shown again in its box.
+    draft: Option<String>,
+}
+
+impl Row {
+    /// What the reply box holds: an unsaved draft, else the saved reply.
+    fn reply_text(&self) -> &str {
+        self.draft.as_deref().or(self.comment.reply.as_deref()).unwrap_or("")
+    }
 }
 
 #[derive(Template)]
@@ -221,6 +272,8 @@ struct AdminTemplate<'a> {
     approved: Vec<Row>,
     /// What the last action did, for the status message.
     done: Option<String>,
+    /// Why the last action was not done.
+    refused: Option<String>,
 }
 
 /// Something wrong with the site. `/healthz` names only its kind; staff
@@ -266,7 +319,27 @@ async fn home(
     headers: HeaderMap,
     query: axum::extract::Query<Done>,
 ) -> Result<Response, AppError> {
-    let Some(csrf) = state.sessions.touch(&headers) else { return Ok(Redirect::to(urls::ADMIN_LOGIN).into_response()) };
+    let Some(session) = active(&state, &headers) else { return Ok(Redirect::to(urls::ADMIN_LOGIN).into_response()) };
+    let done = query.0.done.as_deref().and_then(|d| match d {
+        "approved" => Some("Comment approved: it is now on the page."),
+        "rejected" => Some("Comment rejected: it will not appear."),
+        "deleted" => Some("Comment deleted for good."),
+        "replied" => Some("Reply saved: it shows under the comment once the comment is approved."),
+        _ => None,
+    });
+    let page = moderation_page(&state, &session, Outcome { done: done.map(String::from), refused: None }).await?;
+    Ok(renewed(&state, &session, page))
+}
+
+/// What the moderation page reports about the last action.
+struct Outcome {
+    done: Option<String>,
+    /// The action was refused: why, and the reply typed (comment id and
+    /// text) to show again.
+    refused: Option<(String, Option<(i64, String)>)>,
+}
+
+async fn moderation_page(state: &AppState, session: &Active, outcome: Outcome) -> Result<Response, AppError> {
     let looking = state.clone();
     let (loaded, problems) = blocking(move || {
         let store = &looking.comments;
@@ -281,14 +354,19 @@ async fn home(
         Ok::<_, AppError>((loaded, site_problems(&looking)))
     })
     .await?;
+    let ok = if outcome.refused.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     // Staff still get the page, with the problems that say why the
     // comments are missing.
     let (status, counts, pending, approved) = match loaded {
-        Ok((counts, pending, approved)) => (StatusCode::OK, Some(counts), pending, approved),
+        Ok((counts, pending, approved)) => (ok, Some(counts), pending, approved),
         Err(e) => {
             tracing::error!("loading comments for the staff page failed: {e}");
             (StatusCode::INTERNAL_SERVER_ERROR, None, Vec::new(), Vec::new())
         }
+    };
+    let (refused, draft) = match outcome.refused {
+        Some((why, draft)) => (Some(why), draft),
+        None => (None, None),
     };
     let site = state.site.load();
     let row = |comment: Comment| Row {
@@ -296,27 +374,35 @@ async fn home(
         date: Date::from_unix(comment.created_at).long(),
         flag_reasons: in_words(&comment.flags.iter().map(|f| f.for_staff()).collect::<Vec<_>>(), "and"),
         unwell_now: comment.flags.contains(&PersonalDetail::SymptomsNow),
+        draft: draft.as_ref().filter(|(id, _)| *id == comment.id).map(|(_, text)| text.clone()),
         comment,
     };
-    let done = query.0.done.as_deref().and_then(|d| match d {
-        "approved" => Some("Comment approved: it is now on the page."),
-        "rejected" => Some("Comment rejected: it will not appear."),
-        "deleted" => Some("Comment deleted for good."),
-        "replied" => Some("Reply saved: it shows under the comment once the comment is approved."),
-        _ => None,
-    });
     page(
         status,
         &AdminTemplate {
             chrome: admin_chrome(&site, "Comments to moderate"),
-            csrf,
+            csrf: session.csrf.clone(),
             problems,
             counts,
             pending: pending.into_iter().map(row).collect(),
             approved: approved.into_iter().map(row).collect(),
-            done: done.map(String::from),
+            done: outcome.done,
+            refused,
         },
     )
+}
+
+/// `n` with thousands separated, as the staff guide writes numbers.
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 #[tracing::instrument(skip(state, headers, form))]
@@ -326,12 +412,26 @@ async fn moderate(
     UrlPath((id, action)): UrlPath<(i64, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, AppError> {
-    let Some(csrf) = state.sessions.touch(&headers) else { return Err(AppError::Unauthorized) };
-    if form.csrf.is_empty() || form.csrf != csrf || !same_origin(&headers, &state.site.load().settings.base_url) {
+    let Some(session) = active(&state, &headers) else { return Err(AppError::Unauthorized) };
+    if form.csrf.is_empty() || form.csrf != session.csrf || !same_origin(&headers, &state.site.load().settings.base_url)
+    {
         return Err(AppError::BadRequest("This form has expired. Go back, reload the page and try again.".into()));
     }
-    let store = state.comments.clone();
     let reply = form.reply;
+    // The same rule as readers' comments: characters, not bytes, with a
+    // line break counted once however the browser sent it.
+    let length = reply.trim().replace("\r\n", "\n").chars().count();
+    if action == "reply" && length > TEXT_MAX {
+        let why = format!(
+            "The reply was not saved: it is {} characters long, and replies can be at most {}. It is still in its box below: shorten it and save it again.",
+            grouped(length),
+            grouped(TEXT_MAX)
+        );
+        let page =
+            moderation_page(&state, &session, Outcome { done: None, refused: Some((why, Some((id, reply)))) }).await?;
+        return Ok(renewed(&state, &session, page));
+    }
+    let store = state.comments.clone();
     let done = blocking(move || match action.as_str() {
         "approve" => store.set_status(id, Status::Approved).map(|c| c.map(|_| "approved")),
         "reject" => store.set_status(id, Status::Rejected).map(|c| c.map(|_| "rejected")),
@@ -343,5 +443,16 @@ async fn moderate(
     .ok_or(AppError::NotFound)?;
     tracing::info!(id, done, "comment moderated");
     super::publish_comments(&state).await;
-    Ok(Redirect::to(&format!("{}?done={done}", urls::ADMIN)).into_response())
+    Ok(renewed(&state, &session, Redirect::to(&format!("{}?done={done}", urls::ADMIN)).into_response()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbers_are_grouped_in_thousands() {
+        let cases = [(0, "0"), (999, "999"), (2_000, "2,000"), (16_000, "16,000"), (1_234_567, "1,234,567")];
+        for (n, text) in cases {
+            assert_eq!(super::grouped(n), text);
+        }
+    }
 }

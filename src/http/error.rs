@@ -45,6 +45,10 @@ pub(crate) enum AppError {
     /// 429: too many attempts; try again after the duration.
     #[error("too many attempts")]
     TooManyRequests(Duration),
+    /// 503: the server is too busy for this now; try again after the
+    /// duration.
+    #[error("too busy")]
+    Busy(Duration),
     /// 500: something failed on our side; logged, never shown in detail.
     #[error("{0}")]
     Internal(String),
@@ -96,6 +100,7 @@ impl AppError {
             AppError::CrossSite => StatusCode::FORBIDDEN,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -119,6 +124,10 @@ impl AppError {
                 "Please wait a moment",
                 format!("You have sent several in a short time. Please try again in about {} minutes.", wait.as_secs().div_ceil(60).max(1)),
             ),
+            AppError::Busy(wait) => (
+                "Please wait a moment",
+                format!("Many people are using this at once. Please try again in {} seconds.", wait.as_secs().max(1)),
+            ),
             AppError::Internal(_) => (
                 "Sorry, there is a problem with the service",
                 "Please try again later. Nothing you sent has been lost if you saw a thank-you message.".into(),
@@ -141,7 +150,7 @@ impl IntoResponse for AppError {
             AppError::MethodNotAllowed => {
                 headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
             }
-            AppError::TooManyRequests(wait) => {
+            AppError::TooManyRequests(wait) | AppError::Busy(wait) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
             }
             _ => {}

@@ -38,28 +38,17 @@ impl RateLimiter {
     /// is free. The slot is given back when the reservation is dropped,
     /// unless it is committed: only what was done counts.
     pub(crate) fn reserve(&self, client: IpAddr) -> Result<Reservation<'_>, Duration> {
-        let at = self.update(client, true)?;
+        let at = self.take(client)?;
         Ok(Reservation { limiter: self, client, at, committed: false })
-    }
-
-    /// `Err(wait)` when `client` is over the limit, counting nothing: for
-    /// limits on failures, which are only known afterwards.
-    pub fn blocked(&self, client: IpAddr) -> Result<(), Duration> {
-        self.update(client, false).map(|_| ())
-    }
-
-    /// Counts one event for `client` without asking.
-    pub(crate) fn record(&self, client: IpAddr) {
-        let _ = self.update(client, true);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Tracked> {
         self.hits.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Checks `client` and, with `count`, counts one event; the time it was
-    /// counted at.
-    fn update(&self, client: IpAddr, count: bool) -> Result<Instant, Duration> {
+    /// Checks `client` and counts one event in the same step; the time it
+    /// was counted at.
+    fn take(&self, client: IpAddr) -> Result<Instant, Duration> {
         let now = Instant::now();
         let mut tracked = self.lock();
         // Addresses are personal data: one with no event inside the window
@@ -77,9 +66,7 @@ impl RateLimiter {
             let oldest = *times.front().expect("over the limit, so not empty");
             return Err(self.window.saturating_sub(now.duration_since(oldest)));
         }
-        if count {
-            times.push_back(now);
-        }
+        times.push_back(now);
         Ok(now)
     }
 
@@ -160,11 +147,11 @@ mod tests {
     fn quiet_addresses_are_forgotten_once_their_window_has_passed() {
         let limiter = RateLimiter::new(5, Duration::from_millis(30));
         for last in 1..=50u8 {
-            limiter.record(IpAddr::from([10, 0, 0, last]));
+            limiter.reserve(IpAddr::from([10, 0, 0, last])).unwrap().commit();
         }
         assert_eq!(limiter.lock().clients.len(), 50);
         std::thread::sleep(Duration::from_millis(40));
-        limiter.record(IpAddr::from([10, 0, 1, 1]));
+        limiter.reserve(IpAddr::from([10, 0, 1, 1])).unwrap().commit();
         assert_eq!(limiter.lock().clients.len(), 1, "only the address seen inside the window is kept");
     }
 
@@ -208,16 +195,5 @@ mod tests {
             .collect();
         let granted = threads.into_iter().map(|t| t.join().unwrap()).filter(|ok| *ok).count();
         assert_eq!(granted, 5);
-    }
-
-    #[test]
-    fn failure_counting_for_sign_ins_still_works() {
-        let limiter = RateLimiter::new(2, Duration::from_secs(60));
-        let a: IpAddr = "10.0.0.1".parse().unwrap();
-        assert!(limiter.blocked(a).is_ok());
-        limiter.record(a);
-        assert!(limiter.blocked(a).is_ok(), "asking counts nothing");
-        limiter.record(a);
-        assert!(limiter.blocked(a).is_err());
     }
 }

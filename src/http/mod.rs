@@ -49,7 +49,10 @@ pub struct AppState {
 /// Per-client limits on what costs us or readers something.
 pub struct Limits {
     pub comments: limit::RateLimiter,
+    /// Failed staff sign-ins.
     pub logins: limit::RateLimiter,
+    /// Password checks running at once, for every client together.
+    pub password_checks: crate::auth::password::PasswordChecks,
 }
 
 impl AppState {
@@ -72,6 +75,7 @@ impl AppState {
         let limits = Limits {
             comments: limit::RateLimiter::new(config.comment_limit, Duration::from_secs(10 * 60)),
             logins: limit::RateLimiter::new(5, Duration::from_secs(15 * 60)),
+            password_checks: crate::auth::password::PasswordChecks::for_this_machine(),
         };
         Ok(AppState {
             site: Arc::new(SiteHandle::new(site)),

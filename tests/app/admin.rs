@@ -509,3 +509,160 @@ async fn staff_see_the_details_healthz_leaves_out() {
     assert!(!failed.body.contains("no such table"), "the reason is for the log and the staff page");
     assert_eq!(failed.header("x-robots-tag"), "noindex, nofollow");
 }
+
+#[tokio::test]
+async fn simultaneous_wrong_sign_ins_from_one_address_check_at_most_five_passwords() {
+    let app = real_app();
+    clinic_site::auth::password::set_password(&DataFolder::new(app.data.path()), PASSWORD).unwrap();
+    let attempts: Vec<_> = (0..30)
+        .map(|_| {
+            let router = app.router.clone();
+            tokio::spawn(async move {
+                let request = Request::builder()
+                    .method(Method::POST)
+                    .uri("/admin/login")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("sec-fetch-site", "same-origin")
+                    .body(Body::from("password=guess"))
+                    .unwrap();
+                router.oneshot(request).await.unwrap().status()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        statuses.push(attempt.await.unwrap());
+    }
+    let wrong = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let slowed = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((wrong, slowed), (5, 25), "{statuses:?}");
+    assert_eq!(app.state.limits.password_checks.started(), 5, "only five passwords were checked");
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_existing_sessions() {
+    let app = real_app();
+    let id = add_comment(&app, "waiting");
+    let (cookie, csrf) = sign_in(&app).await;
+    clinic_site::auth::password::set_password(&DataFolder::new(app.data.path()), "a brand new password").unwrap();
+    let home = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await;
+    assert_eq!((home.status, home.header("location")), (StatusCode::SEE_OTHER, "/admin/login"));
+    let approve =
+        send_with(&app, Method::POST, &format!("/admin/comments/{id}/approve"), Some(&cookie), &format!("csrf={csrf}"))
+            .await;
+    assert_eq!(approve.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.state.comments.get(id).unwrap().unwrap().status, Status::Pending);
+}
+
+#[tokio::test]
+async fn each_use_of_the_staff_area_renews_the_session_cookie() {
+    let app = real_app();
+    let (cookie, _) = sign_in(&app).await;
+    let page = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await;
+    let renewed = page.header("set-cookie");
+    assert!(renewed.starts_with(&format!("{cookie};")), "the same session: {renewed}");
+    for part in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/admin", "Max-Age=43200"] {
+        assert!(renewed.contains(part), "{renewed} lacks {part}");
+    }
+    let signed_out = get(&app, "/admin").await;
+    assert!(signed_out.header("set-cookie").is_empty(), "no session, no cookie");
+}
+
+#[tokio::test]
+async fn staff_replies_are_limited_to_two_thousand_characters() {
+    let app = real_app();
+    let id = add_comment(&app, "a question");
+    let (cookie, csrf) = sign_in(&app).await;
+    let too_long = "é".repeat(2_001);
+    let refused = send_with(
+        &app,
+        Method::POST,
+        &format!("/admin/comments/{id}/reply"),
+        Some(&cookie),
+        &format!("csrf={csrf}&reply={}", clinic_site::util::html::percent_encode(&too_long)),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.html();
+    assert!(
+        text_of(&page, "[role='alert']").contains("2,001 characters"),
+        "says how long it was: {}",
+        text_of(&page, "[role='alert']")
+    );
+    assert_eq!(select(&page, &format!("#reply-{id}"))[0].text().collect::<String>(), too_long, "the text is kept");
+    assert_eq!(app.state.comments.get(id).unwrap().unwrap().reply, None, "nothing stored");
+
+    let longest = "é".repeat(2_000);
+    let saved = send_with(
+        &app,
+        Method::POST,
+        &format!("/admin/comments/{id}/reply"),
+        Some(&cookie),
+        &format!("csrf={csrf}&reply={}", clinic_site::util::html::percent_encode(&longest)),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.state.comments.get(id).unwrap().unwrap().reply, Some(longest));
+}
+
+/// Peak memory of the real server under many simultaneous wrong sign-ins
+/// from different addresses: the per-address limit lets every one through,
+/// so only the cap on password checks keeps memory down.
+#[test]
+fn many_simultaneous_sign_ins_run_a_few_password_checks_at_a_time_in_bounded_memory() {
+    let data = tempfile::tempdir().unwrap();
+    clinic_site::auth::password::set_password(&DataFolder::new(data.path()), PASSWORD).unwrap();
+    let server = Server::start_with_data(&["serve", "--trust-proxy"], data);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(200));
+    let attempts: Vec<_> = (0..200u32)
+        .map(|i| {
+            let (addr, barrier) = (server.addr, barrier.clone());
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut stream = std::net::TcpStream::connect(addr).unwrap();
+                stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+                barrier.wait();
+                let form = "password=guess";
+                write!(
+                    stream,
+                    "POST /admin/login HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nSec-Fetch-Site: same-origin\r\nX-Forwarded-For: 10.1.{}.{}\r\nConnection: close\r\n\r\n{form}",
+                    form.len(),
+                    i / 250,
+                    i % 250 + 1
+                )
+                .unwrap();
+                let mut raw = Vec::new();
+                let _ = stream.read_to_end(&mut raw);
+                String::from_utf8_lossy(&raw).split_whitespace().nth(1).unwrap_or("none").to_string()
+            })
+        })
+        .collect();
+    let statuses: Vec<String> = attempts.into_iter().map(|t| t.join().unwrap()).collect();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    let count = |code: &str| statuses.iter().filter(|s| *s == code).count();
+    eprintln!(
+        "200 simultaneous wrong sign-ins: peak RSS {} MiB; 401: {}, 503: {}, other: {}",
+        peak_kib / 1024,
+        count("401"),
+        count("503"),
+        200 - count("401") - count("503")
+    );
+    assert_eq!(count("401") + count("503"), 200, "each is refused or told to retry: {statuses:?}");
+    assert!(count("401") >= 1);
+    let log = server.log.lock().unwrap().clone();
+    let most_at_once = log
+        .lines()
+        .filter_map(|l| l.split("password checks at once: ").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse::<usize>().ok())
+        .max()
+        .expect("the server logs how many checks ran at once");
+    let cap = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    eprintln!("most password checks at once: {most_at_once} (cap {cap})");
+    assert!(most_at_once <= cap, "{most_at_once} checks at once, over the cap of {cap}");
+    assert!(peak_kib < 200 * 1024, "peak RSS {} MiB", peak_kib / 1024);
+}

@@ -222,6 +222,11 @@ impl Server {
     pub fn get(&self, path: &str) -> (u16, Vec<u8>) {
         http_get(self.addr, path)
     }
+
+    /// The process id, e.g. to read its memory use from `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Server {
