@@ -175,6 +175,16 @@ fn set_password(args: &DataFolder) -> anyhow::Result<()> {
         line.trim_end_matches(['\r', '\n']).to_string()
     };
     clinic_site::auth::password::set_password(args, &password)?;
+    // Sessions under the old password are refused anyway; deleting them
+    // now leaves nothing of them behind.
+    if args.comments_db().exists() {
+        let ended = clinic_site::comments::store::Store::open(&args.comments_db())
+            .map_err(anyhow::Error::from)
+            .and_then(|_| Ok(clinic_site::auth::sessions::SessionStore::open(&args.comments_db())?.end_all()?));
+        if let Err(e) = ended {
+            eprintln!("warning: the old sessions are still stored ({e:#}); they are refused all the same");
+        }
+    }
     println!("The staff password is set. Sign in at /admin/login.");
     Ok(())
 }

@@ -38,6 +38,19 @@ pub fn set_password(data: &DataFolder, password: &str) -> anyhow::Result<()> {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Fingerprint([u8; 32]);
 
+impl Fingerprint {
+    /// The hash itself, as sessions store it.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// A made-up fingerprint, for tests of what keeps one.
+    #[cfg(test)]
+    pub(crate) fn for_test(byte: u8) -> Fingerprint {
+        Fingerprint([byte; 32])
+    }
+}
+
 /// The fingerprint of the password stored now; `None` when none is set.
 /// One small file read, cheap enough for every staff request.
 pub fn fingerprint(data: &DataFolder) -> Option<Fingerprint> {

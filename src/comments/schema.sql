@@ -39,3 +39,16 @@ CREATE INDEX used_forms_by_expiry ON used_forms (expires_at);
 ALTER TABLE comments ADD COLUMN status_changed_at INTEGER;
 UPDATE comments SET status_changed_at = CAST(strftime('%s', 'now') AS INTEGER) WHERE status = 'rejected';
 CREATE INDEX comments_by_status_change ON comments (status, status_changed_at);
+
+-- step 6: staff sign-in sessions. This table belongs to staff sign-in
+-- (`auth::sessions`), not to comments: it lives here because this is the
+-- one SQLite database in the data folder. A session is kept as the SHA-256
+-- of its token, never the token itself, with the stored password it was
+-- started under; its CSRF token is derived from the token, so not stored.
+CREATE TABLE staff_sessions (
+    token_hash BLOB    PRIMARY KEY,
+    password   BLOB    NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX staff_sessions_by_last_seen ON staff_sessions (last_seen);

@@ -1,19 +1,19 @@
 //! The staff area: sign in, then approve, reject, delete or reply to
 //! comments from a browser.
 //!
-//! Sessions are random tokens in an `HttpOnly`, `SameSite=Strict` cookie,
-//! held in memory (a restart signs staff out, which is safe) and ended after
-//! 12 hours without use: each answer to a signed-in request sends the
-//! cookie again with a fresh lifetime. A session ends too when the password
+//! Sessions are random tokens in an `HttpOnly`, `SameSite=Strict` cookie
+//! (`Secure` when browsers keep one: https, or a loopback address), kept
+//! hashed in SQLite by `auth::sessions` so a restart signs no one out, and
+//! ended after 12 hours without use or 7 days after signing in: each
+//! answer to a signed-in request sends the cookie again with a fresh
+//! lifetime. A session ends too when the password
 //! is changed. Every form carries the session's CSRF token. The password
 //! is stored only as an Argon2 hash, set with
 //! `clinic-site admin set-password`; sign-ins are limited per address
 //! (counted before the slow check, so simultaneous attempts cannot slip
 //! past) and only a few password checks run at once.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use askama::Template;
 use axum::Router;
@@ -28,16 +28,15 @@ use super::comments::same_origin;
 use super::error::{AppError, blocking};
 use super::limit::ClientIp;
 use super::respond::{Cache, html};
-use crate::auth::password::{self, Check, Fingerprint, NotChecked};
+use crate::auth::password::{self, Check, NotChecked};
+use crate::auth::sessions::{Session, SessionError};
 use crate::comments::store::{Counts, StoreError};
 use crate::comments::{Comment, PersonalDetail, Status, TEXT_MAX, in_words};
 use crate::site::{Chrome, Site};
 use crate::urls;
-use crate::util::bytes::{hex, random_bytes};
 use crate::util::date::Date;
 
 const COOKIE: &str = "clinic_admin";
-const IDLE_LIMIT: Duration = Duration::from_secs(12 * 60 * 60);
 /// How long a sign-in turned away because too many checks are running is
 /// told to wait: a check takes well under a second.
 const BUSY_WAIT: Duration = Duration::from_secs(5);
@@ -64,82 +63,63 @@ async fn private(mut response: Response) -> Response {
     response
 }
 
-/// Signed-in staff sessions.
-#[derive(Default)]
-pub struct Sessions {
-    by_token: Mutex<HashMap<String, Session>>,
+/// Seconds since 1970, for the sessions' limits.
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
-struct Session {
-    csrf: String,
-    last_seen: Instant,
-    /// The stored password it was started under.
-    password: Fingerprint,
+fn session_failed(error: SessionError) -> AppError {
+    AppError::Internal(format!("staff sessions: {error}"))
 }
 
-/// A live session, as a request presents it.
-struct Active {
-    token: String,
-    csrf: String,
+/// The request's live session, which using it keeps alive. The password
+/// file is read (once, and only when there is a cookie) so a session from
+/// before a password change is refused.
+async fn active(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, AppError> {
+    let Some(token) = cookie(headers, COOKIE) else { return Ok(None) };
+    let looking = state.clone();
+    blocking(move || {
+        let current = password::fingerprint(&looking.config.data);
+        looking.sessions.touch(&token, current.as_ref(), now()).map_err(session_failed)
+    })
+    .await
 }
 
-impl Sessions {
-    fn start(&self, password: Fingerprint) -> std::io::Result<Active> {
-        let token = hex(&random_bytes()?);
-        let csrf = hex(&random_bytes()?);
-        let mut sessions = self.lock();
-        sessions.retain(|_, s| s.last_seen.elapsed() < IDLE_LIMIT);
-        sessions.insert(token.clone(), Session { csrf: csrf.clone(), last_seen: Instant::now(), password });
-        Ok(Active { token, csrf })
+/// Whether browsers keep a `Secure` cookie for the site: served over
+/// https, or on a loopback address, which browsers count as a secure
+/// origin even over plain http.
+fn secure_origin(base_url: &str) -> bool {
+    if base_url.starts_with("https://") {
+        return true;
     }
-
-    /// The session the cookie names, if it is live and was started under
-    /// the `current` password; using it keeps it alive.
-    fn touch(&self, headers: &HeaderMap, current: Option<&Fingerprint>) -> Option<Active> {
-        let token = cookie(headers, COOKIE)?;
-        let mut sessions = self.lock();
-        let session = sessions.get_mut(&token)?;
-        if session.last_seen.elapsed() >= IDLE_LIMIT || current != Some(&session.password) {
-            sessions.remove(&token);
-            return None;
-        }
-        session.last_seen = Instant::now();
-        Some(Active { csrf: session.csrf.clone(), token })
-    }
-
-    fn end(&self, headers: &HeaderMap) {
-        if let Some(token) = cookie(headers, COOKIE) {
-            self.lock().remove(&token);
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
-        self.by_token.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+    let Some(rest) = base_url.strip_prefix("http://") else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
+    };
+    let host = host.to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The request's live session. The password file is read (once, and only
-/// when there is a cookie) so a session from before a password change is
-/// refused.
-fn active(state: &AppState, headers: &HeaderMap) -> Option<Active> {
-    cookie(headers, COOKIE)?;
-    let current = password::fingerprint(&state.config.data);
-    state.sessions.touch(headers, current.as_ref())
-}
-
-/// The session cookie with a full idle lifetime from now.
-fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
-    let secure = if state.site.load().settings.base_url.starts_with("https://") { "; Secure" } else { "" };
-    let cookie =
-        format!("{COOKIE}={token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{secure}", IDLE_LIMIT.as_secs());
-    HeaderValue::from_str(&cookie).expect("the token is hex, the rest plain ASCII")
+/// The session cookie, living as long as the session does if not used
+/// again.
+fn session_cookie(state: &AppState, session: &Session) -> Result<HeaderValue, AppError> {
+    let secure = if secure_origin(&state.site.load().settings.base_url) { "; Secure" } else { "" };
+    let cookie = format!(
+        "{COOKIE}={}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        session.token, session.lifetime
+    );
+    HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(format!("a session cookie that is not ASCII: {e}")))
 }
 
 /// Sends the cookie again, so the browser's copy, like the session, ends
 /// 12 hours after the last use rather than after signing in.
-fn renewed(state: &AppState, session: &Active, mut response: Response) -> Response {
-    response.headers_mut().insert(header::SET_COOKIE, session_cookie(state, &session.token));
-    response
+fn renewed(state: &AppState, session: &Session, mut response: Response) -> Result<Response, AppError> {
+    response.headers_mut().insert(header::SET_COOKIE, session_cookie(state, session)?);
+    Ok(response)
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -214,9 +194,9 @@ async fn login(
         }
     };
     drop(slot);
-    let session =
-        state.sessions.start(fingerprint).map_err(|e| AppError::Internal(format!("cannot start a session: {e}")))?;
-    Ok(renewed(&state, &session, Redirect::to(urls::ADMIN).into_response()))
+    let sessions = state.sessions.clone();
+    let session = blocking(move || sessions.start(&fingerprint, now()).map_err(session_failed)).await?;
+    renewed(&state, &session, Redirect::to(urls::ADMIN).into_response())
 }
 
 #[derive(Deserialize)]
@@ -227,16 +207,21 @@ struct CsrfForm {
     reply: String,
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
-    if active(&state, &headers).is_some_and(|session| session.csrf == form.csrf) {
-        state.sessions.end(&headers);
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    if let Some(session) = active(&state, &headers).await?.filter(|session| session.csrf == form.csrf) {
+        let sessions = state.sessions.clone();
+        blocking(move || sessions.end(&session.token).map_err(session_failed)).await?;
     }
     let mut response = Redirect::to(urls::ADMIN_LOGIN).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_static("clinic_admin=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0"),
     );
-    response
+    Ok(response)
 }
 
 /// A comment as the moderation page shows it.
@@ -319,7 +304,9 @@ async fn home(
     headers: HeaderMap,
     query: axum::extract::Query<Done>,
 ) -> Result<Response, AppError> {
-    let Some(session) = active(&state, &headers) else { return Ok(Redirect::to(urls::ADMIN_LOGIN).into_response()) };
+    let Some(session) = active(&state, &headers).await? else {
+        return Ok(Redirect::to(urls::ADMIN_LOGIN).into_response());
+    };
     let done = query.0.done.as_deref().and_then(|d| match d {
         "approved" => Some("Comment approved: it is now on the page."),
         "rejected" => Some("Comment rejected: it will not appear."),
@@ -328,7 +315,7 @@ async fn home(
         _ => None,
     });
     let page = moderation_page(&state, &session, Outcome { done: done.map(String::from), refused: None }).await?;
-    Ok(renewed(&state, &session, page))
+    renewed(&state, &session, page)
 }
 
 /// What the moderation page reports about the last action.
@@ -339,7 +326,7 @@ struct Outcome {
     refused: Option<(String, Option<(i64, String)>)>,
 }
 
-async fn moderation_page(state: &AppState, session: &Active, outcome: Outcome) -> Result<Response, AppError> {
+async fn moderation_page(state: &AppState, session: &Session, outcome: Outcome) -> Result<Response, AppError> {
     let looking = state.clone();
     let (loaded, problems) = blocking(move || {
         let store = &looking.comments;
@@ -412,7 +399,7 @@ async fn moderate(
     UrlPath((id, action)): UrlPath<(i64, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, AppError> {
-    let Some(session) = active(&state, &headers) else { return Err(AppError::Unauthorized) };
+    let Some(session) = active(&state, &headers).await? else { return Err(AppError::Unauthorized) };
     if form.csrf.is_empty() || form.csrf != session.csrf || !same_origin(&headers, &state.site.load().settings.base_url)
     {
         return Err(AppError::BadRequest("This form has expired. Go back, reload the page and try again.".into()));
@@ -429,7 +416,7 @@ async fn moderate(
         );
         let page =
             moderation_page(&state, &session, Outcome { done: None, refused: Some((why, Some((id, reply)))) }).await?;
-        return Ok(renewed(&state, &session, page));
+        return renewed(&state, &session, page);
     }
     let store = state.comments.clone();
     let done = blocking(move || match action.as_str() {
@@ -443,11 +430,27 @@ async fn moderate(
     .ok_or(AppError::NotFound)?;
     tracing::info!(id, done, "comment moderated");
     super::publish_comments(&state).await;
-    Ok(renewed(&state, &session, Redirect::to(&format!("{}?done={done}", urls::ADMIN)).into_response()))
+    renewed(&state, &session, Redirect::to(&format!("{}?done={done}", urls::ADMIN)).into_response())
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn session_cookies_are_secure_over_https_and_on_loopback() {
+        for url in [
+            "https://clinic.example",
+            "http://localhost:8080",
+            "http://127.0.0.1",
+            "http://[::1]:3000/x",
+            "http://app.localhost",
+        ] {
+            assert!(super::secure_origin(url), "{url}");
+        }
+        for url in ["http://clinic.example", "http://10.0.0.2:8080", "http://localhost.example.com", ""] {
+            assert!(!super::secure_origin(url), "{url}");
+        }
+    }
+
     #[test]
     fn numbers_are_grouped_in_thousands() {
         let cases = [(0, "0"), (999, "999"), (2_000, "2,000"), (16_000, "16,000"), (1_234_567, "1,234,567")];

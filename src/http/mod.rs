@@ -28,6 +28,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::auth::sessions::SessionStore;
 use crate::comments::store::Store;
 use crate::comments::token::Secret;
 use crate::config::Config;
@@ -43,7 +44,8 @@ pub struct AppState {
     /// Signs comment forms.
     pub secret: Secret,
     pub limits: Arc<Limits>,
-    pub sessions: Arc<admin::Sessions>,
+    /// Signed-in staff, in the same database.
+    pub sessions: Arc<crate::auth::sessions::SessionStore>,
 }
 
 /// Per-client limits on what costs us or readers something.
@@ -62,6 +64,8 @@ impl AppState {
         std::fs::create_dir_all(&config.data.dir)
             .with_context(|| format!("cannot create the data folder {}", config.data.dir.display()))?;
         let comments = Store::open(&config.data.comments_db())?;
+        let sessions = SessionStore::open(&config.data.comments_db())
+            .with_context(|| format!("cannot open the staff sessions in {}", config.data.comments_db().display()))?;
         let secret_path = config.data.form_key();
         let secret = Secret::load_or_create(&secret_path)
             .with_context(|| format!("cannot read or create the form-signing key {}", secret_path.display()))?;
@@ -83,7 +87,7 @@ impl AppState {
             comments: Arc::new(comments),
             secret,
             limits: Arc::new(limits),
-            sessions: Arc::default(),
+            sessions: Arc::new(sessions),
         })
     }
 }

@@ -666,3 +666,109 @@ fn many_simultaneous_sign_ins_run_a_few_password_checks_at_a_time_in_bounded_mem
     assert!(most_at_once <= cap, "{most_at_once} checks at once, over the cap of {cap}");
     assert!(peak_kib < 200 * 1024, "peak RSS {} MiB", peak_kib / 1024);
 }
+
+/// The app again on the same data folder, as after a restart.
+fn restarted(app: &TestApp) -> TestApp {
+    let state = clinic_site::http::AppState::load(clinic_site::config::Config::for_test(app.data.path())).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    TestApp { router: clinic_site::http::router(state.clone()), state, data }
+}
+
+#[tokio::test]
+async fn a_session_survives_a_restart_and_sign_out_still_ends_it() {
+    let app = real_app();
+    let id = add_comment(&app, "waiting");
+    let (cookie, csrf) = sign_in(&app).await;
+    let after = restarted(&app);
+    let home = send_with(&after, Method::GET, "/admin", Some(&cookie), "").await;
+    assert_eq!(home.status, StatusCode::OK, "still signed in after a restart");
+    let form = format!("csrf={csrf}");
+    let approve = send_with(&after, Method::POST, &format!("/admin/comments/{id}/approve"), Some(&cookie), &form).await;
+    assert_eq!(approve.status, StatusCode::SEE_OTHER, "the same CSRF token: {}", approve.body);
+    send_with(&after, Method::POST, "/admin/logout", Some(&cookie), &form).await;
+    let home = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await;
+    assert_eq!((home.status, home.header("location")), (StatusCode::SEE_OTHER, "/admin/login"), "ended everywhere");
+}
+
+/// Moves a session's times back, as if `seconds` had passed.
+fn age_sessions(app: &TestApp, column: &str, seconds: i64) {
+    let conn = rusqlite::Connection::open(app.data.path().join("comments.db")).unwrap();
+    conn.execute(&format!("UPDATE staff_sessions SET {column} = {column} - ?1"), [seconds]).unwrap();
+}
+
+#[tokio::test]
+async fn sessions_end_after_twelve_idle_hours_or_seven_days() {
+    let app = real_app();
+    let (cookie, _) = sign_in(&app).await;
+    age_sessions(&app, "last_seen", 11 * 60 * 60);
+    age_sessions(&app, "created_at", 11 * 60 * 60);
+    assert_eq!(send_with(&app, Method::GET, "/admin", Some(&cookie), "").await.status, StatusCode::OK, "11 hours idle");
+    age_sessions(&app, "last_seen", 12 * 60 * 60);
+    let idle = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await;
+    assert_eq!((idle.status, idle.header("location")), (StatusCode::SEE_OTHER, "/admin/login"), "12 hours idle");
+
+    let (cookie, _) = sign_in(&app).await;
+    age_sessions(&app, "created_at", 7 * 24 * 60 * 60 - 60);
+    let nearly = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await;
+    assert_eq!(nearly.status, StatusCode::OK, "used a minute ago, signed in nearly 7 days ago");
+    assert!(
+        nearly.header("set-cookie").contains("Max-Age=60"),
+        "the cookie ends with it: {}",
+        nearly.header("set-cookie")
+    );
+    age_sessions(&app, "created_at", 60);
+    let old = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await;
+    assert_eq!((old.status, old.header("location")), (StatusCode::SEE_OTHER, "/admin/login"), "7 days after sign-in");
+}
+
+#[tokio::test]
+async fn the_database_keeps_no_session_token() {
+    let app = real_app();
+    let (cookie, csrf) = sign_in(&app).await;
+    let token = cookie.split_once('=').unwrap().1;
+    let conn = rusqlite::Connection::open(app.data.path().join("comments.db")).unwrap();
+    let rows: Vec<(Vec<u8>, Vec<u8>)> = conn
+        .prepare("SELECT token_hash, password FROM staff_sessions")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let hash = <sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()).to_vec();
+    assert_eq!(rows[0].0, hash, "the token's SHA-256 only");
+    let dump: String = conn
+        .query_row(
+            "SELECT group_concat(hex(token_hash) || hex(password) || created_at || last_seen) FROM staff_sessions",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    for secret in [token, csrf.as_str()] {
+        assert!(!dump.to_lowercase().contains(secret), "{secret} is stored");
+    }
+}
+
+#[tokio::test]
+async fn setting_a_password_from_the_command_line_deletes_the_stored_sessions() {
+    use std::io::Write;
+    let app = real_app();
+    sign_in(&app).await;
+    let count = || {
+        let conn = rusqlite::Connection::open(app.data.path().join("comments.db")).unwrap();
+        conn.query_row("SELECT count(*) FROM staff_sessions", [], |row| row.get::<_, i64>(0)).unwrap()
+    };
+    assert_eq!(count(), 1);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clinic-site"))
+        .args(["admin", "set-password", "--data", app.data.path().to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"another long password\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(count(), 0);
+}
