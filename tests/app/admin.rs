@@ -574,14 +574,11 @@ async fn staff_replies_are_limited_to_two_thousand_characters() {
     let id = add_comment(&app, "a question");
     let (cookie, csrf) = sign_in(&app).await;
     let too_long = "é".repeat(2_001);
-    let refused = send_with(
-        &app,
-        Method::POST,
-        &format!("/admin/comments/{id}/reply"),
-        Some(&cookie),
-        &format!("csrf={csrf}&reply={}", clinic_site::util::html::percent_encode(&too_long)),
-    )
-    .await;
+    let reply = async |text: &str| {
+        let form = format!("csrf={csrf}&reply={}", clinic_site::util::html::percent_encode(text));
+        send_with(&app, Method::POST, &format!("/admin/comments/{id}/reply"), Some(&cookie), &form).await
+    };
+    let refused = reply(&too_long).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     let page = refused.html();
     assert!(
@@ -593,14 +590,7 @@ async fn staff_replies_are_limited_to_two_thousand_characters() {
     assert_eq!(app.state.comments.get(id).unwrap().unwrap().reply, None, "nothing stored");
 
     let longest = "é".repeat(2_000);
-    let saved = send_with(
-        &app,
-        Method::POST,
-        &format!("/admin/comments/{id}/reply"),
-        Some(&cookie),
-        &format!("csrf={csrf}&reply={}", clinic_site::util::html::percent_encode(&longest)),
-    )
-    .await;
+    let saved = reply(&longest).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER);
     assert_eq!(app.state.comments.get(id).unwrap().unwrap().reply, Some(longest));
 }

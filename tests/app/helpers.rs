@@ -239,30 +239,27 @@ impl Drop for Server {
 /// A plain HTTP/1.0 GET: status and body bytes. Enough for our own server
 /// and Python's static file server, with no client library.
 pub fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, Vec<u8>) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).expect("connects");
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("timeout set");
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("request sent");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("response read");
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("response has headers");
-    let head = String::from_utf8_lossy(&raw[..split]);
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status code");
-    (status, raw[split + 4..].to_vec())
+    exchange(addr, &format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n"))
 }
 
 /// A form POST over a real socket, as a browser on the site sends it:
 /// status and body bytes.
 pub fn http_post_form(addr: std::net::SocketAddr, path: &str, form: &str) -> (u16, Vec<u8>) {
+    exchange(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nSec-Fetch-Site: same-origin\r\nConnection: close\r\n\r\n{form}",
+            form.len()
+        ),
+    )
+}
+
+/// Sends one HTTP/1.0 request and reads the whole answer: status and body.
+fn exchange(addr: std::net::SocketAddr, request: &str) -> (u16, Vec<u8>) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).expect("connects");
     stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("timeout set");
-    write!(
-        stream,
-        "POST {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nSec-Fetch-Site: same-origin\r\nConnection: close\r\n\r\n{form}",
-        form.len()
-    )
-    .expect("request sent");
+    stream.write_all(request.as_bytes()).expect("request sent");
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("response read");
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("response has headers");
