@@ -37,7 +37,8 @@ cargo test --locked
 
 echo "==> Browser tests (headless Chromium at $CHROME_PATH)"
 cargo build --locked --quiet
-export CLINIC_BIN="$PWD/target/debug/clinic-site"
+# Honour CARGO_TARGET_DIR: the binary is where cargo put it.
+export CLINIC_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/clinic-site"
 cd tests/e2e
 npm ci --no-audit --no-fund --loglevel=error
 npm test
