@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clinic_site::auth::activity::Filter;
+use clinic_site::auth::{Actor, AuthError, Kind, NewAccount, Role, Roles, StaffStore};
 use clinic_site::comments::store::Store;
 use clinic_site::config::Config;
 use clinic_site::config::{DataFolder, Folders};
@@ -36,19 +38,69 @@ enum Command {
     Check(CheckArgs),
     /// Write the whole site as static files into a folder.
     Build(BuildArgs),
-    /// Staff sign-in for moderating comments.
+    /// Staff accounts: add people, list them, disable them, set passwords.
     #[command(subcommand)]
-    Admin(AdminCommand),
+    Staff(StaffCommand),
+    /// The record of what staff did.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Readers' comments, for the clinic's records and privacy requests.
     #[command(subcommand)]
     Comments(CommentsCommand),
 }
 
 #[derive(Subcommand)]
-enum AdminCommand {
-    /// Set the staff password (asked for on the terminal, or read from the
-    /// first line of standard input).
-    SetPassword(DataFolder),
+enum StaffCommand {
+    /// Add a person, with their password asked for on the terminal (twice)
+    /// or read from the first line of standard input.
+    Add {
+        /// What they type to sign in, like jane.smith.
+        username: String,
+        /// Their full name, as colleagues (and, for reviewers, readers) know them.
+        #[arg(long)]
+        name: String,
+        /// moderator, editor, reviewer or owner; repeat for several.
+        #[arg(long = "role", required = true, value_name = "ROLE")]
+        roles: Vec<String>,
+        /// Shown after a reviewer's name to readers, like "DPT".
+        #[arg(long, default_value = "")]
+        credentials: String,
+        #[command(flatten)]
+        data: DataFolder,
+    },
+    /// Everyone who can sign in, with their roles and state.
+    List(DataFolder),
+    /// Stop a person signing in and end their sessions; their history stays.
+    Disable {
+        username: String,
+        #[command(flatten)]
+        data: DataFolder,
+    },
+    /// Let a disabled person sign in again (they need a new password).
+    Enable {
+        username: String,
+        #[command(flatten)]
+        data: DataFolder,
+    },
+    /// Set a new password for a person (asked for like `staff add`); their
+    /// sessions end.
+    ResetPassword {
+        username: String,
+        #[command(flatten)]
+        data: DataFolder,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Write the activity record as CSV to standard output, oldest first.
+    Export {
+        /// Only what happened on or after this day (YYYY-MM-DD, UTC).
+        #[arg(long, value_name = "DATE")]
+        since: Option<Date>,
+        #[command(flatten)]
+        data: DataFolder,
+    },
 }
 
 #[derive(Subcommand)]
@@ -128,7 +180,8 @@ fn main() -> ExitCode {
             };
         }
         Some(Command::Build(args)) => build(&args),
-        Some(Command::Admin(AdminCommand::SetPassword(args))) => set_password(&args),
+        Some(Command::Staff(command)) => staff(command),
+        Some(Command::Audit(AuditCommand::Export { since, data })) => export_audit(&data, since),
         Some(Command::Comments(CommentsCommand::Export { format, data })) => export_comments(&data, format),
         Some(Command::Comments(CommentsCommand::Delete { id, data })) => delete_comment(&data, id),
     };
@@ -160,10 +213,12 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn set_password(args: &DataFolder) -> anyhow::Result<()> {
+/// A new password, asked for on the terminal (hidden, twice) or read from
+/// the first line of standard input, for scripts.
+fn read_password(account: &str, personal: &[&str]) -> anyhow::Result<String> {
     let password = if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password(format!(
-            "New staff password (at least {} characters): ",
+            "New password for {account} (at least {} characters): ",
             clinic_site::auth::password::PASSWORD_MIN
         ))?;
         let again = rpassword::prompt_password("Type it again: ")?;
@@ -174,18 +229,111 @@ fn set_password(args: &DataFolder) -> anyhow::Result<()> {
         std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
         line.trim_end_matches(['\r', '\n']).to_string()
     };
-    clinic_site::auth::password::set_password(args, &password)?;
-    // Sessions under the old password are refused anyway; deleting them
-    // now leaves nothing of them behind.
-    if args.comments_db().exists() {
-        let ended = clinic_site::comments::store::Store::open(&args.comments_db())
-            .map_err(anyhow::Error::from)
-            .and_then(|_| Ok(clinic_site::auth::sessions::SessionStore::open(&args.comments_db())?.end_all()?));
-        if let Err(e) = ended {
-            eprintln!("warning: the old sessions are still stored ({e:#}); they are refused all the same");
+    clinic_site::auth::password::acceptable(&password, personal).map_err(|why| anyhow::anyhow!("{why}; nothing was changed"))?;
+    Ok(password)
+}
+
+/// The data folder's staff accounts, its database created or brought up
+/// to date, and a shared password from an earlier version upgraded.
+fn open_staff(data: &DataFolder) -> anyhow::Result<StaffStore> {
+    std::fs::create_dir_all(&data.dir)
+        .with_context(|| format!("cannot create the data folder {}", data.dir.display()))?;
+    Store::open(&data.comments_db())?;
+    let staff = StaffStore::open(&data.comments_db())?;
+    if let Some(owner) = staff.upgrade_shared_password(data, now())? {
+        eprintln!(
+            "note: the shared staff password is now the account \"{}\" (role: owner)",
+            owner.username
+        );
+    }
+    Ok(staff)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn staff(command: StaffCommand) -> anyhow::Result<()> {
+    let by = Actor::command_line();
+    match command {
+        StaffCommand::Add { username, name, roles, credentials, data } => {
+            let roles = roles.iter().try_fold(Roles::default(), |set, name| {
+                Role::parse(name).map(|role| set.with(role)).ok_or_else(|| anyhow::anyhow!("{}", Role::unknown(name)))
+            })?;
+            let new = NewAccount::parse(&username, &name, &credentials, roles)?;
+            let staff = open_staff(&data)?;
+            if staff.find(&new.username)?.is_some() {
+                return Err(AuthError::UsernameTaken(new.username).into());
+            }
+            let password = read_password(&new.username, &[&new.username, &new.name])?;
+            let hash = clinic_site::auth::password::hash(&password)?;
+            let account = staff.add(&new, Some(&hash), &by, now())?;
+            println!(
+                "Added {} as {} ({}). They can sign in at /admin/login.",
+                account.signature(),
+                account.username,
+                account.roles.describe()
+            );
+        }
+        StaffCommand::List(data) => {
+            let staff = open_staff(&data)?;
+            let accounts = staff.accounts()?;
+            if accounts.is_empty() {
+                println!("No one yet. Add the first owner with: clinic-site staff add USERNAME --name \"Full Name\" --role owner");
+            }
+            for account in accounts {
+                let state = if account.disabled {
+                    "disabled"
+                } else if !account.has_password {
+                    "waiting to set a password"
+                } else {
+                    "active"
+                };
+                let two_step = if account.two_step { ", two-step on" } else { "" };
+                println!("{:<20} {:<30} {:<28} {state}{two_step}", account.username, account.signature(), account.roles.describe());
+            }
+        }
+        StaffCommand::Disable { username, data } => {
+            let staff = open_staff(&data)?;
+            let account = staff.require(&username)?;
+            staff.set_disabled(account.id, true, &by, now())?;
+            println!("Disabled {}: their sessions have ended and they cannot sign in. Their history stays.", account.label());
+        }
+        StaffCommand::Enable { username, data } => {
+            let staff = open_staff(&data)?;
+            let account = staff.require(&username)?;
+            staff.set_disabled(account.id, false, &by, now())?;
+            println!("Enabled {}. Set them a new password with `clinic-site staff reset-password {}`.", account.label(), account.username);
+        }
+        StaffCommand::ResetPassword { username, data } => {
+            let staff = open_staff(&data)?;
+            let account = staff.require(&username)?;
+            let password = read_password(&account.username, &[&account.username, &account.name])?;
+            let hash = clinic_site::auth::password::hash(&password)?;
+            staff.set_password_hash(account.id, &hash, None, &by, Kind::PasswordReset, now())?;
+            println!("The password of {} is set, and their sessions have ended.", account.label());
         }
     }
-    println!("The staff password is set. Sign in at /admin/login.");
+    Ok(())
+}
+
+fn export_audit(data: &DataFolder, since: Option<Date>) -> anyhow::Result<()> {
+    let staff = open_staff(data)?;
+    let filter = Filter { since: since.map(|day| day.days_since_epoch() as i64 * 86_400), ..Filter::default() };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "id,time,person_id,person,action,about,details")?;
+    for entry in staff.activity_oldest_first(&filter)? {
+        let fields = [
+            entry.id.to_string(),
+            clinic_site::util::date::moment_iso(entry.at),
+            entry.account_id.map(|id| id.to_string()).unwrap_or_default(),
+            entry.actor,
+            entry.kind,
+            entry.subject,
+            entry.detail,
+        ];
+        writeln!(out, "{}", fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","))?;
+    }
     Ok(())
 }
 

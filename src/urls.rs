@@ -10,8 +10,25 @@
 pub(crate) const ADMIN: &str = "/admin";
 pub(crate) const ADMIN_LOGIN: &str = "/admin/login";
 pub(crate) const ADMIN_LOGOUT: &str = "/admin/logout";
+/// The second step of signing in, for people with two-step sign-in.
+pub(crate) const ADMIN_LOGIN_CODE: &str = "/admin/login/code";
+/// A one-time set-password link: `{token}` is the secret part.
+pub(crate) const ADMIN_SET_PASSWORD: &str = "/admin/set-password/{token}";
 /// `{id}` and `{action}` are filled in by the router.
 pub(crate) const ADMIN_MODERATE: &str = "/admin/comments/{id}/{action}";
+/// Everyone's own account: password, sessions, two-step sign-in.
+pub(crate) const ADMIN_ACCOUNT: &str = "/admin/account";
+pub(crate) const ADMIN_ACCOUNT_PASSWORD: &str = "/admin/account/password";
+pub(crate) const ADMIN_ACCOUNT_SIGN_OUT_OTHERS: &str = "/admin/account/sign-out-everywhere";
+pub(crate) const ADMIN_TWO_STEP: &str = "/admin/account/two-step";
+/// `{action}`: `start`, `confirm` or `turn-off`.
+pub(crate) const ADMIN_TWO_STEP_ACTION: &str = "/admin/account/two-step/{action}";
+/// Owners: the staff list, and adding a person (POST).
+pub(crate) const ADMIN_STAFF: &str = "/admin/staff";
+/// Owners: `{action}` is `roles`, `disable`, `enable` or `reset-password`.
+pub(crate) const ADMIN_STAFF_ACTION: &str = "/admin/staff/{username}/{action}";
+/// Owners: the activity record.
+pub(crate) const ADMIN_ACTIVITY: &str = "/admin/activity";
 /// Files from `static/`, under plain and content-hashed names.
 pub(crate) const STATIC: &str = "/static/";
 /// Link preview images, one per page.
@@ -34,7 +51,7 @@ pub(crate) const COMMENT_FORM_ROUTES: [&str; 2] = ["/{article}/comment/", "/{art
 /// Every address the server answers itself, as the router registers them.
 /// The first segment of each is kept from pages and old addresses.
 pub(crate) const SERVER_ROUTES: &[&str] =
-    &[ADMIN, ADMIN_LOGIN, ADMIN_LOGOUT, ADMIN_MODERATE, STATIC, CARDS, HEALTHZ, SITEMAP, ROBOTS, PRIVACY, DEV_EVENTS];
+    &[ADMIN, STATIC, CARDS, HEALTHZ, SITEMAP, ROBOTS, PRIVACY, DEV_EVENTS];
 
 /// Words that may not start a page's or an old address's path: each is the
 /// first segment of an address in [`SERVER_ROUTES`].

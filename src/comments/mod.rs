@@ -135,13 +135,13 @@ impl CommentText {
 /// U+2066-U+2069). An unpaired one typed into a name reverses the text
 /// after it on the page ("6202 rebmeceD 1"); the page isolates names and
 /// comments itself, so readers never need to type these.
-fn is_bidi_control(c: char) -> bool {
+pub(crate) fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Left-to-right, right-to-left and Arabic letter marks: kept in comments,
 /// where right-to-left writers use them, but not in names.
-fn is_bidi_mark(c: char) -> bool {
+pub(crate) fn is_bidi_mark(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 

@@ -52,3 +52,82 @@ CREATE TABLE staff_sessions (
     last_seen  INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX staff_sessions_by_last_seen ON staff_sessions (last_seen);
+
+-- step 7: staff accounts. Like `staff_sessions`, these tables belong to
+-- staff sign-in (`auth`), kept here because this is the one database.
+-- Everyone signs in as themselves with one or more roles; the shared
+-- password of earlier versions becomes the account `owner` at start-up
+-- (`auth::accounts::upgrade_shared_password`). Sessions now belong to an
+-- account, so the sessions of the shared password are ended: everyone
+-- signs in once more after the upgrade.
+CREATE TABLE staff_accounts (
+    id                  INTEGER PRIMARY KEY,
+    username            TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+    name                TEXT    NOT NULL,
+    credentials         TEXT    NOT NULL DEFAULT '',
+    -- argon2id, in the PHC string format; NULL until the person sets one
+    -- with their set-password link.
+    password_hash       TEXT,
+    password_changed_at INTEGER,
+    disabled_at         INTEGER,
+    -- two-step sign-in: the TOTP secret once confirmed, and the last time
+    -- step a code was accepted for, so a code works once.
+    totp_secret         BLOB,
+    totp_last_step      INTEGER NOT NULL DEFAULT 0,
+    created_at          INTEGER NOT NULL
+);
+CREATE TABLE staff_roles (
+    account_id INTEGER NOT NULL REFERENCES staff_accounts (id),
+    role       TEXT    NOT NULL CHECK (role IN ('moderator', 'editor', 'reviewer', 'owner')),
+    PRIMARY KEY (account_id, role)
+) WITHOUT ROWID;
+-- one-time set-password links, kept hashed like session tokens
+CREATE TABLE staff_links (
+    token_hash BLOB    PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES staff_accounts (id),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER
+) WITHOUT ROWID;
+CREATE TABLE staff_recovery_codes (
+    account_id INTEGER NOT NULL REFERENCES staff_accounts (id),
+    code_hash  BLOB    NOT NULL,
+    used_at    INTEGER,
+    PRIMARY KEY (account_id, code_hash)
+) WITHOUT ROWID;
+-- a sign-in whose password was right and whose two-step code is awaited
+CREATE TABLE staff_sign_in_steps (
+    token_hash BLOB    PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES staff_accounts (id),
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+DROP TABLE staff_sessions;
+CREATE TABLE staff_sessions (
+    token_hash BLOB    PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES staff_accounts (id),
+    created_at INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL,
+    -- so people can tell their sessions apart on their account page
+    browser    TEXT    NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX staff_sessions_by_last_seen ON staff_sessions (last_seen);
+CREATE INDEX staff_sessions_by_account ON staff_sessions (account_id);
+-- who did what and when. Append-only: the triggers refuse any change or
+-- deletion, whoever asks, so the web interface cannot edit it either.
+CREATE TABLE staff_activity (
+    id         INTEGER PRIMARY KEY,
+    at         INTEGER NOT NULL,
+    account_id INTEGER REFERENCES staff_accounts (id),
+    -- the person's name and username as they were then
+    actor      TEXT    NOT NULL,
+    kind       TEXT    NOT NULL,
+    subject    TEXT    NOT NULL DEFAULT '',
+    detail     TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX staff_activity_by_account ON staff_activity (account_id, at);
+CREATE INDEX staff_activity_by_kind ON staff_activity (kind, at);
+CREATE INDEX staff_activity_by_subject ON staff_activity (subject, at);
+CREATE TRIGGER staff_activity_is_append_only_update BEFORE UPDATE ON staff_activity
+BEGIN SELECT RAISE(ABORT, 'the activity record cannot be changed'); END;
+CREATE TRIGGER staff_activity_is_append_only_delete BEFORE DELETE ON staff_activity
+BEGIN SELECT RAISE(ABORT, 'the activity record cannot be deleted'); END;

@@ -33,12 +33,12 @@ pub(crate) enum AppError {
     /// 414: an address longer than any page's.
     #[error("the address is too long")]
     UriTooLong,
-    /// 401: staff pages need signing in.
-    #[error("sign in to see this page")]
-    Unauthorized,
     /// 403: a form sent from another website.
     #[error("this form was sent from another website")]
     CrossSite,
+    /// 403: a signed-in person whose roles do not include this one.
+    #[error("your role cannot do this (it needs {0})")]
+    Forbidden(crate::auth::Role),
     /// 413: more data than any form on the site sends.
     #[error("too much data was sent")]
     PayloadTooLarge,
@@ -60,6 +60,35 @@ impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         AppError::Internal(error.to_string())
     }
+}
+
+/// Why a staff change was refused is for the person who asked; a database
+/// failure is ours, logged and not shown.
+impl From<crate::auth::AuthError> for AppError {
+    fn from(error: crate::auth::AuthError) -> Self {
+        use crate::auth::AuthError;
+        match error {
+            AuthError::Database(_) | AuthError::Random(_) => AppError::Internal(error.to_string()),
+            other => AppError::BadRequest(capitalised(&other.to_string())),
+        }
+    }
+}
+
+/// A password check turned away because too many are running waits a
+/// few seconds: a check takes well under one.
+impl From<crate::auth::password::NotChecked> for AppError {
+    fn from(error: crate::auth::password::NotChecked) -> Self {
+        match error {
+            crate::auth::password::NotChecked::Busy => AppError::Busy(Duration::from_secs(5)),
+            crate::auth::password::NotChecked::Failed(why) => AppError::Internal(why),
+        }
+    }
+}
+
+/// "this link..." as the start of a sentence: "This link...".
+pub(crate) fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect::<String>() + ".")
 }
 
 /// Blocking work that panicked (or was cancelled at shutdown).
@@ -96,8 +125,7 @@ impl AppError {
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::UriTooLong => StatusCode::URI_TOO_LONG,
-            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::CrossSite => StatusCode::FORBIDDEN,
+            AppError::CrossSite | AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -111,10 +139,13 @@ impl AppError {
             AppError::NotFound | AppError::MethodNotAllowed => ("Page not found", String::new()),
             AppError::BadRequest(why) => ("Sorry, something was wrong with that request", why.clone()),
             AppError::UriTooLong => ("Sorry, something was wrong with that request", "That web address is too long. Check it and try again.".into()),
-            AppError::Unauthorized => ("Please sign in", "This page is for clinic staff. Sign in at /admin/login to continue.".into()),
             AppError::CrossSite => (
                 "This form was sent from another website",
                 "For your safety, comments can only be sent from this website's own form. Go back to the article and use the form there.".into(),
+            ),
+            AppError::Forbidden(role) => (
+                "Your role cannot do this",
+                format!("This page is for people with the {role} role. If your work needs it, ask one of the clinic's owners to add the role to your account. Your other staff pages are at /admin."),
             ),
             AppError::PayloadTooLarge => (
                 "That was too much to send",

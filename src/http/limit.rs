@@ -1,8 +1,9 @@
-//! Small in-memory rate limits, keyed by the client's address. Nothing is
-//! written to disk: addresses are personal data and a restart forgetting
-//! them is harmless.
+//! Small in-memory rate limits, keyed by the client's address (or, for
+//! sign-ins, also by the username tried). Nothing is written to disk:
+//! addresses are personal data and a restart forgetting them is harmless.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -13,22 +14,22 @@ use axum::http::request::Parts;
 use super::AppState;
 
 /// At most `limit` events per `window` for each client (a sliding window).
-pub struct RateLimiter {
+pub struct RateLimiter<K = IpAddr> {
     limit: usize,
     window: Duration,
-    hits: Mutex<Tracked>,
+    hits: Mutex<Tracked<K>>,
 }
 
 /// Recent events by client, and when quiet clients were last forgotten.
-struct Tracked {
-    clients: HashMap<IpAddr, VecDeque<Instant>>,
+struct Tracked<K> {
+    clients: HashMap<K, VecDeque<Instant>>,
     swept: Instant,
 }
 
 /// Past this many tracked clients, forget the quiet ones before adding more.
 const MAX_TRACKED: usize = 10_000;
 
-impl RateLimiter {
+impl<K: Hash + Eq + Clone> RateLimiter<K> {
     pub fn new(limit: usize, window: Duration) -> Self {
         RateLimiter { limit, window, hits: Mutex::new(Tracked { clients: HashMap::new(), swept: Instant::now() }) }
     }
@@ -37,18 +38,18 @@ impl RateLimiter {
     /// cannot all pass a check before any is counted; `Err(wait)` when none
     /// is free. The slot is given back when the reservation is dropped,
     /// unless it is committed: only what was done counts.
-    pub(crate) fn reserve(&self, client: IpAddr) -> Result<Reservation<'_>, Duration> {
-        let at = self.take(client)?;
+    pub(crate) fn reserve(&self, client: K) -> Result<Reservation<'_, K>, Duration> {
+        let at = self.take(client.clone())?;
         Ok(Reservation { limiter: self, client, at, committed: false })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Tracked> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tracked<K>> {
         self.hits.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Checks `client` and counts one event in the same step; the time it
     /// was counted at.
-    fn take(&self, client: IpAddr) -> Result<Instant, Duration> {
+    fn take(&self, client: K) -> Result<Instant, Duration> {
         let now = Instant::now();
         let mut tracked = self.lock();
         // Addresses are personal data: one with no event inside the window
@@ -70,14 +71,14 @@ impl RateLimiter {
         Ok(now)
     }
 
-    fn release(&self, client: IpAddr, at: Instant) {
+    fn release(&self, client: &K, at: Instant) {
         let mut tracked = self.lock();
-        if let Some(times) = tracked.clients.get_mut(&client) {
+        if let Some(times) = tracked.clients.get_mut(client) {
             if let Some(index) = times.iter().rposition(|t| *t == at) {
                 times.remove(index);
             }
             if times.is_empty() {
-                tracked.clients.remove(&client);
+                tracked.clients.remove(client);
             }
         }
     }
@@ -85,24 +86,24 @@ impl RateLimiter {
 
 /// One slot of a client's allowance, held while a request is handled.
 #[must_use = "dropping a reservation gives the slot back at once"]
-pub(crate) struct Reservation<'a> {
-    limiter: &'a RateLimiter,
-    client: IpAddr,
+pub(crate) struct Reservation<'a, K: Hash + Eq + Clone = IpAddr> {
+    limiter: &'a RateLimiter<K>,
+    client: K,
     at: Instant,
     committed: bool,
 }
 
-impl Reservation<'_> {
+impl<K: Hash + Eq + Clone> Reservation<'_, K> {
     /// Keeps the slot counted: the thing it was taken for was done.
     pub fn commit(mut self) {
         self.committed = true;
     }
 }
 
-impl Drop for Reservation<'_> {
+impl<K: Hash + Eq + Clone> Drop for Reservation<'_, K> {
     fn drop(&mut self) {
         if !self.committed {
-            self.limiter.release(self.client, self.at);
+            self.limiter.release(&self.client, self.at);
         }
     }
 }

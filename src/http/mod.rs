@@ -28,7 +28,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::auth::sessions::SessionStore;
+use crate::auth::StaffStore;
 use crate::comments::store::Store;
 use crate::comments::token::Secret;
 use crate::config::Config;
@@ -44,18 +44,30 @@ pub struct AppState {
     /// Signs comment forms.
     pub secret: Secret,
     pub limits: Arc<Limits>,
-    /// Signed-in staff, in the same database.
-    pub sessions: Arc<crate::auth::sessions::SessionStore>,
+    /// Staff accounts, sessions and the activity record, in the same database.
+    pub staff: Arc<StaffStore>,
 }
 
 /// Per-client limits on what costs us or readers something.
 pub struct Limits {
     pub comments: limit::RateLimiter,
-    /// Failed staff sign-ins.
+    /// Failed staff sign-ins from one client.
     pub logins: limit::RateLimiter,
+    /// Failed staff sign-ins with one username, whoever tries it (the
+    /// username as typed, lower-cased, known or not, so the answer does
+    /// not tell which usernames exist).
+    pub account_logins: limit::RateLimiter<String>,
     /// Password checks running at once, for every client together.
     pub password_checks: crate::auth::password::PasswordChecks,
 }
+
+/// Failed sign-ins allowed from one client in [`LOGIN_WINDOW`].
+pub const LOGINS_PER_CLIENT: usize = 5;
+/// Failed sign-ins allowed for one username, from anywhere, in
+/// [`LOGIN_WINDOW`]: more than one person's typos, few enough that
+/// guessing from many addresses gets nowhere.
+pub const LOGINS_PER_ACCOUNT: usize = 10;
+pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 impl AppState {
     /// Opens the data folder and renders the content; the errors say which
@@ -64,8 +76,15 @@ impl AppState {
         std::fs::create_dir_all(&config.data.dir)
             .with_context(|| format!("cannot create the data folder {}", config.data.dir.display()))?;
         let comments = Store::open(&config.data.comments_db())?;
-        let sessions = SessionStore::open(&config.data.comments_db())
-            .with_context(|| format!("cannot open the staff sessions in {}", config.data.comments_db().display()))?;
+        let staff = StaffStore::open(&config.data.comments_db())
+            .with_context(|| format!("cannot open the staff accounts in {}", config.data.comments_db().display()))?;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        if let Some(owner) = staff.upgrade_shared_password(&config.data, now).context("cannot upgrade the shared staff password")? {
+            tracing::warn!(
+                "the shared staff password is now the account \"{}\" (role: owner): sign in with that username and the same password, then add everyone else at /admin/staff",
+                owner.username
+            );
+        }
         let secret_path = config.data.form_key();
         let secret = Secret::load_or_create(&secret_path)
             .with_context(|| format!("cannot read or create the form-signing key {}", secret_path.display()))?;
@@ -78,7 +97,8 @@ impl AppState {
         }
         let limits = Limits {
             comments: limit::RateLimiter::new(config.comment_limit, Duration::from_secs(10 * 60)),
-            logins: limit::RateLimiter::new(5, Duration::from_secs(15 * 60)),
+            logins: limit::RateLimiter::new(LOGINS_PER_CLIENT, LOGIN_WINDOW),
+            account_logins: limit::RateLimiter::new(LOGINS_PER_ACCOUNT, LOGIN_WINDOW),
             password_checks: crate::auth::password::PasswordChecks::for_this_machine(),
         };
         Ok(AppState {
@@ -87,7 +107,7 @@ impl AppState {
             comments: Arc::new(comments),
             secret,
             limits: Arc::new(limits),
-            sessions: Arc::new(sessions),
+            staff: Arc::new(staff),
         })
     }
 }
@@ -104,6 +124,12 @@ pub async fn publish_comments(state: &AppState) {
     }
 }
 
+/// Every staff address, who may use it and the methods it answers: for
+/// the role matrix test, which walks them all.
+pub fn staff_routes() -> Vec<(&'static str, crate::auth::Need, &'static [axum::http::Method])> {
+    admin::routes().into_iter().map(|route| (route.path, route.need, route.methods)).collect()
+}
+
 /// The whole application as a plain function, so tests can call it without
 /// a socket.
 pub fn router(state: AppState) -> Router {
@@ -113,7 +139,7 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .merge(comments::router())
-        .merge(admin::router())
+        .merge(admin::router(&state))
         .route(urls::HEALTHZ, get(pages::healthz))
         .route(urls::SITEMAP, get(pages::sitemap))
         .route(urls::ROBOTS, get(pages::robots))
@@ -300,7 +326,6 @@ mod tests {
         let call = concat!(".", "route(");
         for (file, source) in [
             ("mod.rs", include_str!("mod.rs")),
-            ("admin.rs", include_str!("admin.rs")),
             ("comments.rs", include_str!("comments.rs")),
         ] {
             let routes: Vec<&str> = source.split(call).skip(1).map(str::trim_start).collect();

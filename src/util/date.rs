@@ -70,7 +70,7 @@ impl Date {
     }
 
     /// Days since 1970 for a date (Howard Hinnant's `days_from_civil`).
-    pub(crate) fn days_since_epoch(self) -> u64 {
+    pub fn days_since_epoch(self) -> u64 {
         let y = i64::from(self.year) - i64::from(self.month <= 2);
         let era = y.div_euclid(400);
         let yoe = y - era * 400;
@@ -144,6 +144,18 @@ impl<'de> Deserialize<'de> for Date {
         };
         text.parse().map_err(D::Error::custom)
     }
+}
+
+/// A moment for staff pages and records: "2 December 2026, 14:05 UTC".
+pub fn moment(secs: i64) -> String {
+    let minutes = secs.rem_euclid(86_400) / 60;
+    format!("{}, {:02}:{:02} UTC", Date::from_unix(secs).long(), minutes / 60, minutes % 60)
+}
+
+/// The same, machine-readable: "2026-12-02T14:05:09Z".
+pub fn moment_iso(secs: i64) -> String {
+    let seconds = secs.rem_euclid(86_400);
+    format!("{}T{:02}:{:02}:{:02}Z", Date::from_unix(secs).iso(), seconds / 3600, seconds % 3600 / 60, seconds % 60)
 }
 
 pub(crate) fn whole_seconds(time: SystemTime) -> u64 {
