@@ -34,7 +34,9 @@ import {
 const SECTION_PATH = '/dry-needling/migraines/';
 const FORM_PATH = `${SECTION_PATH}comment/`;
 const CLINIC_NAME = 'Riverside Physical Therapy';
-const STAFF_PASSWORD = 'correct horse battery';
+// The moderator who signs in for tests 4-5: a personal account, added
+// with `clinic-site staff add` before the browser starts.
+const STAFF = { username: 'casey', name: 'Casey Morgan', role: 'moderator', password: 'correct horse battery' };
 const THANK_YOU = 'Thank you, your comment will appear after the clinic has reviewed it.';
 const ERROR_TEXT_EMPTY = 'Enter your comment';
 const ERROR_CONSENT = 'Tick the box to confirm you understand your comment will be public';
@@ -86,12 +88,17 @@ const KINDS = {
 
 before(async () => {
   server = await startServer();
-  // The server reads the password file on each sign-in, so setting it
-  // now, in the server's own fresh data folder, is the same as before
-  // the start (startServer makes that folder and removes it on stop).
+  // Staff accounts live in the server's SQLite database, read on each
+  // sign-in, so adding one now, in the server's own fresh data folder, is
+  // the same as before the start (startServer makes that folder and
+  // removes it on stop). The password comes from stdin's first line.
   const bin = process.env.CLINIC_BIN || path.join(REPO_ROOT, 'target', 'debug', 'clinic-site');
-  const set = spawnSync(bin, ['admin', 'set-password', '--data', server.dataDir], { input: `${STAFF_PASSWORD}\n`, encoding: 'utf8', timeout: 30_000 });
-  assert.equal(set.status, 0, `clinic-site admin set-password failed (${set.status}):\n${set.stdout}\n${set.stderr}`);
+  const add = spawnSync(bin, ['staff', 'add', STAFF.username, '--name', STAFF.name, '--role', STAFF.role, '--data', server.dataDir], {
+    input: `${STAFF.password}\n`,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(add.status, 0, `clinic-site staff add failed (${add.status}):\n${add.stdout}\n${add.stderr}`);
   browser = await launchBrowser();
   ensureScreenshotDir();
 });
@@ -252,14 +259,17 @@ function assertStoredPending({ name, text }, where, { flagged = false } = {}) {
   assert.deepEqual({ page, name: storedName, status: String(status).toLowerCase(), flagged: storedFlagged }, { page: SECTION_PATH, name, status: 'pending', flagged }, `${where}: the stored comment`);
 }
 
-/** Signs in at /admin/login and lands on /admin. */
+/** Signs in at /admin/login as the moderator and lands on /admin, signed in as them. */
 async function signIn(page, note) {
   await open(page, '/admin/login');
   await note?.(KINDS.login);
-  await page.locator('#password').fill(STAFF_PASSWORD);
+  await page.locator('#username').fill(STAFF.username);
+  await page.locator('#password').fill(STAFF.password);
   const post = await submit(page, page.getByRole('button', { name: 'Sign in', exact: true }));
   assert.equal(post.status, 303, `signing in answered ${post.status}`);
   assert.equal(pathOf(page), '/admin', `after signing in the page is ${page.url()}`);
+  const who = (await page.locator('nav.admin-nav .admin-who').innerText()).replace(/\s+/g, ' ');
+  assert.ok(who.includes(`Signed in as ${STAFF.name} (${STAFF.role})`), `the staff navigation says "${who}", not who signed in`);
 }
 
 /** The moderation page's pending list, as [{ name, body, flagged }], top to bottom. */
@@ -472,6 +482,9 @@ test('4. staff approve and reply to Jordan\'s comment and reject another; reader
       await moderate(page, pendingItem(JORDAN.text).getByRole('button', { name: /^Approve\b/ }), 'Comment approved: it is now on the page.');
       assert.equal(await pendingItem(JORDAN.text).count(), 0, 'Jordan\'s comment is still waiting for review after approving it');
       assert.equal(await approvedItem(JORDAN.text).count(), 1, 'Jordan\'s comment is not under "Recently approved"');
+      // The activity record names the person who approved it.
+      const approvedBy = (await approvedItem(JORDAN.text).locator('.comment-meta').nth(1).textContent()).trim();
+      assert.match(approvedBy, new RegExp(`^Approved by ${STAFF.name} \\(${STAFF.username}\\) on \\d{1,2} \\w+ \\d{4}$`), 'who approved Jordan\'s comment');
 
       const jordan = approvedItem(JORDAN.text);
       await jordan.locator('textarea[name=reply]').fill(REPLY);
