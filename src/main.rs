@@ -229,7 +229,8 @@ fn read_password(account: &str, personal: &[&str]) -> anyhow::Result<String> {
         std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
         line.trim_end_matches(['\r', '\n']).to_string()
     };
-    clinic_site::auth::password::acceptable(&password, personal).map_err(|why| anyhow::anyhow!("{why}; nothing was changed"))?;
+    clinic_site::auth::password::acceptable(&password, personal)
+        .map_err(|why| anyhow::anyhow!("{why}; nothing was changed"))?;
     Ok(password)
 }
 
@@ -241,10 +242,7 @@ fn open_staff(data: &DataFolder) -> anyhow::Result<StaffStore> {
     Store::open(&data.comments_db())?;
     let staff = StaffStore::open(&data.comments_db())?;
     if let Some(owner) = staff.upgrade_shared_password(data, now())? {
-        eprintln!(
-            "note: the shared staff password is now the account \"{}\" (role: owner)",
-            owner.username
-        );
+        eprintln!("note: the shared staff password is now the account \"{}\" (role: owner)", owner.username);
     }
     Ok(staff)
 }
@@ -279,7 +277,9 @@ fn staff(command: StaffCommand) -> anyhow::Result<()> {
             let staff = open_staff(&data)?;
             let accounts = staff.accounts()?;
             if accounts.is_empty() {
-                println!("No one yet. Add the first owner with: clinic-site staff add USERNAME --name \"Full Name\" --role owner");
+                println!(
+                    "No one yet. Add the first owner with: clinic-site staff add USERNAME --name \"Full Name\" --role owner"
+                );
             }
             for account in accounts {
                 let state = if account.disabled {
@@ -290,20 +290,32 @@ fn staff(command: StaffCommand) -> anyhow::Result<()> {
                     "active"
                 };
                 let two_step = if account.two_step { ", two-step on" } else { "" };
-                println!("{:<20} {:<30} {:<28} {state}{two_step}", account.username, account.signature(), account.roles.describe());
+                println!(
+                    "{:<20} {:<30} {:<28} {state}{two_step}",
+                    account.username,
+                    account.signature(),
+                    account.roles.describe()
+                );
             }
         }
         StaffCommand::Disable { username, data } => {
             let staff = open_staff(&data)?;
             let account = staff.require(&username)?;
             staff.set_disabled(account.id, true, &by, now())?;
-            println!("Disabled {}: their sessions have ended and they cannot sign in. Their history stays.", account.label());
+            println!(
+                "Disabled {}: their sessions have ended and they cannot sign in. Their history stays.",
+                account.label()
+            );
         }
         StaffCommand::Enable { username, data } => {
             let staff = open_staff(&data)?;
             let account = staff.require(&username)?;
             staff.set_disabled(account.id, false, &by, now())?;
-            println!("Enabled {}. Set them a new password with `clinic-site staff reset-password {}`.", account.label(), account.username);
+            println!(
+                "Enabled {}. Set them a new password with `clinic-site staff reset-password {}`.",
+                account.label(),
+                account.username
+            );
         }
         StaffCommand::ResetPassword { username, data } => {
             let staff = open_staff(&data)?;

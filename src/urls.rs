@@ -50,8 +50,7 @@ pub(crate) const COMMENT_FORM_ROUTES: [&str; 2] = ["/{article}/comment/", "/{art
 
 /// Every address the server answers itself, as the router registers them.
 /// The first segment of each is kept from pages and old addresses.
-pub(crate) const SERVER_ROUTES: &[&str] =
-    &[ADMIN, STATIC, CARDS, HEALTHZ, SITEMAP, ROBOTS, PRIVACY, DEV_EVENTS];
+pub(crate) const SERVER_ROUTES: &[&str] = &[ADMIN, STATIC, CARDS, HEALTHZ, SITEMAP, ROBOTS, PRIVACY, DEV_EVENTS];
 
 /// Words that may not start a page's or an old address's path: each is the
 /// first segment of an address in [`SERVER_ROUTES`].

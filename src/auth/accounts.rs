@@ -93,7 +93,9 @@ pub fn parse_username(username: &str) -> Result<String, AuthError> {
 fn plain_text(text: &str, what: &str, max: usize) -> Result<String, AuthError> {
     let text = text.trim();
     if text.chars().any(|c| c.is_control() || crate::comments::is_bidi_control(c) || crate::comments::is_bidi_mark(c)) {
-        return Err(AuthError::Invalid(format!("the {what} has a line break or a hidden control character; type it again")));
+        return Err(AuthError::Invalid(format!(
+            "the {what} has a line break or a hidden control character; type it again"
+        )));
     }
     if text.chars().count() > max {
         return Err(AuthError::Invalid(format!("the {what} can be at most {max} characters long")));
@@ -156,7 +158,13 @@ fn write(conn: &mut Connection) -> Result<Transaction<'_>, rusqlite::Error> {
 impl StaffStore {
     /// Adds a person, with a password hash (the command line) or none (the
     /// staff page, which then makes a set-password link).
-    pub fn add(&self, new: &NewAccount, password_hash: Option<&str>, by: &Actor, now: i64) -> Result<Account, AuthError> {
+    pub fn add(
+        &self,
+        new: &NewAccount,
+        password_hash: Option<&str>,
+        by: &Actor,
+        now: i64,
+    ) -> Result<Account, AuthError> {
         let mut conn = self.conn();
         let tx = write(&mut conn)?;
         let taken: bool = tx.query_row(
@@ -259,7 +267,10 @@ impl StaffStore {
             tx.execute("UPDATE staff_accounts SET disabled_at = ?2 WHERE id = ?1", params![id, now])?;
             tx.execute("DELETE FROM staff_sessions WHERE account_id = ?1", params![id])?;
             tx.execute("DELETE FROM staff_sign_in_steps WHERE account_id = ?1", params![id])?;
-            tx.execute("UPDATE staff_links SET used_at = ?2 WHERE account_id = ?1 AND used_at IS NULL", params![id, now])?;
+            tx.execute(
+                "UPDATE staff_links SET used_at = ?2 WHERE account_id = ?1 AND used_at IS NULL",
+                params![id, now],
+            )?;
             record(&tx, by, Kind::AccountDisabled, &before.username, "", now)?;
         } else {
             tx.execute("UPDATE staff_accounts SET disabled_at = NULL WHERE id = ?1", params![id])?;

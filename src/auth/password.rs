@@ -78,7 +78,10 @@ fn unleet(word: &str) -> String {
 
 /// `text` is `word` said more than once ("passwordpassword").
 fn is_repeated(text: &str, word: &str) -> bool {
-    !word.is_empty() && text.len() > word.len() && text.len() % word.len() == 0 && text == word.repeat(text.len() / word.len())
+    !word.is_empty()
+        && text.len() > word.len()
+        && text.len().is_multiple_of(word.len())
+        && text == word.repeat(text.len() / word.len())
 }
 
 /// Hashes a password with Argon2id (the crate's defaults: 19 MiB, two
@@ -197,7 +200,9 @@ impl PasswordChecks {
     /// Hashes a new password in the same slots, so setting passwords
     /// cannot be used to get around the cap either.
     pub async fn hash(&self, password: String) -> Result<String, NotChecked> {
-        self.run(move |_| hash(&password)).await?.map_err(|e| NotChecked::Failed(format!("cannot hash the password: {e}")))
+        self.run(move |_| hash(&password))
+            .await?
+            .map_err(|e| NotChecked::Failed(format!("cannot hash the password: {e}")))
     }
 
     /// Runs `work` off the async threads once a slot is free, with

@@ -45,10 +45,7 @@ impl Role {
 
     /// The same message everywhere a role name is not known.
     pub fn unknown(name: &str) -> String {
-        format!(
-            "there is no role called \"{name}\"; the roles are {}",
-            Role::ALL.map(Role::as_str).join(", ")
-        )
+        format!("there is no role called \"{name}\"; the roles are {}", Role::ALL.map(Role::as_str).join(", "))
     }
 }
 

@@ -129,7 +129,14 @@ impl StaffStore {
         )?;
         let rows = statement.query_map(
             params![account.id, token_hash(current), now - IDLE_LIMIT, now - ABSOLUTE_LIMIT],
-            |row| Ok(SessionInfo { created_at: row.get(0)?, last_seen: row.get(1)?, browser: row.get(2)?, current: row.get(3)? }),
+            |row| {
+                Ok(SessionInfo {
+                    created_at: row.get(0)?,
+                    last_seen: row.get(1)?,
+                    browser: row.get(2)?,
+                    current: row.get(3)?,
+                })
+            },
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -227,7 +234,9 @@ mod tests {
         assert!(staff.touch(&there, START + 1).unwrap().is_none());
         assert!(staff.touch(&here, START + 1).unwrap().is_some(), "the session it was done from stays");
         assert!(staff.touch(&alis, START + 1).unwrap().is_some(), "other people's stay");
-        staff.set_password_hash(jane.id, "$argon2id$y", None, &Actor::command_line(), Kind::PasswordChanged, START).unwrap();
+        staff
+            .set_password_hash(jane.id, "$argon2id$y", None, &Actor::command_line(), Kind::PasswordChanged, START)
+            .unwrap();
         assert!(staff.touch(&here, START + 2).unwrap().is_none());
         staff.set_disabled(ali.id, true, &Actor::person(&jane), START).unwrap();
         assert!(staff.touch(&alis, START + 2).unwrap().is_none());

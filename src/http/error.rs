@@ -36,9 +36,7 @@ pub(crate) enum AppError {
     /// 403: a form sent from another website.
     #[error("this form was sent from another website")]
     CrossSite,
-    /// 403: a signed-in person whose roles do not include this one.
-    #[error("your role cannot do this (it needs {0})")]
-    Forbidden(crate::auth::Role),
+
     /// 413: more data than any form on the site sends.
     #[error("too much data was sent")]
     PayloadTooLarge,
@@ -125,7 +123,7 @@ impl AppError {
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::UriTooLong => StatusCode::URI_TOO_LONG,
-            AppError::CrossSite | AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::CrossSite => StatusCode::FORBIDDEN,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -142,10 +140,6 @@ impl AppError {
             AppError::CrossSite => (
                 "This form was sent from another website",
                 "For your safety, comments can only be sent from this website's own form. Go back to the article and use the form there.".into(),
-            ),
-            AppError::Forbidden(role) => (
-                "Your role cannot do this",
-                format!("This page is for people with the {role} role. If your work needs it, ask one of the clinic's owners to add the role to your account. Your other staff pages are at /admin."),
             ),
             AppError::PayloadTooLarge => (
                 "That was too much to send",

@@ -79,7 +79,9 @@ impl AppState {
         let staff = StaffStore::open(&config.data.comments_db())
             .with_context(|| format!("cannot open the staff accounts in {}", config.data.comments_db().display()))?;
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-        if let Some(owner) = staff.upgrade_shared_password(&config.data, now).context("cannot upgrade the shared staff password")? {
+        if let Some(owner) =
+            staff.upgrade_shared_password(&config.data, now).context("cannot upgrade the shared staff password")?
+        {
             tracing::warn!(
                 "the shared staff password is now the account \"{}\" (role: owner): sign in with that username and the same password, then add everyone else at /admin/staff",
                 owner.username
@@ -324,10 +326,7 @@ mod tests {
     #[test]
     fn every_route_is_an_address_from_urls() {
         let call = concat!(".", "route(");
-        for (file, source) in [
-            ("mod.rs", include_str!("mod.rs")),
-            ("comments.rs", include_str!("comments.rs")),
-        ] {
+        for (file, source) in [("mod.rs", include_str!("mod.rs")), ("comments.rs", include_str!("comments.rs"))] {
             let routes: Vec<&str> = source.split(call).skip(1).map(str::trim_start).collect();
             assert!(!routes.is_empty() || file == "mod.rs", "{file} registers no routes");
             for route in routes {

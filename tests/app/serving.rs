@@ -335,8 +335,8 @@ async fn every_error_page_is_the_friendly_page_with_the_sites_look() {
             .await,
         ),
         (
-            StatusCode::UNAUTHORIZED,
-            send_form(&app, Method::POST, "/admin/comments/1/approve", &same_site, "csrf=x").await,
+            StatusCode::FORBIDDEN,
+            send_form(&app, Method::POST, "/admin/login", &[("sec-fetch-site", "cross-site")], "username=a").await,
         ),
     ];
     for _ in 0..5 {

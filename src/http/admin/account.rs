@@ -50,7 +50,9 @@ pub(super) struct Done {
 
 fn done_message(done: Option<&str>) -> Option<&'static str> {
     match done {
-        Some("password") => Some("Your password is changed. You are still signed in here; everywhere else you were signed in has been signed out."),
+        Some("password") => Some(
+            "Your password is changed. You are still signed in here; everywhere else you were signed in has been signed out.",
+        ),
         Some("signed-out") => Some("You are signed out everywhere else. This browser stays signed in."),
         Some("two-step-on") => Some("Two-step sign-in is on. Keep your recovery codes somewhere safe."),
         Some("two-step-off") => Some("Two-step sign-in is off."),
@@ -148,7 +150,8 @@ pub(super) async fn change_password(
     let hash = blocking(move || store.find(&username)).await?.and_then(|(_, hash)| hash);
     // The current password too, so a browser left signed in cannot be
     // used to take the account over.
-    let slot = state.limits.account_logins.reserve(staff.account.username.clone()).map_err(AppError::TooManyRequests)?;
+    let slot =
+        state.limits.account_logins.reserve(staff.account.username.clone()).map_err(AppError::TooManyRequests)?;
     if !state.limits.password_checks.check(hash, form.current).await? {
         slot.commit();
         let error = "Your current password is not right. Type the password you signed in with.".to_string();
@@ -191,9 +194,18 @@ mod tests {
     fn browsers_are_named_plainly() {
         let cases = [
             ("Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0", "Firefox on Android"),
-            ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5 Mobile/15E148 Safari/604.1", "Safari on iPhone"),
-            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36 Edg/126.0", "Edge on Windows"),
-            ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/156.0 Safari/537.36", "Chrome on Linux"),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5 Mobile/15E148 Safari/604.1",
+                "Safari on iPhone",
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36 Edg/126.0",
+                "Edge on Windows",
+            ),
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/156.0 Safari/537.36",
+                "Chrome on Linux",
+            ),
             ("curl/8.0", "A browser"),
         ];
         for (agent, name) in cases {

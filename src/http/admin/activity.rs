@@ -59,16 +59,19 @@ impl ActivityQuery {
         let mut filter = Filter::default();
         if !self.person.is_empty() {
             let person = people.iter().find(|a| a.username == self.person);
-            filter.account_id = Some(person.ok_or_else(|| format!("There is no one with the username \"{}\".", self.person))?.id);
+            filter.account_id =
+                Some(person.ok_or_else(|| format!("There is no one with the username \"{}\".", self.person))?.id);
         }
         if !self.kind.is_empty() {
-            filter.kind = Some(Kind::parse(&self.kind).ok_or_else(|| format!("\"{}\" is not a kind of action.", self.kind))?);
+            filter.kind =
+                Some(Kind::parse(&self.kind).ok_or_else(|| format!("\"{}\" is not a kind of action.", self.kind))?);
         }
         let day = |text: &str, what: &str| -> Result<Option<i64>, String> {
             if text.is_empty() {
                 return Ok(None);
             }
-            let date: Date = text.parse().map_err(|_| format!("The {what} date \"{text}\" is not a date like 2026-12-01."))?;
+            let date: Date =
+                text.parse().map_err(|_| format!("The {what} date \"{text}\" is not a date like 2026-12-01."))?;
             Ok(Some(date.days_since_epoch() as i64 * 86_400))
         };
         filter.since = day(&self.from, "from")?;

@@ -85,10 +85,8 @@ pub fn routes() -> Vec<AdminRoute> {
 pub fn router(state: &AppState) -> Router<AppState> {
     let mut router = Router::new();
     for AdminRoute { path, need, handler, .. } in routes() {
-        router = router.route(
-            path,
-            handler.route_layer(axum::middleware::from_fn_with_state((state.clone(), need), guard)),
-        );
+        router =
+            router.route(path, handler.route_layer(axum::middleware::from_fn_with_state((state.clone(), need), guard)));
     }
     router
         .route(&format!("{}/", urls::ADMIN), get(|| async { Redirect::permanent(urls::ADMIN) }))
@@ -122,7 +120,7 @@ async fn guard(
     if let Need::Role(role) = need
         && !need.allows(staff.account.roles)
     {
-        return renewed(&state, &staff.session, AppError::Forbidden(role).into_response());
+        return renewed(&state, &staff.session, forbidden(&state, &staff, role)?);
     }
     let mut request = request;
     if request.method() == Method::POST {
@@ -135,6 +133,26 @@ async fn guard(
         return Ok(response);
     }
     renewed(&state, &staff.session, response)
+}
+
+#[derive(Template)]
+#[template(path = "admin_forbidden.html")]
+struct ForbiddenTemplate<'a> {
+    chrome: Chrome<'a>,
+    nav: Nav,
+    role: &'static str,
+}
+
+/// 403 for a signed-in person whose roles do not include the one needed:
+/// a plain page that says which role, with their own staff links.
+fn forbidden(state: &AppState, staff: &Staff, role: Role) -> Result<Response, AppError> {
+    let site = state.site.load();
+    let template = ForbiddenTemplate {
+        chrome: admin_chrome(&site, "Your role cannot do this"),
+        nav: Nav::new(staff, ""),
+        role: role.as_str(),
+    };
+    page(StatusCode::FORBIDDEN, &template)
 }
 
 /// The request with its body read and put back, once the form is known to

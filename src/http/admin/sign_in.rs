@@ -7,9 +7,9 @@
 //! gets the same answer as a wrong password.
 
 use askama::Template;
+use axum::Extension;
 use axum::extract::{Form, Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::Extension;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -108,19 +108,21 @@ pub(super) async fn sign_in(
     let account = match account {
         Some(account) if right => account,
         failed => {
-        client_slot.commit();
-        account_slot.commit();
-        tracing::warn!(%client, "failed staff sign-in");
-        let by = match &failed {
-            Some(account) => Actor::person(account),
-            None => Actor::unknown(),
-        };
-        let subject = failed.as_ref().map(|a| a.username.clone()).unwrap_or_default();
-        let staff = state.staff.clone();
-        blocking(move || staff.record(&by, Kind::SignInFailed, &subject, "wrong password or unknown username", now()))
+            client_slot.commit();
+            account_slot.commit();
+            tracing::warn!(%client, "failed staff sign-in");
+            let by = match &failed {
+                Some(account) => Actor::person(account),
+                None => Actor::unknown(),
+            };
+            let subject = failed.as_ref().map(|a| a.username.clone()).unwrap_or_default();
+            let staff = state.staff.clone();
+            blocking(move || {
+                staff.record(&by, Kind::SignInFailed, &subject, "wrong password or unknown username", now())
+            })
             .await?;
-        let error = "The username or password is not right. Check both and try again.".to_string();
-        return login_page(&state, StatusCode::UNAUTHORIZED, Some(error), None, form.username, false);
+            let error = "The username or password is not right. Check both and try again.".to_string();
+            return login_page(&state, StatusCode::UNAUTHORIZED, Some(error), None, form.username, false);
         }
     };
     drop((client_slot, account_slot));
@@ -145,7 +147,10 @@ pub(super) async fn start_session(state: &AppState, account: &Account, browser: 
     renewed(state, &session, Redirect::to(urls::ADMIN).into_response())
 }
 
-pub(super) async fn sign_out(State(state): State<AppState>, Extension(staff): Extension<Staff>) -> Result<Response, AppError> {
+pub(super) async fn sign_out(
+    State(state): State<AppState>,
+    Extension(staff): Extension<Staff>,
+) -> Result<Response, AppError> {
     let store = state.staff.clone();
     blocking(move || store.end_session(&staff.session.token, &staff.account, now())).await?;
     let mut response = Redirect::to(&format!("{}?done=signed-out", urls::ADMIN_LOGIN)).into_response();

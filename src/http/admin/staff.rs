@@ -131,12 +131,9 @@ impl AddForm {
 
 /// The roles ticked in a form; an unknown name is refused, not dropped.
 fn ticked_roles(fields: &[(String, String)]) -> Result<Roles, AuthError> {
-    fields
-        .iter()
-        .filter(|(key, _)| key == "role")
-        .try_fold(Roles::default(), |roles, (_, name)| {
-            Role::parse(name).map(|role| roles.with(role)).ok_or_else(|| AuthError::Invalid(Role::unknown(name)))
-        })
+    fields.iter().filter(|(key, _)| key == "role").try_fold(Roles::default(), |roles, (_, name)| {
+        Role::parse(name).map(|role| roles.with(role)).ok_or_else(|| AuthError::Invalid(Role::unknown(name)))
+    })
 }
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
@@ -212,14 +209,20 @@ pub(super) async fn act(
     let id = person.id;
     let result: Result<Option<String>, AuthError> = match action.as_str() {
         "roles" => match ticked_roles(&fields) {
-            Ok(roles) => blocking(move || Ok::<_, AppError>(store.set_roles(id, roles, &by, now()).map(|_| None))).await?,
+            Ok(roles) => {
+                blocking(move || Ok::<_, AppError>(store.set_roles(id, roles, &by, now()).map(|_| None))).await?
+            }
             Err(error) => Err(error),
         },
         "disable" if person.id == staff.account.id => {
             Err(AuthError::Invalid("you cannot disable yourself; ask another owner to do it".into()))
         }
-        "disable" => blocking(move || Ok::<_, AppError>(store.set_disabled(id, true, &by, now()).map(|_| None))).await?,
-        "enable" => blocking(move || Ok::<_, AppError>(store.set_disabled(id, false, &by, now()).map(|_| None))).await?,
+        "disable" => {
+            blocking(move || Ok::<_, AppError>(store.set_disabled(id, true, &by, now()).map(|_| None))).await?
+        }
+        "enable" => {
+            blocking(move || Ok::<_, AppError>(store.set_disabled(id, false, &by, now()).map(|_| None))).await?
+        }
         "reset-password" => blocking(move || Ok::<_, AppError>(store.make_link(id, &by, now()).map(Some))).await?,
         _ => return Err(AppError::NotFound),
     };

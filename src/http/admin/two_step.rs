@@ -10,7 +10,11 @@ use crate::auth::Account;
 use crate::http::AppState;
 use crate::http::error::AppError;
 
-pub(super) async fn ask_for_code(_state: &AppState, _account: &Account, _browser: String) -> Result<Response, AppError> {
+pub(super) async fn ask_for_code(
+    _state: &AppState,
+    _account: &Account,
+    _browser: String,
+) -> Result<Response, AppError> {
     Err(AppError::NotFound)
 }
 
@@ -18,7 +22,10 @@ pub(super) async fn second_step(State(_state): State<AppState>) -> Result<Respon
     Err(AppError::NotFound)
 }
 
-pub(super) async fn page(State(_state): State<AppState>, Extension(_staff): Extension<Staff>) -> Result<Response, AppError> {
+pub(super) async fn page(
+    State(_state): State<AppState>,
+    Extension(_staff): Extension<Staff>,
+) -> Result<Response, AppError> {
     Err(AppError::NotFound)
 }
 
