@@ -16,3 +16,4 @@ mod security;
 mod seed;
 mod serving;
 mod sharing;
+mod two_step;
