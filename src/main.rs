@@ -89,6 +89,13 @@ enum StaffCommand {
         #[command(flatten)]
         data: DataFolder,
     },
+    /// Turn off a person's two-step sign-in, for when they lost both their
+    /// phone and their recovery codes.
+    TurnOffTwoStep {
+        username: String,
+        #[command(flatten)]
+        data: DataFolder,
+    },
 }
 
 #[derive(Subcommand)]
@@ -324,6 +331,15 @@ fn staff(command: StaffCommand) -> anyhow::Result<()> {
             let hash = clinic_site::auth::password::hash(&password)?;
             staff.set_password_hash(account.id, &hash, None, &by, Kind::PasswordReset, now())?;
             println!("The password of {} is set, and their sessions have ended.", account.label());
+        }
+        StaffCommand::TurnOffTwoStep { username, data } => {
+            let staff = open_staff(&data)?;
+            let account = staff.require(&username)?;
+            staff.clear_two_step(&account, &by, now())?;
+            println!(
+                "Two-step sign-in is off for {}: they sign in with their password and can set it up again.",
+                account.label()
+            );
         }
     }
     Ok(())

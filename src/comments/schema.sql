@@ -131,3 +131,14 @@ CREATE TRIGGER staff_activity_is_append_only_update BEFORE UPDATE ON staff_activ
 BEGIN SELECT RAISE(ABORT, 'the activity record cannot be changed'); END;
 CREATE TRIGGER staff_activity_is_append_only_delete BEFORE DELETE ON staff_activity
 BEGIN SELECT RAISE(ABORT, 'the activity record cannot be deleted'); END;
+
+-- step 8: two-step sign-in being set up. The secret shown on the set-up
+-- page waits here, on the server, until the person types a code made from
+-- it; only then does it become `staff_accounts.totp_secret`, so a form
+-- never carries a secret back and nobody is locked out by a half-done
+-- set-up. One per person; starting again replaces it.
+CREATE TABLE staff_totp_pending (
+    account_id INTEGER PRIMARY KEY REFERENCES staff_accounts (id),
+    secret     BLOB    NOT NULL,
+    created_at INTEGER NOT NULL
+);

@@ -243,7 +243,35 @@ pub struct Settings {
     /// How long reader comments are kept (`[comments]`).
     #[serde(default)]
     pub comments: CommentSettings,
+    /// Rules for staff sign-in (`[staff]`).
+    #[serde(default)]
+    pub staff: StaffSettings,
 }
+
+/// Rules for how staff sign in, enforced by the staff area.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffSettings {
+    /// People holding any of these roles must turn on two-step sign-in
+    /// before they can use the staff pages; empty (the default) leaves it
+    /// to each person. Kept with their place in the file, so an unknown
+    /// role is reported where it is written.
+    #[serde(default)]
+    pub require_two_step: Vec<toml::Spanned<String>>,
+}
+
+impl StaffSettings {
+    /// Whether people holding the role named `role` must use two-step
+    /// sign-in.
+    pub fn requires_two_step(&self, role: &str) -> bool {
+        self.require_two_step.iter().any(|required| required.get_ref().trim().eq_ignore_ascii_case(role))
+    }
+}
+
+/// The staff roles, as `site.toml` names them. `content` sits below `auth`
+/// and cannot use its `Role`; a test in the staff area keeps the two lists
+/// the same.
+pub const STAFF_ROLE_NAMES: [&str; 4] = ["moderator", "editor", "reviewer", "owner"];
 
 /// Rules for keeping readers' comments, stated on the privacy notice and
 /// enforced by the server.
@@ -326,6 +354,25 @@ impl Settings {
             ));
         }
         settings.base_url = trimmed.to_string();
+        for role in &settings.staff.require_two_step {
+            let name = role.get_ref().trim().to_ascii_lowercase();
+            if !STAFF_ROLE_NAMES.contains(&name.as_str()) {
+                let (line, column) = line_col(source, role.span().start);
+                let guess = front_matter::closest(&name, &STAFF_ROLE_NAMES)
+                    .map(|best| format!("did you mean \"{best}\"? "))
+                    .unwrap_or_default();
+                return Err(ContentError::new(
+                    path,
+                    line,
+                    format!("require_two_step names \"{}\", which is not a staff role", role.get_ref()),
+                )
+                .column(column)
+                .hint(format!(
+                    "{guess}the roles are {}; write them like require_two_step = [\"owner\", \"reviewer\"]",
+                    STAFF_ROLE_NAMES.join(", ")
+                )));
+            }
+        }
         Ok(settings)
     }
 }
@@ -431,6 +478,8 @@ const SETTINGS_KEYS: &[(&str, &str)] = &[
     ("emergency_number", "emergency_number = \"911\""),
     ("comments", "[comments] with delete_rejected_after_days = 30 below it"),
     ("delete_rejected_after_days", "delete_rejected_after_days = 30"),
+    ("staff", "[staff] with require_two_step = [\"owner\", \"reviewer\"] below it"),
+    ("require_two_step", "require_two_step = [\"owner\", \"reviewer\"]"),
 ];
 
 /// Which pages to load.
@@ -716,6 +765,26 @@ mod tests {
     const REAL: &str = "clinic_name = \"Lakeside PT\"\nbase_url = \"https://www.lakeside-pt.com\"\nlanguage = \"en-US\"\ndisclaimer = \"General information.\"\n[contact]\nphone = \"(312) 555-2368\"\n";
 
     #[test]
+    fn staff_roles_needing_two_step_sign_in_are_read_and_unknown_ones_refused_where_written() {
+        let path = Path::new("content/site.toml");
+        assert!(Settings::parse(path, REAL).unwrap().staff.require_two_step.is_empty(), "off unless asked for");
+        let settings =
+            Settings::parse(path, &format!("{REAL}[staff]\nrequire_two_step = [\"owner\", \"Reviewer\"]\n")).unwrap();
+        assert!(settings.staff.requires_two_step("owner") && settings.staff.requires_two_step("reviewer"));
+        assert!(!settings.staff.requires_two_step("moderator"));
+        let error = Settings::parse(path, &format!("{REAL}[staff]\nrequire_two_step = [\"owner\", \"reviwer\"]\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with(
+                "content/site.toml:8:30: error: require_two_step names \"reviwer\", which is not a staff role"
+            ),
+            "{error}"
+        );
+        assert!(error.contains("did you mean \"reviewer\"?"), "{error}");
+    }
+
+    #[test]
     fn real_looking_settings_have_no_placeholders() {
         assert_eq!(placeholder_messages(REAL), Vec::<String>::new());
     }
@@ -777,7 +846,8 @@ mod tests {
             field_names::<Settings>()
                 .into_iter()
                 .chain(field_names::<Contact>())
-                .chain(field_names::<CommentSettings>()),
+                .chain(field_names::<CommentSettings>())
+                .chain(field_names::<StaffSettings>()),
         );
         assert_eq!(fields, names(SETTINGS_KEYS), "SETTINGS_KEYS and the settings structs differ");
         let documented = readme_table_keys("### Site settings (`content/site.toml`)");

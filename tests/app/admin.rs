@@ -24,7 +24,8 @@ pub(crate) async fn send_with(
         .method(method)
         .uri(path)
         .header("content-type", "application/x-www-form-urlencoded")
-        .header("sec-fetch-site", "same-origin");
+        .header("sec-fetch-site", "same-origin")
+        .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0");
     if let Some(cookie) = cookie {
         builder = builder.header("cookie", cookie);
     }

@@ -17,3 +17,4 @@ mod seed;
 mod serving;
 mod sharing;
 mod staff;
+mod two_step;

@@ -117,6 +117,11 @@ async fn guard(
         // Signed out, expired, disabled or forged: all sign in again.
         return Ok(Redirect::to(urls::ADMIN_LOGIN).into_response());
     };
+    // `site.toml` may require two-step sign-in for this person's roles:
+    // until it is on, every staff page but its own leads there.
+    if two_step::must_set_up(&state.site.load().settings, &staff.account) && !two_step::exempt(request.uri().path()) {
+        return renewed(&state, &staff.session, Redirect::to(urls::ADMIN_TWO_STEP).into_response());
+    }
     if let Need::Role(role) = need
         && !need.allows(staff.account.roles)
     {
