@@ -44,7 +44,8 @@ impl DataFolder {
         self.dir.join("secret.key")
     }
 
-    /// The staff password's Argon2 hash.
+    /// The shared staff password's Argon2 hash, from versions before staff
+    /// accounts: read once, when it becomes the account `owner`, then deleted.
     pub(crate) fn staff_password(&self) -> PathBuf {
         self.dir.join("admin-password")
     }

@@ -79,3 +79,16 @@ impl StaffStore {
 pub(crate) fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
+
+/// A fresh data folder's store with one owner, Jane Smith, DPT, added at
+/// `now`: what the unit tests of each part start from.
+#[cfg(test)]
+pub(crate) fn test_store(now: i64) -> (tempfile::TempDir, StaffStore, Account) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("comments.db");
+    crate::comments::store::Store::open(&path).unwrap();
+    let staff = StaffStore::open(&path).unwrap();
+    let new = NewAccount::parse("jane", "Jane Smith", "DPT", Roles::of([Role::Owner])).unwrap();
+    let account = staff.add(&new, Some("$argon2id$not-a-real-hash"), &Actor::command_line(), now).unwrap();
+    (dir, staff, account)
+}

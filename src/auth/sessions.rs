@@ -173,13 +173,7 @@ mod tests {
     const HOUR: i64 = 60 * 60;
 
     fn store() -> (tempfile::TempDir, StaffStore, Account) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("comments.db");
-        Store::open(&path).unwrap();
-        let staff = StaffStore::open(&path).unwrap();
-        let new = NewAccount::parse("jane", "Jane Smith", "DPT", Roles::of([Role::Owner])).unwrap();
-        let account = staff.add(&new, Some("$argon2id$x"), &Actor::command_line(), START).unwrap();
-        (dir, staff, account)
+        crate::auth::test_store(START)
     }
 
     #[test]

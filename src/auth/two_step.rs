@@ -428,20 +428,12 @@ fn step_account(conn: &Connection, token: &str, now: i64) -> Result<Option<Accou
 mod tests {
     use super::*;
     use crate::auth::activity::Filter;
-    use crate::auth::{NewAccount, Role, Roles};
-    use crate::comments::store::Store;
 
     /// RFC 6238, appendix B: the SHA-1 test secret.
     const RFC_SECRET: &[u8] = b"12345678901234567890";
 
     fn store() -> (tempfile::TempDir, StaffStore, Account) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("comments.db");
-        Store::open(&path).unwrap();
-        let staff = StaffStore::open(&path).unwrap();
-        let new = NewAccount::parse("jane", "Jane Smith", "DPT", Roles::of([Role::Owner])).unwrap();
-        let account = staff.add(&new, Some("not a real hash"), &Actor::command_line(), 1).unwrap();
-        (dir, staff, account)
+        crate::auth::test_store(1)
     }
 
     /// Two-step sign-in turned on with the RFC's secret, as if set up.

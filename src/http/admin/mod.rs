@@ -317,6 +317,20 @@ mod tests {
         }
     }
 
+    /// Every staff route is under `/admin`, so the `private` layer covers
+    /// it and no page can take its address.
+    #[test]
+    fn every_staff_route_is_under_admin_and_stated_once() {
+        let routes = super::routes();
+        let mut paths: Vec<&str> = routes.iter().map(|route| route.path).collect();
+        for path in &paths {
+            assert!(path.starts_with(&format!("{}/", crate::urls::ADMIN)) || *path == crate::urls::ADMIN, "{path}");
+        }
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(paths.len(), routes.len(), "each address has one line, so one statement of who may use it");
+    }
+
     #[test]
     fn form_fields_are_decoded() {
         assert_eq!(super::form_urlencoded_field(b"a=1&csrf=ab%2Bc+d", "csrf").as_deref(), Some("ab+c d"));
