@@ -331,7 +331,10 @@ pub(crate) fn cli_with_input(args: &[&str], data: &std::path::Path, stdin: &str)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    // A command that fails before reading its input (an unknown role, a
+    // taken username) may exit first: the pipe is then closed, which is
+    // not the test's concern.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     let output = child.wait_with_output().unwrap();
     (
         output.status.code().unwrap(),

@@ -134,7 +134,7 @@ pub(super) async fn sign_in(
         return login_page(&state, StatusCode::FORBIDDEN, Some(error), None, form.username, false);
     }
     if account.two_step {
-        return super::two_step::ask_for_code(&state, &account, browser(&headers)).await;
+        return super::two_step::ask_for_code(&state, &account).await;
     }
     start_session(&state, &account, &browser(&headers)).await
 }

@@ -50,9 +50,9 @@ fn code_page(state: &AppState, status: StatusCode, step: Option<String>, error: 
 }
 
 /// After a right password: the code form, with a new sign-in step.
-pub(super) async fn ask_for_code(state: &AppState, account: &Account, _browser: String) -> Result<Response, AppError> {
-    // The browser is read again from the code form's own request, which
-    // comes from the same browser; the step keeps only whose sign-in it is.
+/// The browser is read from the code form's own request, which comes
+/// from the same browser; the step keeps only whose sign-in it is.
+pub(super) async fn ask_for_code(state: &AppState, account: &Account) -> Result<Response, AppError> {
     let (store, signing_in) = (state.staff.clone(), account.clone());
     let token = blocking(move || store.begin_sign_in_step(&signing_in, now())).await?;
     Ok(code_page(state, StatusCode::OK, Some(token), None))
