@@ -22,3 +22,4 @@ pub mod site;
 pub mod urls;
 pub mod util;
 pub mod watch;
+pub mod workspace;

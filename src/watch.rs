@@ -31,6 +31,7 @@ use crate::comments::store::Store;
 use crate::config::Config;
 use crate::site::{Site, SiteHandle, SiteOptions};
 use crate::util::fs::is_temporary;
+use crate::workspace::Workspace;
 
 /// Editors save in bursts (write, rename, touch); wait this long after the
 /// last change before rebuilding. Short, so a saved change is live quickly.
@@ -55,7 +56,12 @@ enum Signal {
 }
 
 /// Starts watching; the returned watcher must be kept alive.
-pub fn spawn(config: &Config, handle: Arc<SiteHandle>, comments: Arc<Store>) -> anyhow::Result<Watcher> {
+pub fn spawn(
+    config: &Config,
+    handle: Arc<SiteHandle>,
+    comments: Arc<Store>,
+    workspace: Arc<Workspace>,
+) -> anyhow::Result<Watcher> {
     let (signals, received) = mpsc::channel::<Signal>();
     let on_event = move |result: notify::Result<Event>| {
         let signal = match result {
@@ -89,6 +95,7 @@ pub fn spawn(config: &Config, handle: Arc<SiteHandle>, comments: Arc<Store>) -> 
         options: SiteOptions::for_server(config),
         handle,
         comments,
+        workspace,
     };
     std::thread::Builder::new()
         .name("content-watch".into())
@@ -179,6 +186,8 @@ struct Rebuilder {
     options: SiteOptions,
     handle: Arc<SiteHandle>,
     comments: Arc<Store>,
+    /// Told of page files changed by anything but itself, for their history.
+    workspace: Arc<Workspace>,
 }
 
 impl Rebuilder {
@@ -230,6 +239,7 @@ impl Rebuilder {
                 continue;
             }
             last = Some(now);
+            record_outside_edits(&self.workspace);
             rebuild(&self.handle, &self.content_dir, &self.options, &self.comments);
         }
     }
@@ -270,6 +280,23 @@ fn fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
     }
     files.sort();
     files
+}
+
+/// Records every page file that is not the version its history ends with
+/// as changed outside the workspace. All pages are looked at, not only the
+/// ones events named, for the reason the site is rebuilt whole: editors
+/// save by renames and bursts that name temporary files, a folder may be
+/// replaced, and inotify may drop events. Looking costs a read and a hash
+/// per page, as the rebuild that follows reads every page anyway. The
+/// workspace's own saves are already recorded (it holds the page's lock
+/// until they are), so they are not mistaken for outside edits.
+fn record_outside_edits(workspace: &Workspace) {
+    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    match workspace.record_outside_edits(now) {
+        Ok(0) => {}
+        Ok(found) => tracing::info!("recorded {found} page(s) changed outside the workspace"),
+        Err(e) => tracing::warn!("cannot record the pages changed outside the workspace: {e}"),
+    }
 }
 
 fn rebuild(handle: &SiteHandle, content_dir: &Path, options: &SiteOptions, comments: &Store) {

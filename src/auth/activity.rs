@@ -25,6 +25,13 @@ impl Actor {
         Actor { account_id: None, label: "the command line on the server".into() }
     }
 
+    /// Whoever changed a page file other than through the editing
+    /// workspace (a text editor on the server, a copy, a restore from a
+    /// backup): the file says what changed, not who.
+    pub fn outside_workspace() -> Actor {
+        Actor { account_id: None, label: "outside the workspace".into() }
+    }
+
     /// A sign-in with a username that belongs to no one.
     pub fn unknown() -> Actor {
         Actor { account_id: None, label: "an unknown username".into() }
@@ -54,10 +61,14 @@ pub enum Kind {
     CommentHidden,
     CommentDeleted,
     CommentReplied,
+    PageSaved,
+    PageDraftSaved,
+    PageRestored,
+    PageEditedOutside,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 20] = [
+    pub const ALL: [Kind; 24] = [
         Kind::SignIn,
         Kind::SignInFailed,
         Kind::SignOut,
@@ -78,6 +89,10 @@ impl Kind {
         Kind::CommentHidden,
         Kind::CommentDeleted,
         Kind::CommentReplied,
+        Kind::PageSaved,
+        Kind::PageDraftSaved,
+        Kind::PageRestored,
+        Kind::PageEditedOutside,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -102,6 +117,10 @@ impl Kind {
             Kind::CommentHidden => "comment-hidden",
             Kind::CommentDeleted => "comment-deleted",
             Kind::CommentReplied => "comment-replied",
+            Kind::PageSaved => "page-saved",
+            Kind::PageDraftSaved => "page-draft-saved",
+            Kind::PageRestored => "page-restored",
+            Kind::PageEditedOutside => "page-edited-outside",
         }
     }
 
@@ -132,6 +151,10 @@ impl Kind {
             Kind::CommentHidden => "Hid a comment",
             Kind::CommentDeleted => "Deleted a comment",
             Kind::CommentReplied => "Replied to a comment",
+            Kind::PageSaved => "Saved a page",
+            Kind::PageDraftSaved => "Kept a draft of a page",
+            Kind::PageRestored => "Restored an earlier version of a page",
+            Kind::PageEditedOutside => "A page was changed outside the workspace",
         }
     }
 }
@@ -252,6 +275,11 @@ impl StaffStore {
         }
         Ok(found)
     }
+}
+
+/// What a page is called in the record: its path under `content/`.
+pub fn page_subject(path: &str) -> String {
+    format!("page {path}")
 }
 
 /// What a comment is called in the record.

@@ -142,3 +142,32 @@ CREATE TABLE staff_totp_pending (
     secret     BLOB    NOT NULL,
     created_at INTEGER NOT NULL
 );
+
+-- step 9: page revisions from the editing workspace. Every version of a
+-- page file the workspace wrote, kept as a draft, or found on disk written
+-- by something else (account_id NULL, author "outside the workspace"),
+-- whole, with the SHA-256 of its bytes (hex) so the file on disk can be
+-- matched to the revision it is. Like the activity record, rows are only
+-- added: a restore is a new revision, so history cannot be rewritten.
+CREATE TABLE page_revisions (
+    id         INTEGER PRIMARY KEY,
+    -- relative to the content folder: "dry-needling/safety.md"
+    path       TEXT    NOT NULL,
+    account_id INTEGER REFERENCES staff_accounts (id),
+    -- the person's name and username as they were then
+    author     TEXT    NOT NULL,
+    at         INTEGER NOT NULL,
+    message    TEXT    NOT NULL DEFAULT '',
+    -- save, draft, outside, restore
+    kind       TEXT    NOT NULL,
+    text       TEXT    NOT NULL,
+    hash       TEXT    NOT NULL,
+    -- the file's hash the revision was made against: for a save, the
+    -- version it replaced; for a draft, the version it was typed over
+    base_hash  TEXT
+);
+CREATE INDEX page_revisions_by_path ON page_revisions (path, id);
+CREATE TRIGGER page_revisions_are_append_only_update BEFORE UPDATE ON page_revisions
+BEGIN SELECT RAISE(ABORT, 'page revisions cannot be changed'); END;
+CREATE TRIGGER page_revisions_are_append_only_delete BEFORE DELETE ON page_revisions
+BEGIN SELECT RAISE(ABORT, 'page revisions cannot be deleted'); END;

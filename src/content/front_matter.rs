@@ -105,30 +105,60 @@ pub struct Parsed {
 
 const FENCE: &str = "+++";
 
-/// Splits the `+++` block off the top of `source` and parses it.
-pub fn parse(path: &Path, source: &str) -> Result<Parsed, Vec<ContentError>> {
+/// Where the parts of a page file are, as byte offsets into it: the
+/// opening `+++` line (after any byte-order mark), the TOML, the closing
+/// `+++` line, then the markdown. The editing workspace splits files the
+/// same way, so it edits exactly what the site reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Split {
+    pub toml_start: usize,
+    pub toml_end: usize,
+    pub body_start: usize,
+}
+
+/// Why a file has no front matter to split off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SplitError {
+    /// The first line is not `+++`.
+    Missing,
+    /// There is no closing `+++` line.
+    Unclosed,
+}
+
+/// Finds the `+++` block at the top of `source`.
+pub(crate) fn split(source: &str) -> Result<Split, SplitError> {
     let text = source.strip_prefix('\u{feff}').unwrap_or(source);
     let bom = source.len() - text.len();
     let first_line = text.lines().next().unwrap_or("");
     if first_line.trim_end() != FENCE {
-        return Err(vec![ContentError::new(path, 1, "front matter missing: the file must start with a line of three plus signs (+++)")
-            .hint("put the page's settings at the very top between two +++ lines, like:\n  +++\n  title = \"Page title\"\n  description = \"One plain sentence about the page.\"\n  updated = 2026-01-15\n  +++")]);
+        return Err(SplitError::Missing);
     }
-    let toml_start = bom + first_line.len() + 1;
+    // `lines()` drops a `\r\n` whole, so step over the `\n` that ends the
+    // line and count a `\r` before it as part of the fence line.
+    let toml_start = match text[first_line.len()..].strip_prefix("\r\n") {
+        Some(_) => bom + first_line.len() + 2,
+        None => bom + first_line.len() + 1,
+    };
     let mut offset = toml_start;
-    let mut close = None;
     for line in source[toml_start.min(source.len())..].split_inclusive('\n') {
         if line.trim_end() == FENCE {
-            close = Some((offset, offset + line.len()));
-            break;
+            return Ok(Split { toml_start, toml_end: offset, body_start: offset + line.len() });
         }
         offset += line.len();
     }
-    let Some((toml_end, body_start)) = close else {
-        return Err(vec![
+    Err(SplitError::Unclosed)
+}
+
+/// Splits the `+++` block off the top of `source` and parses it.
+pub fn parse(path: &Path, source: &str) -> Result<Parsed, Vec<ContentError>> {
+    let Split { toml_start, toml_end, body_start } = match split(source) {
+        Ok(split) => split,
+        Err(SplitError::Missing) => return Err(vec![ContentError::new(path, 1, "front matter missing: the file must start with a line of three plus signs (+++)")
+            .hint("put the page's settings at the very top between two +++ lines, like:\n  +++\n  title = \"Page title\"\n  description = \"One plain sentence about the page.\"\n  updated = 2026-01-15\n  +++")]),
+        Err(SplitError::Unclosed) => return Err(vec![
             ContentError::new(path, 1, "front matter is not closed: there is no second +++ line")
                 .hint("add a line with just +++ after the last setting, before the page's text"),
-        ]);
+        ]),
     };
     let toml_src = &source[toml_start..toml_end];
     let first_toml_line = line_col(source, toml_start).0;

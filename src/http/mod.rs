@@ -34,6 +34,7 @@ use crate::comments::token::Secret;
 use crate::config::Config;
 use crate::site::{Site, SiteHandle, SiteOptions};
 use crate::urls;
+use crate::workspace::Workspace;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -46,6 +47,9 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Staff accounts, sessions and the activity record, in the same database.
     pub staff: Arc<StaffStore>,
+    /// Page files saved from the browser and their history, in the same
+    /// database.
+    pub workspace: Arc<Workspace>,
 }
 
 /// Per-client limits on what costs us or readers something.
@@ -97,6 +101,16 @@ impl AppState {
                 crate::content::format_text(&site.warnings)
             );
         }
+        let workspace = Workspace::open(&config.data.comments_db(), &config.folders.content)
+            .with_context(|| format!("cannot open the page history in {}", config.data.comments_db().display()))?;
+        // Pages edited while the server was off are recorded now, so their
+        // history has no holes; the history is not worth refusing to serve
+        // the site for.
+        match workspace.record_outside_edits(now) {
+            Ok(0) => {}
+            Ok(found) => tracing::info!("recorded {found} page(s) changed outside the workspace"),
+            Err(e) => tracing::warn!("cannot record pages changed while the server was off: {e}"),
+        }
         let limits = Limits {
             comments: limit::RateLimiter::new(config.comment_limit, Duration::from_secs(10 * 60)),
             logins: limit::RateLimiter::new(LOGINS_PER_CLIENT, LOGIN_WINDOW),
@@ -110,6 +124,7 @@ impl AppState {
             secret,
             limits: Arc::new(limits),
             staff: Arc::new(staff),
+            workspace: Arc::new(workspace),
         })
     }
 }
@@ -179,7 +194,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = config.listen_addr();
     let state = AppState::load(config)?;
     // Dropping the watcher stops it, so it lives as long as the server.
-    let _watcher = crate::watch::spawn(&state.config, state.site.clone(), state.comments.clone())?;
+    let _watcher =
+        crate::watch::spawn(&state.config, state.site.clone(), state.comments.clone(), state.workspace.clone())?;
     tokio::spawn(watch_database(state.clone()));
     tokio::spawn(delete_rejected_regularly(state.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;

@@ -18,6 +18,56 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
+/// Replaces the file at `path` with `bytes` so that, whatever happens
+/// (a crash, a full disk, the power going), the file is afterwards either
+/// the old one whole or the new one whole, never a mix or empty.
+///
+/// The bytes go to a temporary file beside it (same folder, so the same
+/// file system, where a rename is atomic), are flushed to the disk, and the
+/// temporary file is renamed over the target; then the folder is flushed
+/// too, so the rename itself survives a power cut. The temporary file's
+/// name starts with a dot and ends in `.tmp`, which [`is_temporary`] (and
+/// so the content loader and the watcher) ignores if one is ever left
+/// behind. The new file keeps the old one's permissions.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().ok_or_else(|| std::io::Error::other("no file name to write to"))?;
+    let tag = super::bytes::hex(&super::bytes::random_bytes()?[..6]);
+    let temporary = folder.join(format!(".{}.{tag}.tmp", name.to_string_lossy()));
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temporary)?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            file.set_permissions(meta.permissions())?;
+        }
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(e);
+    }
+    sync_folder(folder)
+}
+
+/// Flushes a folder's entries (a rename into it) to the disk. Only Unix
+/// can open a folder to do so; elsewhere the rename is left to the system.
+fn sync_folder(folder: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(folder)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = folder;
+        Ok(())
+    }
+}
+
 /// Whether `path` is a symbolic link whose target, links all followed, is
 /// not inside `root` (which must already be canonical, as
 /// `std::fs::canonicalize` gives it). A link that leads nowhere is not
@@ -71,6 +121,37 @@ mod tests {
         assert!(!is_link_outside(&root, &root.join("link-to-link.md")));
         assert!(!is_link_outside(&root, &root.join("page.md")));
         assert!(!is_link_outside(&root, &root.join("dangling.md")));
+    }
+
+    #[test]
+    fn atomic_writes_replace_the_file_whole_and_leave_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("page.md");
+        write_atomic(&path, b"first").unwrap();
+        write_atomic(&path, b"second, longer").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second, longer");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["page.md"]);
+    }
+
+    /// A write that fails part way (here: the folder cannot take a new
+    /// file) leaves the old file whole, not truncated.
+    #[cfg(unix)]
+    #[test]
+    fn a_failed_atomic_write_leaves_the_old_file_whole() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("page.md");
+        std::fs::write(&path, "the old text").unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o500)).unwrap();
+        let result = write_atomic(&path, b"new");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        // Root may write anyway; either way the file is one version whole.
+        let text = std::fs::read_to_string(&path).unwrap();
+        match result {
+            Err(_) => assert_eq!(text, "the old text"),
+            Ok(()) => assert_eq!(text, "new"),
+        }
     }
 
     #[cfg(unix)]

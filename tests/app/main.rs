@@ -18,3 +18,4 @@ mod serving;
 mod sharing;
 mod staff;
 mod two_step;
+mod workspace;

@@ -50,8 +50,10 @@ async fn approve(app: &TestApp, text: &str) {
 async fn a_comment_approved_after_an_image_is_deleted_is_published_and_the_image_is_reported() {
     let (content, static_dir) = site_with_an_image();
     let app = app_on(&content, &static_dir);
+    let state = &app.state;
     let _watcher =
-        clinic_site::watch::spawn(&app.state.config, app.state.site.clone(), app.state.comments.clone()).unwrap();
+        clinic_site::watch::spawn(&state.config, state.site.clone(), state.comments.clone(), state.workspace.clone())
+            .unwrap();
     assert_eq!(get(&app, "/static/chart.png").await.status, 200);
 
     std::fs::remove_file(static_dir.path().join("chart.png")).unwrap();

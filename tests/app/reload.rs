@@ -228,7 +228,13 @@ fn the_watcher_says_while_it_cannot_watch_and_follows_a_folder_replaced_by_a_new
     restore_fixture("valid", &dir);
     let app = TestApp::with_config(|data| Config::for_test(data).with_content(&dir));
     let site = app.state.site.clone();
-    let _watcher = clinic_site::watch::spawn(&app.state.config, site.clone(), app.state.comments.clone()).unwrap();
+    let _watcher = clinic_site::watch::spawn(
+        &app.state.config,
+        site.clone(),
+        app.state.comments.clone(),
+        app.state.workspace.clone(),
+    )
+    .unwrap();
     assert!(site.watcher_problem().is_none());
     let first_part = |site: &clinic_site::site::SiteHandle| {
         String::from_utf8_lossy(&site.load().page("/guide/first/").unwrap().identity).into_owned()

@@ -1,0 +1,18 @@
+//! The editing workspace's core, without HTTP: page files as documents
+//! whose front matter can be changed in place (`document`), saving them
+//! with a history of every version and who made it (`revisions`), and the
+//! word-by-word difference between two versions (`diff`).
+//!
+//! Like `auth`, calls block and times are passed in; `http` runs them off
+//! the async threads.
+
+pub mod diff;
+pub mod document;
+pub mod revisions;
+
+pub use diff::Segment;
+pub use document::{Document, DocumentError};
+pub use revisions::{
+    MAX_MESSAGE_CHARS, MAX_TEXT_BYTES, Revision, RevisionKind, RevisionSummary, SaveError, Saved, Workspace,
+    content_hash,
+};
