@@ -964,11 +964,13 @@ async fn a_comment_the_database_cannot_store_comes_back_on_the_form_and_healthz_
 #[cfg(unix)]
 #[test]
 fn with_the_disk_full_posts_keep_their_text_healthz_says_storage_error_and_the_log_says_why() {
-    let server = Server::start_with_file_limit(&["serve", "--comment-limit", "1000"], 512);
+    // Room for the page history the server records at start-up (every
+    // content file's text) and a few hundred comments after it.
+    let server = Server::start_with_file_limit(&["serve", "--comment-limit", "1000"], 1024);
     let secret = clinic_site::comments::token::Secret::load_or_create(&server.data.path().join("secret.key")).unwrap();
     assert_eq!(body(server.get("/healthz")), "ok\n");
     let mut failed = None;
-    for n in 0..300 {
+    for n in 0..1000 {
         let token = secret.sign(PAGE, now() - 10).unwrap();
         let text = format!("comment {n}: {}", "the needling helped. ".repeat(40));
         let (status, page) =

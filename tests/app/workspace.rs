@@ -204,13 +204,10 @@ fn paths_out_of_the_content_folder_are_refused() {
 /// Where the crash test's child process works; set only for the child.
 const CRASH_DIR: &str = "CLINIC_SITE_CRASH_TEST_DIR";
 
-/// Not a test on its own: the process the crash test kills part way
-/// through its saves. It saves two long texts in turn until killed.
-#[test]
-#[ignore = "run by a_save_killed_part_way_leaves_one_whole_version_and_a_history_that_accounts_for_it"]
-fn crash_test_child_saves_until_killed() {
-    let Some(dir) = std::env::var_os(CRASH_DIR) else { return };
-    let dir = Path::new(&dir);
+/// The process the crash test kills part way through its saves: the test
+/// binary run again on that one test, with [`CRASH_DIR`] set. It saves
+/// two long texts in turn until killed.
+fn save_until_killed(dir: &Path) -> ! {
     let state = AppState::load(Config::for_test(&dir.join("data")).with_content(&dir.join("content"))).unwrap();
     let by = Actor::command_line();
     let texts = crash_texts();
@@ -221,6 +218,7 @@ fn crash_test_child_saves_until_killed() {
             std::fs::write(dir.join("ready"), "").unwrap();
         }
     }
+    unreachable!("saves until killed")
 }
 
 /// Two versions of the page, long enough that a write takes a while.
@@ -235,6 +233,9 @@ fn crash_texts() -> [String; 2] {
 #[cfg(unix)]
 #[test]
 fn a_save_killed_part_way_leaves_one_whole_version_and_a_history_that_accounts_for_it() {
+    if let Some(dir) = std::env::var_os(CRASH_DIR) {
+        save_until_killed(Path::new(&dir));
+    }
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path();
     let copied =
@@ -244,7 +245,11 @@ fn a_save_killed_part_way_leaves_one_whole_version_and_a_history_that_accounts_f
     for _ in 0..3 {
         let _ = std::fs::remove_file(work.join("ready"));
         let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["workspace::crash_test_child_saves_until_killed", "--exact", "--ignored", "--quiet"])
+            .args([
+                "workspace::a_save_killed_part_way_leaves_one_whole_version_and_a_history_that_accounts_for_it",
+                "--exact",
+                "--quiet",
+            ])
             .env(CRASH_DIR, work)
             .stdout(std::process::Stdio::null())
             .spawn()
