@@ -27,6 +27,12 @@ pub(crate) const ADMIN_TWO_STEP_ACTION: &str = "/admin/account/two-step/{action}
 pub(crate) const ADMIN_STAFF: &str = "/admin/staff";
 /// Owners: `{action}` is `roles`, `disable`, `enable` or `reset-password`.
 pub(crate) const ADMIN_STAFF_ACTION: &str = "/admin/staff/{username}/{action}";
+/// Editors: every page, what needs attention first.
+pub(crate) const ADMIN_PAGES: &str = "/admin/pages";
+/// Editors: one page's revisions, with a word diff between any two.
+pub(crate) const ADMIN_PAGE_HISTORY: &str = "/admin/pages/{article}/{page}/history";
+/// Editors: save an earlier revision's text again (POST).
+pub(crate) const ADMIN_PAGE_RESTORE: &str = "/admin/pages/{article}/{page}/restore/{revision}";
 /// Owners: the activity record.
 pub(crate) const ADMIN_ACTIVITY: &str = "/admin/activity";
 /// Files from `static/`, under plain and content-hashed names.

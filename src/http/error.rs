@@ -72,6 +72,22 @@ impl From<crate::auth::AuthError> for AppError {
     }
 }
 
+/// A workspace failure: the person's mistake (a page or revision that is
+/// not there, a page too large) or ours (disk, database), logged.
+impl From<crate::workspace::SaveError> for AppError {
+    fn from(error: crate::workspace::SaveError) -> Self {
+        use crate::workspace::SaveError;
+        match error {
+            SaveError::NotFound { .. } | SaveError::BadPath { .. } | SaveError::NoSuchRevision { .. } => {
+                AppError::NotFound
+            }
+            SaveError::TooLarge { .. } => AppError::PayloadTooLarge,
+            SaveError::Io { .. } | SaveError::Database(_) => AppError::Internal(error.to_string()),
+            other => AppError::BadRequest(capitalised(&other.to_string())),
+        }
+    }
+}
+
 /// A password check turned away because too many are running waits a
 /// few seconds: a check takes well under one.
 impl From<crate::auth::password::NotChecked> for AppError {

@@ -11,7 +11,7 @@ use crate::helpers::*;
 
 /// A fresh session for `account`, started directly (no password check):
 /// the cookie and the CSRF token.
-fn session_for(app: &TestApp, account: &Account) -> (String, String) {
+pub(crate) fn session_for(app: &TestApp, account: &Account) -> (String, String) {
     let session = app.state.staff.start_session(account, "test", now()).unwrap();
     (format!("clinic_admin={}", session.token), session.csrf)
 }
@@ -31,6 +31,9 @@ fn concrete(path: &str, comment: i64) -> String {
         )
         .replace("{username}", "target")
         .replace("{token}", "not-a-real-token")
+        .replace("{article}", "dry-needling")
+        .replace("{page}", "safety")
+        .replace("{revision}", "1")
 }
 
 #[tokio::test]
@@ -130,8 +133,8 @@ async fn staff_pages_show_only_the_links_a_person_may_use() {
     let app = real_app();
     for (username, roles, links) in [
         ("mod", vec![Role::Moderator], vec!["Comments", "Your account"]),
-        ("ed", vec![Role::Editor], vec!["Staff home", "Your account"]),
-        ("own", vec![Role::Owner], vec!["Comments", "Staff", "Activity", "Your account"]),
+        ("ed", vec![Role::Editor], vec!["Staff home", "Pages", "Your account"]),
+        ("own", vec![Role::Owner], vec!["Comments", "Pages", "Staff", "Activity", "Your account"]),
     ] {
         let account = add_staff(&app, username, &roles);
         let (cookie, _) = session_for(&app, &account);

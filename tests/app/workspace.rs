@@ -272,3 +272,75 @@ fn a_save_killed_part_way_leaves_one_whole_version_and_a_history_that_accounts_f
         assert_eq!(newest.hash, content_hash(&page));
     }
 }
+
+/// A page's text with one sentence changed.
+fn with_sentence(text: &str, sentence: &str) -> String {
+    format!("{}\n{sentence}\n", text.trim_end())
+}
+
+#[tokio::test]
+async fn an_editor_sees_every_page_and_puts_an_earlier_version_back_from_its_history() {
+    use axum::http::{Method, StatusCode};
+    let (app, content) = workspace_app();
+    let editor = add_staff(&app, "ed", &[Role::Editor]);
+    let (cookie, csrf) = crate::staff::session_for(&app, &editor);
+    let (original, base) = app.state.workspace.current(PAGE).unwrap();
+    let changed = with_sentence(&original, "A sentence added by mistake.");
+    let by = Actor::person(&editor);
+    app.state.workspace.save(PAGE, &changed, &base, &by, "a mistake", now()).unwrap();
+
+    let list = crate::admin::send_with(&app, Method::GET, "/admin/pages", Some(&cookie), "").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let html = list.html();
+    let rows: Vec<String> = select(&html, ".admin-table tbody tr").iter().map(|r| r.text().collect()).collect();
+    assert_eq!(rows.len(), app.state.workspace.pages().len(), "every page: {rows:?}");
+    let first = rows.iter().find(|r| r.contains(PAGE)).unwrap();
+    assert!(first.contains("Ed Smith (ed)"), "last edited by: {first}");
+    assert!(first.contains("Live"), "{first}");
+
+    let history = "/admin/pages/guide/first/history";
+    let page = crate::admin::send_with(&app, Method::GET, history, Some(&cookie), "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let versions = app.state.workspace.history(PAGE).unwrap();
+    assert_eq!(select(&page.html(), ".admin-table tbody tr").len(), versions.len());
+    let (newest, older) = (versions[0].id, versions[1].id);
+    let compared =
+        crate::admin::send_with(&app, Method::GET, &format!("{history}?from={older}&to={newest}"), Some(&cookie), "")
+            .await;
+    let html = compared.html();
+    assert_eq!(text_of(&html, ".word-diff ins"), "[added: A sentence added by mistake. ]", "{}", compared.body);
+    assert!(select(&html, ".word-diff del").is_empty());
+
+    // Putting the older version back, from the page as it was when listed.
+    let (_, current) = app.state.workspace.current(PAGE).unwrap();
+    let form = format!("csrf={csrf}&base={current}");
+    let restore = format!("/admin/pages/guide/first/restore/{older}");
+    let stale =
+        crate::admin::send_with(&app, Method::POST, &restore, Some(&cookie), &format!("csrf={csrf}&base={base}")).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "from a history that is out of date");
+    assert!(text_of(&stale.html(), "[role='alert']").contains("nothing was restored"));
+    let restored = crate::admin::send_with(&app, Method::POST, &restore, Some(&cookie), &form).await;
+    assert_eq!(
+        (restored.status, restored.header("location")),
+        (StatusCode::SEE_OTHER, "/admin/pages/guide/first/history?done=restored")
+    );
+    assert_eq!(std::fs::read_to_string(content.path().join(PAGE)).unwrap(), original);
+    let kinds: Vec<RevisionKind> = app.state.workspace.history(PAGE).unwrap().iter().map(|r| r.kind).collect();
+    assert_eq!(kinds[0], RevisionKind::Restore, "a new version; nothing rewritten: {kinds:?}");
+    assert_eq!(activity(&app, Kind::PageRestored)[0].actor, "Ed Smith (ed)");
+
+    for bad in ["/admin/pages/guide/..%2Fsecret/history", "/admin/pages/guide/nope/history"] {
+        let response = crate::admin::send_with(&app, Method::GET, bad, Some(&cookie), "").await;
+        assert!(
+            matches!(response.status, StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST),
+            "{bad}: {}",
+            response.status
+        );
+    }
+    let moderator = add_staff(&app, "mo", &[Role::Moderator]);
+    let (theirs, _) = crate::staff::session_for(&app, &moderator);
+    assert_eq!(
+        crate::admin::send_with(&app, Method::GET, history, Some(&theirs), "").await.status,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -13,6 +13,7 @@
 mod account;
 mod activity;
 mod moderation;
+mod pages;
 mod sign_in;
 mod staff;
 mod two_step;
@@ -79,6 +80,9 @@ pub fn routes() -> Vec<AdminRoute> {
         route(urls::ADMIN_STAFF, role(Role::Owner), GET_POST, get(staff::list).post(staff::add)),
         route(urls::ADMIN_STAFF_ACTION, role(Role::Owner), POST, post(staff::act)),
         route(urls::ADMIN_ACTIVITY, role(Role::Owner), GET, get(activity::page)),
+        route(urls::ADMIN_PAGES, role(Role::Editor), GET, get(pages::list)),
+        route(urls::ADMIN_PAGE_HISTORY, role(Role::Editor), GET, get(pages::history)),
+        route(urls::ADMIN_PAGE_RESTORE, role(Role::Editor), POST, post(pages::restore)),
     ]
 }
 
@@ -279,6 +283,9 @@ impl Nav {
     fn new(staff: &Staff, here: &str) -> Nav {
         let roles = staff.account.roles;
         let mut links = vec![(urls::ADMIN, if roles.may(Role::Moderator) { "Comments" } else { "Staff home" })];
+        if roles.may(Role::Editor) {
+            links.push((urls::ADMIN_PAGES, "Pages"));
+        }
         if roles.may(Role::Owner) {
             links.push((urls::ADMIN_STAFF, "Staff"));
             links.push((urls::ADMIN_ACTIVITY, "Activity"));
