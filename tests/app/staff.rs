@@ -497,6 +497,8 @@ async fn every_action_is_on_the_record_with_the_person_who_did_it() {
         lines.iter().filter(|(actor, _, _)| actor != "the command line on the server").cloned().collect();
     assert_eq!(actions, expected.iter().map(|(a, k, s)| (a.clone(), k.to_string(), s.clone())).collect::<Vec<_>>());
     assert!(entries.iter().any(|e| e.kind == "roles-changed" && e.detail == "from moderator to moderator, reviewer"));
+    let failed = entries.iter().find(|e| e.kind == "failed-sign-in").unwrap();
+    assert_eq!(failed.detail, "wrong password", "the record says why, though the page does not");
 
     // The moderation page says who approved what.
     let d = id("four");

@@ -116,11 +116,15 @@ pub(super) async fn sign_in(
                 None => Actor::unknown(),
             };
             let subject = failed.as_ref().map(|a| a.username.clone()).unwrap_or_default();
+            // For the record only: the person signing in is told the same
+            // thing whichever it was.
+            let detail = match &failed {
+                Some(account) if !account.has_password => "no password set yet (their link is unused)",
+                Some(_) => "wrong password",
+                None => "no one has this username",
+            };
             let staff = state.staff.clone();
-            blocking(move || {
-                staff.record(&by, Kind::SignInFailed, &subject, "wrong password or unknown username", now())
-            })
-            .await?;
+            blocking(move || staff.record(&by, Kind::SignInFailed, &subject, detail, now())).await?;
             let error = "The username or password is not right. Check both and try again.".to_string();
             return login_page(&state, StatusCode::UNAUTHORIZED, Some(error), None, form.username, false);
         }
