@@ -206,6 +206,24 @@ struct NewRevision<'a> {
     now: i64,
 }
 
+impl<'a> NewRevision<'a> {
+    /// Text kept but not written: it has content errors, or its save came
+    /// too late (a conflict).
+    fn draft(page: &'a PagePath, hash: &'a str, edit: &Edit<'a>) -> NewRevision<'a> {
+        NewRevision {
+            page,
+            kind: RevisionKind::Draft,
+            text: edit.text,
+            hash,
+            base_hash: Some(edit.base_hash),
+            by: edit.by,
+            message: edit.message,
+            activity: Some(Kind::PageDraftSaved),
+            now: edit.now,
+        }
+    }
+}
+
 impl Workspace {
     /// Opens the data folder's database, whose schema the comments store
     /// has already brought up to date (`Store::open` runs first), for the
@@ -291,18 +309,8 @@ impl Workspace {
         check_size(text, message)?;
         let page = self.page(path)?;
         let hash = content_hash(text);
-        let draft = NewRevision {
-            page: &page,
-            kind: RevisionKind::Draft,
-            text,
-            hash: &hash,
-            base_hash: Some(base_hash),
-            by,
-            message,
-            activity: Some(Kind::PageDraftSaved),
-            now,
-        };
-        self.insert(&draft)
+        let edit = Edit { text, base_hash, by, message, now };
+        self.insert(&NewRevision::draft(&page, &hash, &edit))
     }
 
     /// Writes an earlier revision's text to the page as a new revision (of
@@ -334,18 +342,7 @@ impl Workspace {
         let (current_text, current_hash) = read(page)?;
         let hash = content_hash(text);
         if current_hash != base_hash {
-            let draft = NewRevision {
-                page,
-                kind: RevisionKind::Draft,
-                text,
-                hash: &hash,
-                base_hash: Some(base_hash),
-                by,
-                message,
-                activity: Some(Kind::PageDraftSaved),
-                now,
-            };
-            self.insert(&draft)?;
+            self.insert(&NewRevision::draft(page, &hash, edit))?;
             return Err(SaveError::Conflict { current_text, current_hash });
         }
         if hash == current_hash {
