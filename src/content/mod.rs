@@ -246,6 +246,20 @@ pub struct Settings {
     /// Rules for staff sign-in (`[staff]`).
     #[serde(default)]
     pub staff: StaffSettings,
+    /// The editor's plain-English help (`[plain_english]`).
+    #[serde(default)]
+    pub plain_english: PlainEnglishSettings,
+}
+
+/// The clinic's additions to the editor's plain-English help.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlainEnglishSettings {
+    /// Words or phrases and the plainer word to use instead, added to the
+    /// list that comes with the software (`src/plain_english_words.txt`);
+    /// the editor's preview marks them.
+    #[serde(default)]
+    pub words: std::collections::BTreeMap<String, String>,
 }
 
 /// Rules for how staff sign in, enforced by the staff area.
@@ -480,6 +494,8 @@ const SETTINGS_KEYS: &[(&str, &str)] = &[
     ("delete_rejected_after_days", "delete_rejected_after_days = 30"),
     ("staff", "[staff] with require_two_step = [\"owner\", \"reviewer\"] below it"),
     ("require_two_step", "require_two_step = [\"owner\", \"reviewer\"]"),
+    ("plain_english", "[plain_english] with words = { \"signage\" = \"signs\" } below it"),
+    ("words", "words = { \"signage\" = \"signs\", \"in excess of\" = \"more than\" }"),
 ];
 
 /// Which pages to load.
@@ -607,11 +623,8 @@ fn load_article(root: &Path, dir: &Path, options: LoadOptions) -> (Option<Articl
     if index.is_draft() && !options.include_drafts {
         return (None, errors);
     }
-    sections.sort_by(|a, b| (a.front.weight, &a.slug).cmp(&(b.front.weight, &b.slug)));
-    let slug = match &index.front.slug {
-        Some(slug) => slug.clone(),
-        None => dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-    };
+    sort_sections(&mut sections);
+    let slug = article_slug(&index);
     if !is_valid_slug(&slug) {
         errors.push(
             ContentError::new(&index_path, 1, format!("the article's web address part \"{slug}\" is not allowed"))
@@ -623,6 +636,48 @@ fn load_article(root: &Path, dir: &Path, options: LoadOptions) -> (Option<Articl
         return (None, errors);
     }
     (Some(Article { slug, index, sections }), errors)
+}
+
+/// Sections in reading order: by `weight`, then slug, so the order never
+/// depends on the disk.
+fn sort_sections(sections: &mut [Page]) {
+    sections.sort_by(|a, b| (a.front.weight, &a.slug).cmp(&(b.front.weight, &b.slug)));
+}
+
+/// An article's URL segment: its front page's `slug`, or its folder's name.
+fn article_slug(index: &Page) -> String {
+    match &index.front.slug {
+        Some(slug) => slug.clone(),
+        None => index
+            .path
+            .parent()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    }
+}
+
+impl Content {
+    /// The content with `page` in place of the file at its path, or added
+    /// to its article if it was not there (a new page, or one left out for
+    /// its problems): what a page would be if saved, for the editor's
+    /// preview. `false` when no article's folder holds the page.
+    pub fn put_page(&mut self, page: Page) -> bool {
+        let Some(article) =
+            self.articles.iter_mut().find(|article| article.index.path.parent() == page.path.parent())
+        else {
+            return false;
+        };
+        if article.index.path == page.path {
+            article.index = page;
+            article.slug = article_slug(&article.index);
+        } else {
+            article.sections.retain(|section| section.path != page.path);
+            article.sections.push(page);
+            sort_sections(&mut article.sections);
+        }
+        true
+    }
 }
 
 /// Why `path` must not be read, if it is a link to a file or folder
@@ -847,7 +902,8 @@ mod tests {
                 .into_iter()
                 .chain(field_names::<Contact>())
                 .chain(field_names::<CommentSettings>())
-                .chain(field_names::<StaffSettings>()),
+                .chain(field_names::<StaffSettings>())
+                .chain(field_names::<PlainEnglishSettings>()),
         );
         assert_eq!(fields, names(SETTINGS_KEYS), "SETTINGS_KEYS and the settings structs differ");
         let documented = readme_table_keys("### Site settings (`content/site.toml`)");

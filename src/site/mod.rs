@@ -18,10 +18,12 @@
 //! and `handle` the live swap of one version for the next.
 
 mod handle;
+mod preview;
 mod seo;
 mod views;
 
 pub use handle::SiteHandle;
+pub use preview::PagePreview;
 pub use views::Chrome;
 
 use std::collections::HashMap;
