@@ -187,6 +187,8 @@ pub struct AssetUrls {
     pub css: String,
     pub share_js: String,
     pub dev_js: String,
+    /// The staff page editor's script.
+    pub editor_js: String,
 }
 
 impl Assets {
@@ -300,7 +302,12 @@ impl Assets {
 
     pub fn urls(&self) -> AssetUrls {
         let url = |name: &str| self.url(&format!("{}{name}", urls::STATIC));
-        AssetUrls { css: url("site.css"), share_js: url("share.js"), dev_js: url("dev-reload.js") }
+        AssetUrls {
+            css: url("site.css"),
+            share_js: url("share.js"),
+            dev_js: url("dev-reload.js"),
+            editor_js: url("editor.js"),
+        }
     }
 
     /// Every URL path, sorted, both plain and hashed names.

@@ -81,8 +81,29 @@ struct Char {
 
 /// Tags that end one block of text and start another.
 const BLOCKS: &[&str] = &[
-    "p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "td", "th", "dt", "dd", "div", "ul", "ol", "table",
-    "tr", "section", "aside", "figcaption", "br", "hr",
+    "p",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "td",
+    "th",
+    "dt",
+    "dd",
+    "div",
+    "ul",
+    "ol",
+    "table",
+    "tr",
+    "section",
+    "aside",
+    "figcaption",
+    "br",
+    "hr",
 ];
 
 /// Tags whose text is not running prose: footnote numbers, code.
@@ -194,7 +215,8 @@ fn mark_block(block: &[Char], words: &PlainWords, inserts: &mut Vec<(usize, u8, 
             i += 1;
         }
     }
-    let lower: Vec<String> = spans.iter().map(|&(s, e)| block[s..=e].iter().map(|c| c.c).collect::<String>().to_lowercase()).collect();
+    let lower: Vec<String> =
+        spans.iter().map(|&(s, e)| block[s..=e].iter().map(|c| c.c).collect::<String>().to_lowercase()).collect();
 
     // Sentences end at . ! or ? followed by a space or the end of the block.
     let mut sentence_start = 0;
@@ -236,7 +258,14 @@ fn mark_block(block: &[Char], words: &PlainWords, inserts: &mut Vec<(usize, u8, 
 
 /// Adds a mark around `block[first..=last]`, one per run of text it
 /// crosses. `order` is (closing, opening) for sorting marks at one place.
-fn wrap(block: &[Char], first: usize, last: usize, order: (u8, u8), open: &str, inserts: &mut Vec<(usize, u8, String)>) {
+fn wrap(
+    block: &[Char],
+    first: usize,
+    last: usize,
+    order: (u8, u8),
+    open: &str,
+    inserts: &mut Vec<(usize, u8, String)>,
+) {
     let mut piece_start = first;
     for i in first..=last {
         let run_ends = i == last || block[i + 1].run != block[i].run;

@@ -145,7 +145,7 @@ impl Callout {
     }
 
     /// Read out before the heading, so the level is not told by colour alone.
-    fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Callout::Info => "Information",
             Callout::NonUrgent => "Non-urgent advice",
@@ -156,7 +156,7 @@ impl Callout {
     }
 
     /// Heading used when staff write no title after the marker.
-    fn default_title(self) -> &'static str {
+    pub(crate) fn default_title(self) -> &'static str {
         match self {
             Callout::Info => "Good to know",
             Callout::NonUrgent => "Contact your physical therapist if",

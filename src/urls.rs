@@ -29,6 +29,11 @@ pub(crate) const ADMIN_STAFF: &str = "/admin/staff";
 pub(crate) const ADMIN_STAFF_ACTION: &str = "/admin/staff/{username}/{action}";
 /// Editors: every page, what needs attention first.
 pub(crate) const ADMIN_PAGES: &str = "/admin/pages";
+/// Editors: the page editor (GET), and its form (POST: save, save as a
+/// draft, or preview without JavaScript).
+pub(crate) const ADMIN_PAGE_EDIT: &str = "/admin/pages/{article}/{page}";
+/// Editors: the editor's live preview (POST, answered with JSON).
+pub(crate) const ADMIN_PAGE_PREVIEW: &str = "/admin/pages/{article}/{page}/preview";
 /// Editors: one page's revisions, with a word diff between any two.
 pub(crate) const ADMIN_PAGE_HISTORY: &str = "/admin/pages/{article}/{page}/history";
 /// Editors: save an earlier revision's text again (POST).

@@ -648,12 +648,9 @@ fn sort_sections(sections: &mut [Page]) {
 fn article_slug(index: &Page) -> String {
     match &index.front.slug {
         Some(slug) => slug.clone(),
-        None => index
-            .path
-            .parent()
-            .and_then(Path::file_name)
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        None => {
+            index.path.parent().and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        }
     }
 }
 
@@ -663,8 +660,7 @@ impl Content {
     /// its problems): what a page would be if saved, for the editor's
     /// preview. `false` when no article's folder holds the page.
     pub fn put_page(&mut self, page: Page) -> bool {
-        let Some(article) =
-            self.articles.iter_mut().find(|article| article.index.path.parent() == page.path.parent())
+        let Some(article) = self.articles.iter_mut().find(|article| article.index.path.parent() == page.path.parent())
         else {
             return false;
         };

@@ -68,7 +68,11 @@ impl Site {
         let mut page = match Page::parse(&path, text.to_string()) {
             Ok(page) => page,
             Err(problems) => {
-                return PagePreview { problems, errors_elsewhere: errors_elsewhere(&elsewhere), ..PagePreview::default() };
+                return PagePreview {
+                    problems,
+                    errors_elsewhere: errors_elsewhere(&elsewhere),
+                    ..PagePreview::default()
+                };
             }
         };
         let Some(mut content) = content else {
@@ -102,7 +106,12 @@ impl Site {
             Some((article, index))
         });
         let Some((article, index)) = found else {
-            return PagePreview { problems, grade, errors_elsewhere: errors_elsewhere(&elsewhere), ..Default::default() };
+            return PagePreview {
+                problems,
+                grade,
+                errors_elsewhere: errors_elsewhere(&elsewhere),
+                ..Default::default()
+            };
         };
         let (page, url, rendered) = article.pages().nth(index).expect("the index was just found");
         let mut rendered = rendered.clone();
@@ -111,8 +120,7 @@ impl Site {
             rendered.html.clone_from(&marked.html);
             marked
         });
-        let mut template =
-            article_page(settings, &self.asset_urls, article, index, &urls::card(url), &rendered, false);
+        let mut template = article_page(settings, &self.asset_urls, article, index, &urls::card(url), &rendered, false);
         template.draft = page.is_draft();
         if page.front.comments.unwrap_or(index > 0) {
             let list = self.commented.get(url).map(|(list, _)| list.clone()).unwrap_or_default();

@@ -24,6 +24,21 @@ pub enum DocumentError {
     Toml { line: usize, message: String },
 }
 
+/// What the editor's form shows of a page: the settings staff change most,
+/// and the markdown body. Every other setting stays as the file has it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fields {
+    pub title: String,
+    pub description: String,
+    pub weight: i64,
+    /// Empty when the page takes its address from its file name.
+    pub slug: String,
+    pub aliases: Vec<String>,
+    pub sources: Vec<String>,
+    pub draft: bool,
+    pub body: String,
+}
+
 /// One page file, opened for editing.
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -152,6 +167,55 @@ impl Document {
     /// Replaces the markdown after the closing `+++` line.
     pub fn set_body(&mut self, body: &str) {
         body.clone_into(&mut self.body);
+    }
+
+    /// The fields the editor's form shows.
+    pub fn fields(&self) -> Fields {
+        Fields {
+            title: self.title().unwrap_or_default().to_string(),
+            description: self.description().unwrap_or_default().to_string(),
+            weight: self.weight(),
+            slug: self.slug().unwrap_or_default().to_string(),
+            aliases: self.aliases(),
+            sources: self.sources(),
+            draft: self.draft(),
+            body: self.body.clone(),
+        }
+    }
+
+    /// Sets the fields a form sent, touching only the ones that differ
+    /// from the file's, so saving an untouched form writes the file's own
+    /// bytes. Browsers send a text box's lines ending in `\r\n` whatever
+    /// the file had, so the body's line endings are made the file's again.
+    pub fn apply(&mut self, fields: &Fields) {
+        let old = self.fields();
+        if fields.title != old.title {
+            self.set_title(&fields.title);
+        }
+        if fields.description != old.description {
+            self.set_description(&fields.description);
+        }
+        if fields.weight != old.weight {
+            self.set_weight(fields.weight);
+        }
+        if fields.slug != old.slug {
+            self.set_slug(Some(fields.slug.trim()).filter(|slug| !slug.is_empty()));
+        }
+        if fields.aliases != old.aliases {
+            self.set_aliases(&fields.aliases);
+        }
+        if fields.sources != old.sources {
+            self.set_sources(&fields.sources);
+        }
+        if fields.draft != old.draft {
+            self.set_draft(fields.draft);
+        }
+        let lf = fields.body.replace("\r\n", "\n");
+        let crlf_body = self.body.contains("\r\n") && !self.body.replace("\r\n", "").contains('\n');
+        let body = if crlf_body { lf.replace('\n', "\r\n") } else { lf };
+        if body != self.body {
+            self.set_body(&body);
+        }
     }
 
     fn strings(&self, key: &str) -> Vec<String> {
@@ -348,6 +412,26 @@ mod tests {
         assert!(matches!(error, DocumentError::Toml { line: 3, .. }), "{error:?}");
     }
 
+    #[test]
+    fn a_form_applies_only_what_changed_and_keeps_the_files_line_endings() {
+        let crlf = "+++\r\ntitle = \"T\"\r\ndescription = \"D\"\r\n+++\r\nOne\r\nTwo\r\n";
+        let mut doc = Document::parse(crlf).unwrap();
+        let mut fields = doc.fields();
+        assert_eq!((fields.title.as_str(), fields.weight, fields.draft), ("T", 0, false));
+        fields.body = "One\nTwo\nThree\n".into();
+        fields.weight = 3;
+        doc.apply(&fields);
+        assert_eq!(
+            doc.to_text(),
+            "+++\r\ntitle = \"T\"\r\ndescription = \"D\"\r\nweight = 3\r\n+++\r\nOne\r\nTwo\r\nThree\r\n"
+        );
+        let mut doc = Document::parse(PAGE).unwrap();
+        let mut fields = doc.fields();
+        fields.slug = "  ".into();
+        doc.apply(&fields);
+        assert_eq!(doc.to_text(), PAGE, "an empty slug on a page without one changes nothing");
+    }
+
     /// Every page the repository has, opened and written back untouched,
     /// byte for byte.
     #[test]
@@ -371,6 +455,17 @@ mod tests {
                         same.set_aliases(&doc.aliases());
                         same.set_weight(doc.weight());
                         assert!(same.to_text() == text, "{} changed when set to its own values", path.display());
+                        // As the editor's form sends it back untouched: a
+                        // browser's text box ends lines in \r\n.
+                        let mut sent = doc.fields();
+                        sent.body = sent.body.replace('\n', "\r\n");
+                        let mut saved = doc.clone();
+                        saved.apply(&sent);
+                        assert!(
+                            saved.to_text() == text,
+                            "{} changed when its form was saved untouched",
+                            path.display()
+                        );
                         let mut retitled = doc.clone();
                         retitled.set_title("A New Title");
                         let changed = changed_lines(&text, &retitled.to_text());

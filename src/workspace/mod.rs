@@ -11,7 +11,7 @@ pub mod document;
 pub mod revisions;
 
 pub use diff::Segment;
-pub use document::{Document, DocumentError};
+pub use document::{Document, DocumentError, Fields};
 pub use revisions::{
     MAX_MESSAGE_CHARS, MAX_TEXT_BYTES, Revision, RevisionKind, RevisionSummary, SaveError, Saved, Workspace,
     content_hash,

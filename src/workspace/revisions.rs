@@ -498,6 +498,27 @@ impl Workspace {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The text of the version of a page whose hash is `hash`: the file's,
+    /// if it is still that version, or the newest revision with that hash.
+    /// What an edit started from, to apply a form's fields to.
+    pub fn text_with_hash(&self, path: &str, hash: &str) -> Result<Option<String>, SaveError> {
+        let page = self.page(path)?;
+        if let Ok((text, current)) = read(&page)
+            && current == hash
+        {
+            return Ok(Some(text));
+        }
+        let text = self
+            .conn()
+            .query_row(
+                "SELECT text FROM page_revisions WHERE path = ?1 AND hash = ?2 ORDER BY id DESC LIMIT 1",
+                params![page.relative, hash],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(text)
+    }
+
     /// One revision with its text.
     pub fn revision(&self, id: i64) -> Result<Option<Revision>, SaveError> {
         let conn = self.conn();

@@ -4,6 +4,7 @@ mod admin;
 mod check;
 mod comments;
 mod content_errors;
+mod editor;
 mod export;
 mod helpers;
 mod links;

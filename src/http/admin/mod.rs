@@ -12,6 +12,7 @@
 
 mod account;
 mod activity;
+mod editor;
 mod moderation;
 mod pages;
 mod sign_in;
@@ -23,7 +24,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use askama::Template;
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -50,6 +51,15 @@ pub struct AdminRoute {
     pub need: Need,
     pub methods: &'static [Method],
     handler: MethodRouter<AppState>,
+    /// The largest body a form sent here may have.
+    body_limit: usize,
+}
+
+impl AdminRoute {
+    /// For a form larger than the staff area's usual [`FORM_LIMIT`].
+    fn taking(self, body_limit: usize) -> AdminRoute {
+        AdminRoute { body_limit, ..self }
+    }
 }
 
 const GET: &[Method] = &[Method::GET];
@@ -57,7 +67,7 @@ const POST: &[Method] = &[Method::POST];
 const GET_POST: &[Method] = &[Method::GET, Method::POST];
 
 fn route(path: &'static str, need: Need, methods: &'static [Method], handler: MethodRouter<AppState>) -> AdminRoute {
-    AdminRoute { path, need, methods, handler }
+    AdminRoute { path, need, methods, handler, body_limit: FORM_LIMIT }
 }
 
 /// Every staff address and who may use it: the one place permissions are
@@ -81,6 +91,10 @@ pub fn routes() -> Vec<AdminRoute> {
         route(urls::ADMIN_STAFF_ACTION, role(Role::Owner), POST, post(staff::act)),
         route(urls::ADMIN_ACTIVITY, role(Role::Owner), GET, get(activity::page)),
         route(urls::ADMIN_PAGES, role(Role::Editor), GET, get(pages::list)),
+        route(urls::ADMIN_PAGE_EDIT, role(Role::Editor), GET_POST, get(editor::edit).post(editor::save))
+            .taking(editor::EDITOR_FORM_LIMIT),
+        route(urls::ADMIN_PAGE_PREVIEW, role(Role::Editor), POST, post(editor::preview))
+            .taking(editor::EDITOR_FORM_LIMIT),
         route(urls::ADMIN_PAGE_HISTORY, role(Role::Editor), GET, get(pages::history)),
         route(urls::ADMIN_PAGE_RESTORE, role(Role::Editor), POST, post(pages::restore)),
     ]
@@ -88,9 +102,11 @@ pub fn routes() -> Vec<AdminRoute> {
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let mut router = Router::new();
-    for AdminRoute { path, need, handler, .. } in routes() {
-        router =
-            router.route(path, handler.route_layer(axum::middleware::from_fn_with_state((state.clone(), need), guard)));
+    for AdminRoute { path, need, handler, body_limit, .. } in routes() {
+        let guarded = handler
+            .layer(DefaultBodyLimit::max(body_limit))
+            .route_layer(axum::middleware::from_fn_with_state((state.clone(), need, body_limit), guard));
+        router = router.route(path, guarded);
     }
     router
         .route(&format!("{}/", urls::ADMIN), get(|| async { Redirect::permanent(urls::ADMIN) }))
@@ -110,7 +126,7 @@ pub(crate) struct Staff {
 /// Layer on each staff route: who is asking, may they, and is the form
 /// theirs.
 async fn guard(
-    State((state, need)): State<(AppState, Need)>,
+    State((state, need, body_limit)): State<(AppState, Need, usize)>,
     request: Request,
     next: Next,
 ) -> Result<Response, AppError> {
@@ -133,7 +149,7 @@ async fn guard(
     }
     let mut request = request;
     if request.method() == Method::POST {
-        request = checked_form(&state, &staff, request).await?;
+        request = checked_form(&state, &staff, request, body_limit).await?;
     }
     request.extensions_mut().insert(staff.clone());
     let response = next.run(request).await;
@@ -166,13 +182,13 @@ fn forbidden(state: &AppState, staff: &Staff, role: Role) -> Result<Response, Ap
 
 /// The request with its body read and put back, once the form is known to
 /// come from this site and to carry the session's CSRF token.
-async fn checked_form(state: &AppState, staff: &Staff, request: Request) -> Result<Request, AppError> {
+async fn checked_form(state: &AppState, staff: &Staff, request: Request, limit: usize) -> Result<Request, AppError> {
     let expired = || AppError::BadRequest("This form has expired. Go back, reload the page and try again.".into());
     if !same_origin(request.headers(), &state.site.load().settings.base_url) {
         return Err(AppError::CrossSite);
     }
     let (parts, body) = request.into_parts();
-    let bytes: Bytes = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| AppError::PayloadTooLarge)?;
+    let bytes: Bytes = axum::body::to_bytes(body, limit).await.map_err(|_| AppError::PayloadTooLarge)?;
     let csrf = form_urlencoded_field(&bytes, "csrf");
     if csrf.as_deref().is_none_or(|csrf| csrf.is_empty() || csrf != staff.session.csrf) {
         return Err(expired());

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
+use super::editor::{file_of, page_address};
 use super::{Nav, Staff, admin_chrome, done_at, now, page};
 use crate::auth::Actor;
 use crate::content::{Page, Severity};
@@ -38,6 +39,7 @@ struct PageRow {
     /// The review is due within a month or overdue.
     review_due: bool,
     history: String,
+    edit: String,
 }
 
 impl PageRow {
@@ -60,10 +62,16 @@ struct PagesTemplate<'a> {
     rows: Vec<PageRow>,
 }
 
-/// `dry-needling/safety.md` as its history's address.
+/// `dry-needling/safety.md` as its history's address, if it is a page in
+/// an article folder.
 fn history_address(file: &str) -> Option<String> {
-    let (article, name) = file.strip_suffix(".md")?.split_once('/')?;
-    Some(urls::ADMIN_PAGE_HISTORY.replace("{article}", article).replace("{page}", name))
+    file.strip_suffix(".md")?.split_once('/')?;
+    Some(page_address(urls::ADMIN_PAGE_HISTORY, file))
+}
+
+/// Where "put this version back" posts, up to the revision's number.
+fn restore_address(file: &str) -> String {
+    page_address(urls::ADMIN_PAGE_RESTORE, file).replace("/{revision}", "")
 }
 
 pub(super) async fn list(
@@ -123,26 +131,13 @@ fn page_rows(state: &AppState) -> Vec<PageRow> {
                 review,
                 review_due,
                 history: history_address(&file).unwrap_or_default(),
+                edit: page_address(urls::ADMIN_PAGE_EDIT, &file),
                 file,
             }
         })
         .collect();
     rows.sort_by(|a, b| a.attention().cmp(&b.attention()).then_with(|| a.file.cmp(&b.file)));
     rows
-}
-
-/// `dry-needling/safety.md`'s restore address, up to the revision number.
-fn restore_address(file: &str) -> String {
-    let (article, name) = file.strip_suffix(".md").and_then(|f| f.split_once('/')).unwrap_or_default();
-    urls::ADMIN_PAGE_RESTORE.replace("{article}", article).replace("{page}", name).replace("/{revision}", "")
-}
-
-/// The page file an address names: `{article}/{page}.md`, each part a
-/// plain name (the workspace refuses anything else too).
-fn file_of(article: &str, name: &str) -> Result<String, AppError> {
-    let plain =
-        |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if plain(article) && plain(name) { Ok(format!("{article}/{name}.md")) } else { Err(AppError::NotFound) }
 }
 
 /// A revision as the history lists it.
