@@ -141,12 +141,7 @@
         checks.innerHTML = answer.checks;
         if (answer.html) {
           var doc = frame.contentDocument;
-          var scroll = doc && doc.scrollingElement ? doc.scrollingElement.scrollTop : 0;
-          frame.addEventListener("load", function restore() {
-            frame.removeEventListener("load", restore);
-            var now = frame.contentDocument;
-            if (now && now.scrollingElement) now.scrollingElement.scrollTop = scroll;
-          });
+          keepScroll = doc && doc.scrollingElement ? doc.scrollingElement.scrollTop : 0;
           frame.srcdoc = answer.html;
           state.textContent = "How the page will look.";
         } else {
@@ -158,6 +153,24 @@
         state.textContent = "The preview could not be updated. Your text is safe: use the Preview button.";
       });
   }
+
+  // A new preview opens where the last one was being read. Its links open
+  // in a new tab: the site's pages refuse to be shown inside another page.
+  var keepScroll = 0;
+  function prepareFrame() {
+    var doc = frame.contentDocument;
+    if (!doc || doc.__prepared) return;
+    doc.__prepared = true;
+    if (doc.scrollingElement) doc.scrollingElement.scrollTop = keepScroll;
+    doc.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest("a[href]");
+      if (!link || link.getAttribute("href").charAt(0) === "#") return;
+      event.preventDefault();
+      window.open(link.href, "_blank", "noopener");
+    });
+  }
+  frame.addEventListener("load", prepareFrame);
+  if (frame.contentDocument && frame.contentDocument.readyState === "complete") prepareFrame();
 
   form.addEventListener("input", function (event) {
     if (event.target === text) drawLineNumbers();

@@ -575,19 +575,14 @@ pub(super) async fn save(
         return render(&state, &staff, &file, view(done, error, Vec::new()), status).await;
     }
 
-    let mut live = state.site.subscribe();
-    live.mark_unchanged();
+    let live = state.site.subscribe();
     let (workspace, saving, typed, base, message) =
         (state.workspace.clone(), file.clone(), text.clone(), sent.base.clone(), sent.message.clone());
     let saved =
         blocking(move || Ok::<_, AppError>(workspace.save(&saving, &typed, &base, &by, &message, now()))).await?;
     match saved {
         Ok(saved) => {
-            // The watcher rebuilds within a few tens of milliseconds of
-            // the write; say "live" only once it is.
-            let shown = saved.revision.is_none()
-                || tokio::time::timeout(LIVE_WAIT, live.changed()).await.is_ok_and(|changed| changed.is_ok())
-                    && state.site.error().is_none();
+            let shown = saved.revision.is_none() || published(&state, live).await;
             let edit = page_address(urls::ADMIN_PAGE_EDIT, &file);
             Ok(done_at(&edit, if shown { "saved" } else { "saved-not-live" }))
         }
@@ -619,6 +614,17 @@ pub(super) async fn save(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// Waits (briefly) for the live site to be rebuilt after a page was
+/// written, `live` having been taken before the write: the watcher does it
+/// within a few tens of milliseconds, and staff are told a change is live
+/// only once it is. `false` if it was not (another page's errors stop the
+/// site updating, or the watcher is slow).
+pub(super) async fn published(state: &AppState, mut live: tokio::sync::watch::Receiver<u64>) -> bool {
+    live.mark_unchanged();
+    tokio::time::timeout(LIVE_WAIT, live.changed()).await.is_ok_and(|changed| changed.is_ok())
+        && state.site.error().is_none()
 }
 
 /// The live preview: the page and its checks for what is typed, as JSON

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::editor::{file_of, page_address};
+use super::editor::{file_of, page_address, published};
 use super::{Nav, Staff, admin_chrome, done_at, now, page};
 use crate::auth::Actor;
 use crate::content::{Page, Severity};
@@ -267,11 +267,17 @@ pub(super) async fn restore(
     Form(form): Form<RestoreForm>,
 ) -> Result<Response, AppError> {
     let file = file_of(&article, &name)?;
+    let live = state.site.subscribe();
     let (workspace, restoring, by) = (state.workspace.clone(), file.clone(), Actor::person(&staff.account));
     let restored =
         blocking(move || Ok::<_, AppError>(workspace.restore(&restoring, revision, &form.base, &by, now()))).await?;
     match restored {
-        Ok(_) => Ok(done_at(&history_address(&file).unwrap_or_default(), "restored")),
+        Ok(saved) => {
+            if saved.revision.is_some() {
+                published(&state, live).await;
+            }
+            Ok(done_at(&history_address(&file).unwrap_or_default(), "restored"))
+        }
         Err(SaveError::Conflict { .. }) => {
             let why = "The page changed while you were looking at its history, so nothing was restored. The list below is up to date: check it and restore again.".to_string();
             history_page(&state, &staff, &file, &HistoryQuery::default(), StatusCode::CONFLICT, None, Some(why)).await
