@@ -291,3 +291,20 @@ fn the_editor_can_check_an_address_and_keep_the_old_one() {
     keep_old_address(&mut page, "/a/c/", "/a/d/");
     assert_eq!(page.aliases(), ["/a/c/"], "not added twice");
 }
+
+/// Pages link to each other: a renamed page, or one in the trash, leaves
+/// links to its old address, which `check` warns about but which do not
+/// stop the site from updating.
+#[test]
+fn renaming_or_trashing_a_page_that_others_link_to_keeps_the_site_building() {
+    let (dir, workspace, _, jane) = setup();
+    let linked = |problems: &[(String, Severity, String)]| {
+        problems.iter().filter(|(_, _, message)| message.contains("uses an old address")).count()
+    };
+    let renamed = workspace.rename("guide/second.md", "details", &hash_of(&workspace, "guide/second.md"), &jane, NOW);
+    assert!(errors(&dir).is_empty(), "{:?}", errors(&dir));
+    assert_eq!(linked(&problems(&dir)), 2, "the front page and the first page link to it");
+    workspace.trash("guide/second.md", &renamed.unwrap().saved.hash, &jane, NOW).unwrap();
+    assert!(errors(&dir).is_empty(), "{:?}", errors(&dir));
+    assert_eq!(linked(&problems(&dir)), 2);
+}
