@@ -270,7 +270,54 @@ fn template(title: &str, weight: i64) -> String {
     doc.to_text()
 }
 
+/// Who changes a file as part of a structure change, and the revision's
+/// message.
+struct Change<'a> {
+    by: &'a Actor,
+    message: &'a str,
+    now: i64,
+}
+
 impl Workspace {
+    /// Changes a page's front matter as it is on disk, under the page's
+    /// lock from reading to recording, so a change to the same file made
+    /// at the same moment (two pages moved to the trash, each adding its
+    /// address to the front page) waits rather than being lost or refused.
+    /// The revision (a save) has no line of its own in the activity record:
+    /// the change it is part of has one. Its id, if the text changed.
+    fn change(
+        &self,
+        page: &PagePath,
+        change: &Change<'_>,
+        edit: impl FnOnce(&mut Document),
+    ) -> Result<Option<i64>, StructureError> {
+        let lock = self.lock(page);
+        let _held = lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (text, hash) = read(page)?;
+        let mut doc = parse(&page.relative, &text)?;
+        edit(&mut doc);
+        let new = doc.to_text();
+        if new == text {
+            return Ok(None);
+        }
+        check_size(&new, change.message)?;
+        write_atomic(&page.full, new.as_bytes())
+            .map_err(|source| SaveError::Io { path: page.relative.clone(), source })?;
+        let new_hash = content_hash(&new);
+        let revision = NewRevision {
+            page,
+            kind: RevisionKind::Save,
+            text: &new,
+            hash: &new_hash,
+            base_hash: Some(&hash),
+            by: change.by,
+            message: change.message,
+            activity: None,
+            now: change.now,
+        };
+        Ok(Some(self.insert(&revision)?))
+    }
+
     /// Every page of every article, as the files say now. Pages outside an
     /// article folder and README files are not pages of the site.
     pub fn addresses(&self) -> Vec<PageAddress> {
@@ -447,18 +494,11 @@ impl Workspace {
         }
         let mut changed = 0;
         for (weight, file) in (1..).zip(order) {
-            let page = self.page(file)?;
-            let (text, hash) = read(&page)?;
-            let mut doc = parse(file, &text)?;
-            if doc.weight() == weight {
-                continue;
-            }
-            doc.set_weight(weight);
             let message = format!("put in place {weight} of the article's pages");
-            let edit = Edit { text: &doc.to_text(), base_hash: &hash, by, message: &message, now };
-            // One line in the activity record for the whole change, below.
-            self.write(&page, &edit, RevisionKind::Save, None)?;
-            changed += 1;
+            let written = self.change(&self.page(file)?, &Change { by, message: &message, now }, |doc| {
+                doc.set_weight(weight);
+            })?;
+            changed += usize::from(written.is_some());
         }
         if changed > 0 {
             let detail =
@@ -487,19 +527,9 @@ impl Workspace {
             .into_iter()
             .find(|p| p.file == page.relative)
             .ok_or_else(|| SaveError::NotFound { path: page.relative.clone() })?;
-        // The front page is read and changed before the page is removed,
-        // so a front page that cannot be read stops the move before it
-        // starts.
+        // A front page that cannot be read stops the move before it starts.
         let index = self.page(&front.file)?;
-        let (index_text, index_hash) = read(&index)?;
-        let mut index_doc = parse(&index.relative, &index_text)?;
-        let mut aliases = index_doc.aliases();
-        for url in std::iter::once(&moving.url).chain(&moving.aliases) {
-            if !aliases.iter().any(|alias| urls::loose(alias) == urls::loose(url)) {
-                aliases.push(url.clone());
-            }
-        }
-        index_doc.set_aliases(&aliases);
+        parse(&index.relative, &read(&index)?.0)?;
 
         let message = format!("moved to the trash; {} now leads to {}", moving.url, front.url);
         let revision = {
@@ -524,9 +554,16 @@ impl Workspace {
                 now,
             })?
         };
-        let index_message = format!("keeps the addresses of {}, moved to the trash", page.relative);
-        let edit = Edit { text: &index_doc.to_text(), base_hash: &index_hash, by, message: &index_message, now };
-        self.write(&index, &edit, RevisionKind::Save, None)?;
+        let message = format!("keeps the addresses of {}, moved to the trash", page.relative);
+        self.change(&index, &Change { by, message: &message, now }, |doc| {
+            let mut aliases = doc.aliases();
+            for url in std::iter::once(&moving.url).chain(&moving.aliases) {
+                if !aliases.iter().any(|alias| urls::loose(alias) == urls::loose(url)) {
+                    aliases.push(url.clone());
+                }
+            }
+            doc.set_aliases(&aliases);
+        })?;
         Ok(Trashed { url: moving.url, front_page: front.url, revision })
     }
 
@@ -587,10 +624,10 @@ impl Workspace {
             std::iter::once(&url).chain(&own_aliases).map(|address| urls::loose(address)).collect();
 
         let index = self.page(&front.file)?;
-        let (index_text, index_hash) = read(&index)?;
-        let mut index_doc = parse(&index.relative, &index_text)?;
-        let kept: Vec<String> =
-            index_doc.aliases().into_iter().filter(|alias| !giving_back.contains(&urls::loose(alias))).collect();
+        let given_back = |aliases: Vec<String>| -> Vec<String> {
+            aliases.into_iter().filter(|alias| !giving_back.contains(&urls::loose(alias))).collect()
+        };
+        let kept = given_back(parse(&index.relative, &read(&index)?.0)?.aliases());
         // Its addresses must be free once the front page gives them back.
         let mut all = self.addresses();
         if let Some(front) = all.iter_mut().find(|p| p.file == index.relative) {
@@ -600,10 +637,10 @@ impl Workspace {
         for alias in &own_aliases {
             check_url(&all, Some(&page.relative), alias)?;
         }
-        index_doc.set_aliases(&kept);
         let index_message = format!("gives back the addresses of {}, brought back from the trash", page.relative);
-        let edit = Edit { text: &index_doc.to_text(), base_hash: &index_hash, by, message: &index_message, now };
-        self.write(&index, &edit, RevisionKind::Save, None)?;
+        self.change(&index, &Change { by, message: &index_message, now }, |doc| {
+            doc.set_aliases(&given_back(doc.aliases()));
+        })?;
         let message = format!("brought back from the trash (revision {})", trashed.id);
         let hash = content_hash(&text);
         let revision = self.create(&NewRevision {

@@ -308,3 +308,25 @@ fn renaming_or_trashing_a_page_that_others_link_to_keeps_the_site_building() {
     assert!(errors(&dir).is_empty(), "{:?}", errors(&dir));
     assert_eq!(linked(&problems(&dir)), 2);
 }
+
+/// Two pages moved to the trash at the same moment both leave their
+/// address with the front page: neither change to it is lost.
+#[test]
+fn two_pages_moved_to_the_trash_at_once_both_keep_their_addresses() {
+    let (_dir, workspace, _, jane) = setup();
+    let barrier = std::sync::Barrier::new(2);
+    std::thread::scope(|scope| {
+        for path in ["guide/first.md", "guide/second.md"] {
+            let (workspace, barrier, jane) = (&workspace, &barrier, &jane);
+            scope.spawn(move || {
+                let base = hash_of(workspace, path);
+                barrier.wait();
+                workspace.trash(path, &base, jane, NOW).unwrap();
+            });
+        }
+    });
+    let mut aliases = doc(&workspace, "guide/index.md").aliases();
+    aliases.sort();
+    assert_eq!(aliases, ["/guide/first/", "/guide/second/"]);
+    assert_eq!(workspace.trashed(Some("guide")).unwrap().len(), 2);
+}
