@@ -171,6 +171,17 @@ async fn a_clash_a_reserved_address_or_a_bad_slug_is_refused_with_the_reason_and
         assert_eq!(select(&refused.html(), "input#title")[0].value().attr("value"), Some(title));
     }
     assert_eq!(s.app.state.workspace.pages().len(), 4, "nothing was added");
+    for missing in [
+        "/admin/pages/guide/nope/rename",
+        "/admin/pages/guide/index/rename",
+        "/admin/pages/guide/nope/trash",
+        "/admin/articles/nope/new",
+        "/admin/articles/nope/order",
+        "/admin/pages/guide/..%2Fsecret/rename",
+    ] {
+        let status = s.get(missing).await.status;
+        assert!(matches!(status, StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST), "{missing}: {status}");
+    }
     assert_eq!(activity(&s.app, Kind::PageRenamed) + activity(&s.app, Kind::PageCreated), 0);
 }
 
