@@ -305,7 +305,7 @@ impl Workspace {
     ) -> Result<Saved, SaveError> {
         let page = self.page(path)?;
         let edit = Edit { text, base_hash, by, message, now };
-        self.write(&page, &edit, RevisionKind::Save, Some(Kind::PageSaved))
+        self.write(&page, &edit, RevisionKind::Save, Kind::PageSaved)
     }
 
     /// Keeps `text` as a draft revision without touching the file: for
@@ -344,7 +344,7 @@ impl Workspace {
             .ok_or_else(|| SaveError::NoSuchRevision { path: page.relative.clone(), id: revision_id })?;
         let message = format!("restored revision {revision_id}");
         let edit = Edit { text: &old.text, base_hash, by, message: &message, now };
-        self.write(&page, &edit, RevisionKind::Restore, Some(Kind::PageRestored))
+        self.write(&page, &edit, RevisionKind::Restore, Kind::PageRestored)
     }
 
     pub(super) fn write(
@@ -352,7 +352,7 @@ impl Workspace {
         page: &PagePath,
         edit: &Edit<'_>,
         kind: RevisionKind,
-        activity: Option<Kind>,
+        activity: Kind,
     ) -> Result<Saved, SaveError> {
         let Edit { text, base_hash, by, message, now } = *edit;
         check_size(text, message)?;
@@ -369,8 +369,17 @@ impl Workspace {
         }
         write_atomic(&page.full, text.as_bytes())
             .map_err(|source| SaveError::Io { path: page.relative.clone(), source })?;
-        let revision =
-            NewRevision { page, kind, text, hash: &hash, base_hash: Some(base_hash), by, message, activity, now };
+        let revision = NewRevision {
+            page,
+            kind,
+            text,
+            hash: &hash,
+            base_hash: Some(base_hash),
+            by,
+            message,
+            activity: Some(activity),
+            now,
+        };
         let id = self.insert(&revision)?;
         Ok(Saved { revision: Some(id), hash })
     }

@@ -469,7 +469,7 @@ impl Workspace {
         keep_old_address(&mut doc, &old_url, &new_url);
         let message = format!("address changed from {old_url} to {new_url}");
         let edit = Edit { text: &doc.to_text(), base_hash: &hash, by, message: &message, now };
-        let saved = self.write(&page, &edit, RevisionKind::Save, Some(Kind::PageRenamed))?;
+        let saved = self.write(&page, &edit, RevisionKind::Save, Kind::PageRenamed)?;
         Ok(Renamed { old_url, new_url, saved })
     }
 
