@@ -38,6 +38,19 @@ pub(crate) const ADMIN_PAGE_PREVIEW: &str = "/admin/pages/{article}/{page}/previ
 pub(crate) const ADMIN_PAGE_HISTORY: &str = "/admin/pages/{article}/{page}/history";
 /// Editors: save an earlier revision's text again (POST).
 pub(crate) const ADMIN_PAGE_RESTORE: &str = "/admin/pages/{article}/{page}/restore/{revision}";
+/// Editors: give a page a new address; the old one keeps leading to it.
+pub(crate) const ADMIN_PAGE_RENAME: &str = "/admin/pages/{article}/{page}/rename";
+/// Editors: move a page to the trash (GET asks first).
+pub(crate) const ADMIN_PAGE_TRASH: &str = "/admin/pages/{article}/{page}/trash";
+/// Editors: add a page to an article. Under `articles`, not `pages`, so no
+/// page file (`new.md`) can have the same address as the form.
+pub(crate) const ADMIN_ARTICLE_NEW: &str = "/admin/articles/{article}/new";
+/// Editors: the order of an article's pages.
+pub(crate) const ADMIN_ARTICLE_ORDER: &str = "/admin/articles/{article}/order";
+/// Editors: pages in the trash.
+pub(crate) const ADMIN_TRASH: &str = "/admin/trash";
+/// Editors: bring a page back from the trash (POST).
+pub(crate) const ADMIN_TRASH_RESTORE: &str = "/admin/trash/{article}/{page}/restore";
 /// Owners: the activity record.
 pub(crate) const ADMIN_ACTIVITY: &str = "/admin/activity";
 /// Files from `static/`, under plain and content-hashed names.

@@ -65,10 +65,15 @@ pub enum Kind {
     PageDraftSaved,
     PageRestored,
     PageEditedOutside,
+    PageCreated,
+    PageRenamed,
+    PagesReordered,
+    PageTrashed,
+    PageRestoredFromTrash,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 24] = [
+    pub const ALL: [Kind; 29] = [
         Kind::SignIn,
         Kind::SignInFailed,
         Kind::SignOut,
@@ -93,6 +98,11 @@ impl Kind {
         Kind::PageDraftSaved,
         Kind::PageRestored,
         Kind::PageEditedOutside,
+        Kind::PageCreated,
+        Kind::PageRenamed,
+        Kind::PagesReordered,
+        Kind::PageTrashed,
+        Kind::PageRestoredFromTrash,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -121,6 +131,11 @@ impl Kind {
             Kind::PageDraftSaved => "page-draft-saved",
             Kind::PageRestored => "page-restored",
             Kind::PageEditedOutside => "page-edited-outside",
+            Kind::PageCreated => "page-created",
+            Kind::PageRenamed => "page-renamed",
+            Kind::PagesReordered => "pages-reordered",
+            Kind::PageTrashed => "page-trashed",
+            Kind::PageRestoredFromTrash => "page-restored-from-trash",
         }
     }
 
@@ -155,6 +170,11 @@ impl Kind {
             Kind::PageDraftSaved => "Kept a draft of a page",
             Kind::PageRestored => "Restored an earlier version of a page",
             Kind::PageEditedOutside => "A page was changed outside the workspace",
+            Kind::PageCreated => "Added a page",
+            Kind::PageRenamed => "Changed a page's address",
+            Kind::PagesReordered => "Changed the order of an article's pages",
+            Kind::PageTrashed => "Moved a page to the trash",
+            Kind::PageRestoredFromTrash => "Brought a page back from the trash",
         }
     }
 }

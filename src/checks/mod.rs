@@ -67,11 +67,12 @@ pub fn check(pages: &[Checked<'_>], context: &Context<'_>) -> Vec<ContentError> 
     aliases(pages, &mut problems);
     let anchors: HashMap<&str, HashSet<&str>> =
         pages.iter().map(|c| (c.url, c.rendered.headings.iter().map(|h| h.id.as_str()).collect())).collect();
+    let moved = old_addresses(pages);
     for checked in pages {
         front_matter(checked.page, context, &mut problems);
         headings(checked, &mut problems);
         notes(checked, &mut problems);
-        links(checked, &anchors, context, &mut problems);
+        links(checked, &Targets { anchors: &anchors, moved: &moved }, context, &mut problems);
         readability(checked, context, &mut problems);
         citations(checked, context, &mut problems);
         claims(checked, context, &mut problems);
@@ -424,12 +425,27 @@ fn notes(checked: &Checked<'_>, problems: &mut Vec<ContentError>) {
     }
 }
 
-fn links(
-    checked: &Checked<'_>,
-    anchors: &HashMap<&str, HashSet<&str>>,
-    context: &Context<'_>,
-    problems: &mut Vec<ContentError>,
-) {
+/// Where links may lead: each page's address with its heading ids, and
+/// each old address (`aliases`, as loose keys) with the page it leads to.
+struct Targets<'a> {
+    anchors: &'a HashMap<&'a str, HashSet<&'a str>>,
+    moved: &'a HashMap<String, &'a str>,
+}
+
+/// Old addresses and where they lead, the first page listing one winning
+/// (`aliases` reports a second as an error).
+fn old_addresses<'a>(pages: &[Checked<'a>]) -> HashMap<String, &'a str> {
+    let mut moved = HashMap::new();
+    for checked in pages {
+        for alias in &checked.page.front.aliases {
+            moved.entry(urls::loose(alias)).or_insert(checked.url);
+        }
+    }
+    moved
+}
+
+fn links(checked: &Checked<'_>, targets: &Targets<'_>, context: &Context<'_>, problems: &mut Vec<ContentError>) {
+    let anchors = targets.anchors;
     let page = checked.page;
     for link in &checked.rendered.links {
         let at = |message: String| page.error_in_body(link.offset, message);
@@ -463,6 +479,21 @@ fn links(
             problems.push(
                 at(format!("the image {} is not in the static folder", link.dest))
                     .hint("put images in the static folder and link them as /static/name.jpg"),
+            );
+            continue;
+        }
+        if !anchors.contains_key(path.as_str())
+            && let Some(now) = targets.moved.get(&urls::loose(&path))
+        {
+            // A page renamed or moved to the trash leaves its address
+            // behind as an old one, which still leads somewhere: the link
+            // works, so it is a warning, and the site keeps updating.
+            problems.push(
+                at(format!("link to {} uses an old address, which now leads to {now}", link.dest))
+                    .hint(format!(
+                        "change the link to {now} (and check that the part of the page it points to is there)"
+                    ))
+                    .warning(),
             );
             continue;
         }

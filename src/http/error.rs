@@ -88,6 +88,19 @@ impl From<crate::workspace::SaveError> for AppError {
     }
 }
 
+/// A structure change refused (for the person who asked) or failed (ours,
+/// logged). Handlers show most refusals with their form instead.
+impl From<crate::workspace::StructureError> for AppError {
+    fn from(error: crate::workspace::StructureError) -> Self {
+        use crate::workspace::StructureError;
+        match error {
+            StructureError::Save(error) => error.into(),
+            StructureError::NoSuchArticle { .. } => AppError::NotFound,
+            other => AppError::BadRequest(capitalised(&other.to_string())),
+        }
+    }
+}
+
 /// A password check turned away because too many are running waits a
 /// few seconds: a check takes well under one.
 impl From<crate::auth::password::NotChecked> for AppError {

@@ -56,7 +56,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Flushes a folder's entries (a rename into it) to the disk. Only Unix
 /// can open a folder to do so; elsewhere the rename is left to the system.
-fn sync_folder(folder: &Path) -> std::io::Result<()> {
+pub(crate) fn sync_folder(folder: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         std::fs::File::open(folder)?.sync_all()

@@ -75,11 +75,21 @@ pub enum RevisionKind {
     Outside,
     /// An earlier revision's text, saved again.
     Restore,
+    /// A new page, written from the template (`structure`).
+    Create,
+    /// The page's last text as it was moved to the trash; the file is gone.
+    Trash,
 }
 
 impl RevisionKind {
-    pub const ALL: [RevisionKind; 4] =
-        [RevisionKind::Save, RevisionKind::Draft, RevisionKind::Outside, RevisionKind::Restore];
+    pub const ALL: [RevisionKind; 6] = [
+        RevisionKind::Save,
+        RevisionKind::Draft,
+        RevisionKind::Outside,
+        RevisionKind::Restore,
+        RevisionKind::Create,
+        RevisionKind::Trash,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -87,6 +97,8 @@ impl RevisionKind {
             RevisionKind::Draft => "draft",
             RevisionKind::Outside => "outside",
             RevisionKind::Restore => "restore",
+            RevisionKind::Create => "create",
+            RevisionKind::Trash => "trash",
         }
     }
 
@@ -138,11 +150,11 @@ pub fn content_hash(text: &str) -> String {
 }
 
 /// A page path, checked: relative to the content folder, `/`-separated.
-struct PagePath {
+pub(super) struct PagePath {
     /// As stored: `dry-needling/safety.md`.
-    relative: String,
+    pub(super) relative: String,
     /// On disk, under the content folder.
-    full: PathBuf,
+    pub(super) full: PathBuf,
 }
 
 /// The editing workspace's store: the content folder's page files and
@@ -182,28 +194,29 @@ fn summary_from_row(row: &rusqlite::Row<'_>) -> Result<RevisionSummary, rusqlite
 
 /// What a save or restore asks to write.
 #[derive(Clone, Copy)]
-struct Edit<'a> {
-    text: &'a str,
+pub(super) struct Edit<'a> {
+    pub(super) text: &'a str,
     /// The hash of the file as the person saw it.
-    base_hash: &'a str,
-    by: &'a Actor,
-    message: &'a str,
-    now: i64,
+    pub(super) base_hash: &'a str,
+    pub(super) by: &'a Actor,
+    pub(super) message: &'a str,
+    pub(super) now: i64,
 }
 
 /// A revision about to be added, and its line in the activity record.
-struct NewRevision<'a> {
-    page: &'a PagePath,
-    kind: RevisionKind,
-    text: &'a str,
-    hash: &'a str,
-    base_hash: Option<&'a str>,
-    by: &'a Actor,
-    message: &'a str,
+pub(super) struct NewRevision<'a> {
+    pub(super) page: &'a PagePath,
+    pub(super) kind: RevisionKind,
+    pub(super) text: &'a str,
+    pub(super) hash: &'a str,
+    pub(super) base_hash: Option<&'a str>,
+    pub(super) by: &'a Actor,
+    pub(super) message: &'a str,
     /// The activity record's line for it; `None` for the first version of
-    /// a page the history sees, which nobody did just now.
-    activity: Option<Kind>,
-    now: i64,
+    /// a page the history sees, which nobody did just now, and for a file
+    /// changed as part of a larger change that has its own line.
+    pub(super) activity: Option<Kind>,
+    pub(super) now: i64,
 }
 
 impl<'a> NewRevision<'a> {
@@ -238,14 +251,14 @@ impl Workspace {
         Ok(Workspace { conn: Mutex::new(conn), content, locks: Mutex::default() })
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {
         // Each change is one transaction, so a panic cannot leave one
         // half-done and the connection is safe to use after one.
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The lock for one page. Pages are few, so the map is never pruned.
-    fn lock(&self, page: &PagePath) -> Arc<Mutex<()>> {
+    pub(super) fn lock(&self, page: &PagePath) -> Arc<Mutex<()>> {
         let mut locks = self.locks.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         locks.entry(page.relative.clone()).or_default().clone()
     }
@@ -253,7 +266,7 @@ impl Workspace {
     /// Checks a path as typed or sent by a form: a relative path of a `.md`
     /// file inside the content folder, reached through no link that leads
     /// out of it.
-    fn page(&self, path: &str) -> Result<PagePath, SaveError> {
+    pub(super) fn page(&self, path: &str) -> Result<PagePath, SaveError> {
         let relative = normalize(path)?;
         let full = self.content.join(&relative);
         let bad = |why| SaveError::BadPath { path: path.to_string(), why };
@@ -334,7 +347,13 @@ impl Workspace {
         self.write(&page, &edit, RevisionKind::Restore, Kind::PageRestored)
     }
 
-    fn write(&self, page: &PagePath, edit: &Edit<'_>, kind: RevisionKind, activity: Kind) -> Result<Saved, SaveError> {
+    pub(super) fn write(
+        &self,
+        page: &PagePath,
+        edit: &Edit<'_>,
+        kind: RevisionKind,
+        activity: Kind,
+    ) -> Result<Saved, SaveError> {
         let Edit { text, base_hash, by, message, now } = *edit;
         check_size(text, message)?;
         let lock = self.lock(page);
@@ -367,7 +386,7 @@ impl Workspace {
 
     /// Adds a revision and its activity line in one transaction, so neither
     /// is ever there without the other.
-    fn insert(&self, new: &NewRevision<'_>) -> Result<i64, SaveError> {
+    pub(super) fn insert(&self, new: &NewRevision<'_>) -> Result<i64, SaveError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
@@ -533,7 +552,7 @@ impl Workspace {
     }
 }
 
-fn check_size(text: &str, message: &str) -> Result<(), SaveError> {
+pub(super) fn check_size(text: &str, message: &str) -> Result<(), SaveError> {
     if text.len() > MAX_TEXT_BYTES {
         return Err(SaveError::TooLarge { bytes: text.len() });
     }
@@ -545,7 +564,7 @@ fn check_size(text: &str, message: &str) -> Result<(), SaveError> {
 }
 
 /// The file's text and hash.
-fn read(page: &PagePath) -> Result<(String, String), SaveError> {
+pub(super) fn read(page: &PagePath) -> Result<(String, String), SaveError> {
     let bytes = std::fs::read(&page.full).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => SaveError::NotFound { path: page.relative.clone() },
         _ => SaveError::Io { path: page.relative.clone(), source },

@@ -18,5 +18,6 @@ mod seed;
 mod serving;
 mod sharing;
 mod staff;
+mod structure;
 mod two_step;
 mod workspace;

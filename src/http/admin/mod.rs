@@ -17,6 +17,7 @@ mod moderation;
 mod pages;
 mod sign_in;
 mod staff;
+mod structure;
 mod two_step;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -97,6 +98,27 @@ pub fn routes() -> Vec<AdminRoute> {
             .taking(editor::EDITOR_FORM_LIMIT),
         route(urls::ADMIN_PAGE_HISTORY, role(Role::Editor), GET, get(pages::history)),
         route(urls::ADMIN_PAGE_RESTORE, role(Role::Editor), POST, post(pages::restore)),
+        route(
+            urls::ADMIN_PAGE_RENAME,
+            role(Role::Editor),
+            GET_POST,
+            get(structure::rename_page).post(structure::rename),
+        ),
+        route(urls::ADMIN_PAGE_TRASH, role(Role::Editor), GET_POST, get(structure::trash_page).post(structure::trash)),
+        route(
+            urls::ADMIN_ARTICLE_NEW,
+            role(Role::Editor),
+            GET_POST,
+            get(structure::new_page).post(structure::add_page),
+        ),
+        route(
+            urls::ADMIN_ARTICLE_ORDER,
+            role(Role::Editor),
+            GET_POST,
+            get(structure::order_page).post(structure::reorder),
+        ),
+        route(urls::ADMIN_TRASH, role(Role::Editor), GET, get(structure::trash_page_list)),
+        route(urls::ADMIN_TRASH_RESTORE, role(Role::Editor), POST, post(structure::restore)),
     ]
 }
 

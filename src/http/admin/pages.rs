@@ -179,6 +179,8 @@ fn kind_in_words(kind: RevisionKind) -> &'static str {
         RevisionKind::Draft => "Draft (not published)",
         RevisionKind::Outside => "Changed outside the workspace",
         RevisionKind::Restore => "Restored an earlier version",
+        RevisionKind::Create => "Created",
+        RevisionKind::Trash => "Moved to the trash",
     }
 }
 
