@@ -65,10 +65,11 @@ pub enum Kind {
     PageDraftSaved,
     PageRestored,
     PageEditedOutside,
+    ImageUploaded,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 24] = [
+    pub const ALL: [Kind; 25] = [
         Kind::SignIn,
         Kind::SignInFailed,
         Kind::SignOut,
@@ -93,6 +94,7 @@ impl Kind {
         Kind::PageDraftSaved,
         Kind::PageRestored,
         Kind::PageEditedOutside,
+        Kind::ImageUploaded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -121,6 +123,7 @@ impl Kind {
             Kind::PageDraftSaved => "page-draft-saved",
             Kind::PageRestored => "page-restored",
             Kind::PageEditedOutside => "page-edited-outside",
+            Kind::ImageUploaded => "image-uploaded",
         }
     }
 
@@ -155,6 +158,7 @@ impl Kind {
             Kind::PageDraftSaved => "Kept a draft of a page",
             Kind::PageRestored => "Restored an earlier version of a page",
             Kind::PageEditedOutside => "A page was changed outside the workspace",
+            Kind::ImageUploaded => "Uploaded a picture",
         }
     }
 }

@@ -1,13 +1,15 @@
 //! The editing workspace's core, without HTTP: page files as documents
 //! whose front matter can be changed in place (`document`), saving them
 //! with a history of every version and who made it (`revisions`), and the
-//! word-by-word difference between two versions (`diff`).
+//! word-by-word difference between two versions (`diff`), and pictures
+//! uploaded for the pages (`images`).
 //!
 //! Like `auth`, calls block and times are passed in; `http` runs them off
 //! the async threads.
 
 pub mod diff;
 pub mod document;
+pub mod images;
 pub mod revisions;
 
 pub use diff::Segment;
