@@ -10,7 +10,7 @@ use crate::asset::Assets;
 use crate::content::{Bibliography, Content, ContentError, Page, Severity};
 use crate::readability::Readability;
 use crate::render::NoteKind;
-use crate::render::{Rendered, RenderedArticle, RenderedPages, reading_minutes};
+use crate::render::{Pictures, Rendered, RenderedArticle, RenderedPages, reading_minutes};
 use crate::urls;
 use crate::util::date::Date;
 
@@ -561,10 +561,16 @@ pub struct CheckOptions<'a> {
     pub publish: bool,
 }
 
+/// The uploaded pictures among the static files, each served at its
+/// content-hashed address, for rendering with `srcset`.
+pub(crate) fn pictures(assets: &Assets) -> Pictures {
+    Pictures::new(assets.paths().into_iter().map(|path| (path, assets.url(path))))
+}
+
 /// Renders every page of `content` and runs every check, without building
 /// the site.
 pub fn inspect(content: &Content, options: &CheckOptions<'_>) -> Inspection {
-    let rendered = RenderedPages::all(content);
+    let rendered = RenderedPages::all(content, &pictures(options.assets));
     inspect_rendered(content, &RenderedArticle::all(content, &rendered), options)
 }
 
