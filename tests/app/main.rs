@@ -6,6 +6,7 @@ mod comments;
 mod content_errors;
 mod export;
 mod helpers;
+mod images;
 mod links;
 mod pages;
 mod properties;
