@@ -65,6 +65,8 @@ static DECODING: Mutex<()> = Mutex::new(());
 /// Why a picture was not taken, for the member of staff who sent it.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
+    #[error("Choose a picture to upload: a JPEG, PNG or WebP file.")]
+    NoFile,
     #[error("This file is not a JPEG, PNG or WebP image. Choose a photo or picture saved in one of those formats.")]
     NotAnImage,
     #[error(
@@ -240,7 +242,14 @@ fn upright_at_most(image: &DynamicImage, orientation: Orientation, width: u32) -
     } else {
         let new_h = ((u64::from(h) * u64::from(width) + u64::from(w) / 2) / u64::from(w)).max(1) as u32;
         let (stored_w, stored_h) = if sideways { (new_h, width) } else { (width, new_h) };
-        image.resize_exact(stored_w, stored_h, FilterType::Lanczos3)
+        // A phone photo is 3 to 5 times the large width. Lanczos over the
+        // whole photo made a 40 megapixel upload take 6.2 s; averaging it
+        // down to twice the size first (fast) and Lanczos from there looks
+        // the same and takes 2.9 s in all (24 megapixels: 3.9 s to 2.2 s;
+        // a debug build, whose dependencies are optimised).
+        let source =
+            if image.width() > 2 * stored_w { &image.thumbnail_exact(2 * stored_w, 2 * stored_h) } else { image };
+        source.resize_exact(stored_w, stored_h, FilterType::Lanczos3)
     };
     out.apply_orientation(orientation);
     out
@@ -389,6 +398,9 @@ pub fn upload(
     now: i64,
 ) -> Result<Uploaded, ImageError> {
     let alt = AltText::parse(alt)?;
+    if bytes.is_empty() {
+        return Err(ImageError::NoFile);
+    }
     let encoded = encode(bytes, name)?;
     let folder = static_dir.join(FOLDER);
     std::fs::create_dir_all(&folder).map_err(|source| ImageError::Io { path: folder.display().to_string(), source })?;

@@ -127,6 +127,8 @@ fn wide_pictures_get_both_widths_and_narrow_ones_are_never_made_larger() {
     assert_eq!(sizes(&encode(&picture(1000, 667, ImageFormat::Png), "b.png").unwrap()), [(1000, 667), (800, 534)]);
     assert_eq!(sizes(&encode(&picture(600, 300, ImageFormat::Jpeg), "c.jpg").unwrap()), [(600, 300)]);
     assert_eq!(sizes(&encode(&picture(800, 10, ImageFormat::Jpeg), "d.jpg").unwrap()), [(800, 10)]);
+    // Much wider than 1600: averaged down first, then resized.
+    assert_eq!(sizes(&encode(&picture(5000, 1000, ImageFormat::Jpeg), "e.jpg").unwrap()), [(1600, 320), (800, 160)]);
     // Each file is what its name says.
     let encoded = encode(&picture(2000, 1000, ImageFormat::Png), "e.png").unwrap();
     for (size, bytes) in &encoded.files {
@@ -277,6 +279,8 @@ fn an_upload_is_saved_in_the_static_folder_and_noted_in_the_activity_record() {
     assert!(!shows("![x](/static/images/other-0123456789-800x600.jpg)", &uploaded.stem));
 
     // Nothing is written or noted for a refused upload.
+    let no_file = upload(static_dir.path(), &staff, &by, b"", "", "Alt", 3_000).unwrap_err();
+    assert!(matches!(no_file, ImageError::NoFile));
     let refused = upload(static_dir.path(), &staff, &by, b"not a picture", "x.jpg", "Alt", 3_000).unwrap_err();
     assert!(refused.is_the_senders());
     let no_alt = upload(static_dir.path(), &staff, &by, &fixture("gps-photo.jpg"), "x.jpg", " ", 3_000).unwrap_err();
