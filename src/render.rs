@@ -11,11 +11,15 @@
 //! 5. Turn `> [!URGENT] Title` blockquotes into care-card style callouts.
 //! 6. Turn `[^key]` markers into numbered links to the page's reference
 //!    list (the sources themselves are in `content/sources.toml`).
-//! 7. Write HTML, and return the links and citations so they can be checked
+//! 7. Give pictures uploaded from the staff pages their other sizes
+//!    (`srcset`), width and height, from the static files read for this
+//!    version ([`Pictures`]), so a page loads the size a screen needs and
+//!    does not jump as pictures arrive.
+//! 8. Write HTML, and return the links and citations so they can be checked
 //!    once every page has rendered (a link may point at a heading on
 //!    another page, a citation at a source).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
@@ -203,6 +207,72 @@ pub const RESERVED_IDS: &[&str] = &[
     "feeling-unwell",
 ];
 
+/// Uploaded pictures' sizes, from the names of the files in
+/// `static/images/` ([`urls::ImageName`]): rendering reads no files.
+#[derive(Debug, Clone, Default)]
+pub struct Pictures {
+    /// By stem, largest first.
+    sizes: HashMap<String, Vec<PictureSize>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PictureSize {
+    /// As typed in a page: `/static/images/knee-3f9a1c2b7d-1600x1067.jpg`.
+    plain: String,
+    /// Where it is served from (the content-hashed name, cached for good).
+    url: String,
+    width: u32,
+    height: u32,
+}
+
+/// How wide a picture shows: the text column (40rem inside its padding),
+/// or the screen less the padding on a phone.
+const PICTURE_SIZES: &str = "(min-width: 42rem) 40rem, calc(100vw - 2rem)";
+
+impl Pictures {
+    /// From the static files' addresses, each with the address to serve it
+    /// at; files that are not uploaded pictures are passed over.
+    pub fn new<'f>(files: impl IntoIterator<Item = (&'f str, String)>) -> Pictures {
+        let mut sizes: HashMap<String, Vec<PictureSize>> = HashMap::new();
+        for (plain, url) in files {
+            let Some(name) = plain.strip_prefix(urls::IMAGES).and_then(urls::ImageName::parse) else { continue };
+            let size = PictureSize { plain: plain.to_string(), url, width: name.width, height: name.height };
+            sizes.entry(name.stem.to_string()).or_default().push(size);
+        }
+        for list in sizes.values_mut() {
+            list.sort_by(|a, b| b.width.cmp(&a.width).then_with(|| a.plain.cmp(&b.plain)));
+        }
+        Pictures { sizes }
+    }
+
+    /// The sizes of the picture at `dest`, if it is an uploaded one that
+    /// exists (a missing file is left as typed, for `check` to report).
+    fn of(&self, dest: &str) -> Option<&[PictureSize]> {
+        let name = urls::ImageName::parse(dest.strip_prefix(urls::IMAGES)?)?;
+        let sizes = self.sizes.get(name.stem)?;
+        sizes.iter().any(|size| size.plain == dest).then_some(sizes.as_slice())
+    }
+}
+
+/// An uploaded picture's `<img>`: the largest size as `src` (and its width
+/// and height, for the space it takes), every size in `srcset`, loaded
+/// when it nears the screen.
+fn picture_html(sizes: &[PictureSize], alt: &str, title: &str) -> String {
+    let largest = &sizes[0];
+    let mut html = format!("<img src=\"{}\"", escape(&largest.url));
+    if sizes.len() > 1 {
+        let srcset: Vec<String> =
+            sizes.iter().rev().map(|size| format!("{} {}w", escape(&size.url), size.width)).collect();
+        html.push_str(&format!(" srcset=\"{}\" sizes=\"{PICTURE_SIZES}\"", srcset.join(", ")));
+    }
+    html.push_str(&format!(" width=\"{}\" height=\"{}\" alt=\"{}\"", largest.width, largest.height, escape(alt)));
+    if !title.is_empty() {
+        html.push_str(&format!(" title=\"{}\"", escape(title)));
+    }
+    html.push_str(" loading=\"lazy\" decoding=\"async\">");
+    html
+}
+
 /// The one place that decides which markdown extensions pages get.
 pub fn parser(markdown: &str) -> Parser<'_> {
     let options = Options::ENABLE_TABLES
@@ -221,6 +291,8 @@ pub(crate) struct RenderOptions<'a> {
     pub heading_shift: u8,
     /// Put before every heading id, keeping ids unique across bodies.
     pub id_prefix: &'a str,
+    /// Uploaded pictures' sizes; without them images render as typed.
+    pub pictures: Option<&'a Pictures>,
 }
 
 /// Renders one page's markdown body.
@@ -235,6 +307,7 @@ pub(crate) fn render_with(markdown: &str, options: &RenderOptions<'_>) -> Render
         shift: options.heading_shift,
         prefix: options.id_prefix.to_string(),
         body_len: markdown.len(),
+        pictures: options.pictures,
         ..Writer::default()
     };
     writer.run(events);
@@ -311,6 +384,10 @@ struct Writer<'a> {
     cited: Vec<String>,
     /// Inside a footnote definition, which is not shown.
     in_definition: bool,
+    pictures: Option<&'a Pictures>,
+    /// Inside an uploaded picture: where its events start in `out` (they
+    /// are replaced by one `<img>` at its end), its sizes and title.
+    open_picture: Option<(usize, &'a [PictureSize], String)>,
 }
 
 impl<'a> Writer<'a> {
@@ -384,6 +461,14 @@ impl<'a> Writer<'a> {
                 }
             }
             Event::End(TagEnd::Link) if self.dropped_link => self.dropped_link = false,
+            Event::End(TagEnd::Image) if self.open_picture.is_some() => {
+                let (start, sizes, title) = self.open_picture.take().expect("matched above");
+                let alt =
+                    self.open_link.and_then(|i| self.links.get(i)).map(|link| link.text.clone()).unwrap_or_default();
+                self.out.truncate(start);
+                self.out.push(Event::Html(picture_html(sizes, &alt, &title).into()));
+                self.open_link = None;
+            }
             Event::End(TagEnd::Link | TagEnd::Image) => {
                 self.open_link = None;
                 self.out.push(event);
@@ -410,7 +495,12 @@ impl<'a> Writer<'a> {
                         text: String::new(),
                         offset: range.start,
                     });
-                    self.out.push(Event::Start(Tag::Image { link_type, dest_url, title, id }));
+                    match self.pictures.and_then(|pictures| pictures.of(&dest_url)) {
+                        // The alt text's events still go to `out` (and to the
+                        // link's text); the end tag replaces them.
+                        Some(sizes) => self.open_picture = Some((self.out.len(), sizes, title.to_string())),
+                        None => self.out.push(Event::Start(Tag::Image { link_type, dest_url, title, id })),
+                    }
                 }
             }
             Event::Text(ref text) | Event::Code(ref text) => {
@@ -618,16 +708,18 @@ pub(crate) struct RenderedPages {
 }
 
 impl RenderedPages {
-    pub fn new(article: &Article) -> Self {
+    pub fn new(article: &Article, pictures: &Pictures) -> Self {
+        let options = RenderOptions { pictures: Some(pictures), ..RenderOptions::default() };
         let url = urls::article(&article.slug);
-        let index = (url.clone(), render(article.index.body()));
-        let sections = article.sections.iter().map(|s| (urls::section(&url, &s.slug), render(s.body()))).collect();
+        let index = (url.clone(), render_with(article.index.body(), &options));
+        let sections =
+            article.sections.iter().map(|s| (urls::section(&url, &s.slug), render_with(s.body(), &options))).collect();
         RenderedPages { url, index, sections }
     }
 
     /// Every article of `content`, in content order.
-    pub fn all(content: &Content) -> Vec<RenderedPages> {
-        content.articles.iter().map(RenderedPages::new).collect()
+    pub fn all(content: &Content, pictures: &Pictures) -> Vec<RenderedPages> {
+        content.articles.iter().map(|article| RenderedPages::new(article, pictures)).collect()
     }
 }
 

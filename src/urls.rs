@@ -53,8 +53,13 @@ pub(crate) const ADMIN_TRASH: &str = "/admin/trash";
 pub(crate) const ADMIN_TRASH_RESTORE: &str = "/admin/trash/{article}/{page}/restore";
 /// Owners: the activity record.
 pub(crate) const ADMIN_ACTIVITY: &str = "/admin/activity";
+/// Editors: uploaded pictures, and uploading one (POST).
+pub(crate) const ADMIN_IMAGES: &str = "/admin/images";
 /// Files from `static/`, under plain and content-hashed names.
 pub(crate) const STATIC: &str = "/static/";
+/// Pictures uploaded from the staff pages: `static/images/` in the static
+/// folder, served like every static file.
+pub const IMAGES: &str = "/static/images/";
 /// Link preview images, one per page.
 pub(crate) const CARDS: &str = "/og/";
 pub(crate) const HEALTHZ: &str = "/healthz";
@@ -157,9 +162,88 @@ pub fn is_file(path: &str) -> bool {
     path.starts_with(STATIC) || path.starts_with(CARDS)
 }
 
+/// An uploaded picture's file name, `knee-brace-3f9a1c2b7d-1600x1067.jpg`:
+/// its slug and a hash (together the stem, which one upload's sizes
+/// share), then the file's own width and height, so a page can tell the
+/// browser each size without reading the files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageName<'a> {
+    /// `knee-brace-3f9a1c2b7d`.
+    pub stem: &'a str,
+    pub width: u32,
+    pub height: u32,
+    /// `jpg` or `png`.
+    pub ext: &'a str,
+}
+
+/// Hex digits of the hash in an uploaded picture's name.
+pub const IMAGE_HASH_LEN: usize = 10;
+
+impl<'a> ImageName<'a> {
+    /// The file name, without its folder.
+    pub fn file_name(&self) -> String {
+        format!("{}-{}x{}.{}", self.stem, self.width, self.height, self.ext)
+    }
+
+    /// Its address under [`IMAGES`].
+    pub fn url(&self) -> String {
+        format!("{IMAGES}{}", self.file_name())
+    }
+
+    /// A file name, or an address under [`IMAGES`], in this form; `None`
+    /// for any other file (a picture copied in by hand keeps working, it
+    /// just gets no other sizes).
+    pub fn parse(name: &'a str) -> Option<ImageName<'a>> {
+        let name = name.strip_prefix(IMAGES).unwrap_or(name);
+        let (base, ext) = name.rsplit_once('.')?;
+        let (stem, size) = base.rsplit_once('-')?;
+        let (width, height) = size.split_once('x')?;
+        let number = |digits: &str| {
+            (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0'))
+                .then(|| digits.parse::<u32>().ok())
+                .flatten()
+        };
+        let (slug, hash) = stem.rsplit_once('-')?;
+        let plain = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-';
+        let ok = !slug.is_empty()
+            && slug.bytes().all(plain)
+            && hash.len() == IMAGE_HASH_LEN
+            && hash.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            && matches!(ext, "jpg" | "png");
+        if !ok {
+            return None;
+        }
+        Some(ImageName { stem, width: number(width)?, height: number(height)?, ext })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uploaded_image_names_round_trip_and_nothing_else_parses() {
+        let name = ImageName::parse("/static/images/knee-brace-3f9a1c2b7d-1600x1067.jpg").unwrap();
+        assert_eq!(name, ImageName { stem: "knee-brace-3f9a1c2b7d", width: 1600, height: 1067, ext: "jpg" });
+        assert_eq!(name.url(), "/static/images/knee-brace-3f9a1c2b7d-1600x1067.jpg");
+        assert_eq!(
+            ImageName::parse("a-0123456789-8x9.png").map(|n| n.file_name()).as_deref(),
+            Some("a-0123456789-8x9.png")
+        );
+        for other in [
+            "neck.jpg",
+            "knee-3f9a1c2b7d-1600x1067.gif",
+            "knee-3F9A1C2B7D-1600x1067.jpg",
+            "knee-3f9a1c2b-1600x1067.jpg",
+            "knee-3f9a1c2b7d-1600x.jpg",
+            "knee-3f9a1c2b7d-0800x533.jpg",
+            "-3f9a1c2b7d-1600x1067.jpg",
+            // The asset pipeline's hashed name for the same file.
+            "knee-3f9a1c2b7d-1600x1067.a1b2c3d4.jpg",
+        ] {
+            assert_eq!(ImageName::parse(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn addresses_are_built_one_way() {

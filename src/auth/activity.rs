@@ -70,10 +70,11 @@ pub enum Kind {
     PagesReordered,
     PageTrashed,
     PageRestoredFromTrash,
+    ImageUploaded,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 29] = [
+    pub const ALL: [Kind; 30] = [
         Kind::SignIn,
         Kind::SignInFailed,
         Kind::SignOut,
@@ -103,6 +104,7 @@ impl Kind {
         Kind::PagesReordered,
         Kind::PageTrashed,
         Kind::PageRestoredFromTrash,
+        Kind::ImageUploaded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -136,6 +138,7 @@ impl Kind {
             Kind::PagesReordered => "pages-reordered",
             Kind::PageTrashed => "page-trashed",
             Kind::PageRestoredFromTrash => "page-restored-from-trash",
+            Kind::ImageUploaded => "image-uploaded",
         }
     }
 
@@ -175,6 +178,7 @@ impl Kind {
             Kind::PagesReordered => "Changed the order of an article's pages",
             Kind::PageTrashed => "Moved a page to the trash",
             Kind::PageRestoredFromTrash => "Brought a page back from the trash",
+            Kind::ImageUploaded => "Uploaded a picture",
         }
     }
 }

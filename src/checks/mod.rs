@@ -10,7 +10,7 @@ use crate::asset::Assets;
 use crate::content::{Bibliography, Content, ContentError, Page, Severity};
 use crate::readability::Readability;
 use crate::render::NoteKind;
-use crate::render::{Rendered, RenderedArticle, RenderedPages, reading_minutes};
+use crate::render::{Pictures, Rendered, RenderedArticle, RenderedPages, reading_minutes};
 use crate::urls;
 use crate::util::date::Date;
 
@@ -78,7 +78,59 @@ pub fn check(pages: &[Checked<'_>], context: &Context<'_>) -> Vec<ContentError> 
         claims(checked, context, &mut problems);
     }
     unused_sources(pages, context, &mut problems);
+    unused_images(pages, context, &mut problems);
     problems
+}
+
+/// A picture in `static/images/` that no page shows or links to is either
+/// forgotten or linked under another name; either way it is published for
+/// nobody. An uploaded picture's sizes count as one picture, shown when
+/// any of them is.
+fn unused_images(pages: &[Checked<'_>], context: &Context<'_>, problems: &mut Vec<ContentError>) {
+    let targets: HashSet<String> = pages
+        .iter()
+        .flat_map(|c| c.rendered.links.iter().filter_map(|link| internal_target(c.url, &link.dest)))
+        .map(|(path, _)| path)
+        .collect();
+    let shown_stems: HashSet<&str> = targets
+        .iter()
+        .filter_map(|path| urls::ImageName::parse(path.strip_prefix(urls::IMAGES)?))
+        .map(|n| n.stem)
+        .collect();
+    let assets = context.options.assets;
+    let mut unused: Vec<(&str, usize)> = Vec::new();
+    for path in assets.paths().into_iter().filter(|path| path.starts_with(urls::IMAGES) && assets.contains(path)) {
+        match urls::ImageName::parse(&path[urls::IMAGES.len()..]) {
+            Some(name) if shown_stems.contains(name.stem) => {}
+            Some(name) => {
+                // Reported once, at its largest size.
+                let same = |(other, _): &&mut (&str, usize)| {
+                    urls::ImageName::parse(&other[urls::IMAGES.len()..]).is_some_and(|o| o.stem == name.stem)
+                };
+                match unused.iter_mut().find(same) {
+                    Some(entry) => {
+                        let width = |p: &str| urls::ImageName::parse(&p[urls::IMAGES.len()..]).map_or(0, |n| n.width);
+                        if name.width > width(entry.0) {
+                            entry.0 = path;
+                        }
+                        entry.1 += 1;
+                    }
+                    None => unused.push((path, 1)),
+                }
+            }
+            None if !targets.contains(path) => unused.push((path, 1)),
+            None => {}
+        }
+    }
+    for (path, sizes) in unused {
+        let file = context.options.static_dir.join(&path[urls::STATIC.len()..]);
+        let others = if sizes > 1 { " (and its smaller size, whose name starts the same)" } else { "" };
+        problems.push(
+            ContentError::new(&file, 0, "no page shows this image")
+                .hint(format!("delete it{others} or use it in a page, like ![What the picture shows]({path})"))
+                .warning(),
+        );
+    }
 }
 
 /// Every marker and every listed key must name a source in the
@@ -592,10 +644,16 @@ pub struct CheckOptions<'a> {
     pub publish: bool,
 }
 
+/// The uploaded pictures among the static files, each served at its
+/// content-hashed address, for rendering with `srcset`.
+pub(crate) fn pictures(assets: &Assets) -> Pictures {
+    Pictures::new(assets.paths().into_iter().map(|path| (path, assets.url(path))))
+}
+
 /// Renders every page of `content` and runs every check, without building
 /// the site.
 pub fn inspect(content: &Content, options: &CheckOptions<'_>) -> Inspection {
-    let rendered = RenderedPages::all(content);
+    let rendered = RenderedPages::all(content, &pictures(options.assets));
     inspect_rendered(content, &RenderedArticle::all(content, &rendered), options)
 }
 

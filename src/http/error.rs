@@ -40,6 +40,9 @@ pub(crate) enum AppError {
     /// 413: more data than any form on the site sends.
     #[error("too much data was sent")]
     PayloadTooLarge,
+    /// 413: a file larger than the staff form sending it takes.
+    #[error("a file over {max_mb} MB was sent")]
+    UploadTooLarge { max_mb: usize },
     /// 429: too many attempts; try again after the duration.
     #[error("too many attempts")]
     TooManyRequests(Duration),
@@ -153,7 +156,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::UriTooLong => StatusCode::URI_TOO_LONG,
             AppError::CrossSite => StatusCode::FORBIDDEN,
-            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::PayloadTooLarge | AppError::UploadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -173,6 +176,10 @@ impl AppError {
             AppError::PayloadTooLarge => (
                 "That was too much to send",
                 "Comments can be up to 2,000 characters. Please shorten your comment and try again.".into(),
+            ),
+            AppError::UploadTooLarge { max_mb } => (
+                "That file is too large",
+                format!("Files sent with this form can be up to {max_mb} MB. Choose a smaller file, or share the photo from your phone at a smaller size, then go back and try again."),
             ),
             AppError::TooManyRequests(wait) => (
                 "Please wait a moment",

@@ -171,7 +171,10 @@ fn citation_markers_are_numbered_in_first_cited_order_and_link_both_ways() {
 
 #[test]
 fn citation_ids_and_prefixes_keep_print_pages_unique() {
-    let out = render_with("Text.[^x-1]\n\n## Ref x 1\n", &RenderOptions { heading_shift: 1, id_prefix: "safety-" });
+    let out = render_with(
+        "Text.[^x-1]\n\n## Ref x 1\n",
+        &RenderOptions { heading_shift: 1, id_prefix: "safety-", ..RenderOptions::default() },
+    );
     assert!(out.html.contains("href=\"#safety-ref-x-1\" id=\"safety-cite-x-1-1\""), "{}", out.html);
     assert_eq!(
         out.headings[0].id, "safety-section-ref-x-1",
@@ -205,4 +208,58 @@ fn evidence_callouts_have_their_own_label_and_emergency_callouts_need_a_heading(
     assert_eq!(bare.notes, vec![Note { offset: 0, kind: NoteKind::CalloutWithoutHeading(Callout::Emergency) }]);
     let titled = render("> [!EMERGENCY] Call 911 if\n>\n> - chest pain\n");
     assert!(titled.notes.is_empty());
+}
+
+/// Two sizes of one uploaded picture and one of another, served at
+/// content-hashed names as the asset pipeline does.
+fn pictures() -> Pictures {
+    Pictures::new([
+        (
+            "/static/images/knee-3f9a1c2b7d-1600x1067.jpg",
+            "/static/images/knee-3f9a1c2b7d-1600x1067.aaaa1111.jpg".into(),
+        ),
+        ("/static/images/knee-3f9a1c2b7d-800x533.jpg", "/static/images/knee-3f9a1c2b7d-800x533.bbbb2222.jpg".into()),
+        ("/static/images/logo-0123456789-300x100.png", "/static/images/logo-0123456789-300x100.cccc3333.png".into()),
+        ("/static/site.css", "/static/site.dddd4444.css".into()),
+    ])
+}
+
+fn with_pictures(markdown: &str) -> Rendered {
+    let pictures = pictures();
+    render_with(markdown, &RenderOptions { pictures: Some(&pictures), ..RenderOptions::default() })
+}
+
+#[test]
+fn uploaded_pictures_get_srcset_width_height_and_lazy_loading() {
+    let out = with_pictures("![A knee brace, *fitted* & snug](/static/images/knee-3f9a1c2b7d-1600x1067.jpg)\n");
+    assert_eq!(
+        out.html,
+        "<p><img src=\"/static/images/knee-3f9a1c2b7d-1600x1067.aaaa1111.jpg\" srcset=\"/static/images/knee-3f9a1c2b7d-800x533.bbbb2222.jpg 800w, /static/images/knee-3f9a1c2b7d-1600x1067.aaaa1111.jpg 1600w\" sizes=\"(min-width: 42rem) 40rem, calc(100vw - 2rem)\" width=\"1600\" height=\"1067\" alt=\"A knee brace, fitted &amp; snug\" loading=\"lazy\" decoding=\"async\"></p>\n"
+    );
+    // Checked like any image: the address as typed, the alt text.
+    assert_eq!(out.links.len(), 1);
+    assert_eq!(out.links[0].dest, "/static/images/knee-3f9a1c2b7d-1600x1067.jpg");
+    assert_eq!(out.links[0].text, "A knee brace, fitted & snug");
+}
+
+#[test]
+fn a_picture_with_one_size_gets_width_and_height_but_no_srcset() {
+    let out = with_pictures("Before ![Clinic logo](/static/images/logo-0123456789-300x100.png \"Our logo\") after.\n");
+    assert_eq!(
+        out.html,
+        "<p>Before <img src=\"/static/images/logo-0123456789-300x100.cccc3333.png\" width=\"300\" height=\"100\" alt=\"Clinic logo\" title=\"Our logo\" loading=\"lazy\" decoding=\"async\"> after.</p>\n"
+    );
+    assert_eq!(out.links[0].text, "Clinic logo");
+}
+
+#[test]
+fn other_images_and_missing_pictures_render_as_typed() {
+    for markdown in [
+        "![Neck](/static/neck.jpg)\n",
+        "![Gone](/static/images/knee-3f9a1c2b7d-1200x800.jpg)\n",
+        "![Elsewhere](https://example.org/images/knee-3f9a1c2b7d-1600x1067.jpg)\n",
+    ] {
+        assert_eq!(with_pictures(markdown).html, render(markdown).html, "{markdown}");
+        assert!(!with_pictures(markdown).html.contains("srcset"), "{markdown}");
+    }
 }

@@ -331,7 +331,7 @@ impl Version {
     /// for review dates.
     fn new(sources: Sources, options: &SiteOptions, today: Date) -> Result<Version, ContentErrors> {
         let Sources { content, assets } = sources;
-        let rendered_pages = RenderedPages::all(&content);
+        let rendered_pages = RenderedPages::all(&content, &crate::checks::pictures(&assets));
         let articles = RenderedArticle::all(&content, &rendered_pages);
         let check = CheckOptions { assets: &assets, static_dir: &options.static_dir, today, publish: options.publish };
         let inspection = crate::checks::inspect_rendered(&content, &articles, &check);

@@ -90,7 +90,7 @@ impl Site {
                 .hint("pages live in an article folder next to its index.md");
             return PagePreview { problems: vec![problem], ..PagePreview::default() };
         }
-        let rendered = RenderedPages::all(&content);
+        let rendered = RenderedPages::all(&content, &crate::checks::pictures(&self.assets));
         let articles = RenderedArticle::all(&content, &rendered);
         let options = CheckOptions { assets: &self.assets, static_dir: content_dir, today, publish: false };
         let inspection = crate::checks::inspect_rendered(&content, &articles, &options);

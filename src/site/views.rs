@@ -421,8 +421,10 @@ pub(crate) fn print_page<'a>(
             // section's title; ids get the section's slug so they stay unique.
             let prefix = format!("{}-", page.slug);
             let shift = if i == 0 { 0 } else { 1 };
-            let rendered =
-                render::render_with(page.body(), &RenderOptions { heading_shift: shift, id_prefix: &prefix });
+            let rendered = render::render_with(
+                page.body(),
+                &RenderOptions { heading_shift: shift, id_prefix: &prefix, ..RenderOptions::default() },
+            );
             let references = references(page, &rendered, article.bibliography, &prefix);
             PrintSection { title: &page.front.title, id: page.slug.clone(), body: rendered.html, references }
         })

@@ -1,14 +1,16 @@
 //! The editing workspace's core, without HTTP: page files as documents
 //! whose front matter can be changed in place (`document`), saving them
 //! with a history of every version and who made it (`revisions`), the
-//! word-by-word difference between two versions (`diff`), and changes to
-//! an article's pages: adding, renaming, ordering, the trash (`structure`).
+//! word-by-word difference between two versions (`diff`), changes to an
+//! article's pages: adding, renaming, ordering, the trash (`structure`),
+//! and pictures uploaded for the pages (`images`).
 //!
 //! Like `auth`, calls block and times are passed in; `http` runs them off
 //! the async threads.
 
 pub mod diff;
 pub mod document;
+pub mod images;
 pub mod revisions;
 pub mod structure;
 

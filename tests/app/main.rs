@@ -7,6 +7,7 @@ mod content_errors;
 mod editor;
 mod export;
 mod helpers;
+mod images;
 mod links;
 mod pages;
 mod properties;

@@ -13,6 +13,7 @@
 mod account;
 mod activity;
 mod editor;
+mod images;
 mod moderation;
 mod pages;
 mod sign_in;
@@ -42,7 +43,8 @@ use crate::urls;
 
 const COOKIE: &str = "clinic_admin";
 /// More than any staff form sends; the sign-in and set-password forms are
-/// a few hundred bytes, a reply at most 2,000 characters.
+/// a few hundred bytes, a reply at most 2,000 characters. A route that
+/// takes files states its own limit ([`AdminRoute::taking`]).
 const FORM_LIMIT: usize = 64 * 1024;
 
 /// One staff address: who may use it, the methods it answers and what
@@ -51,15 +53,16 @@ pub struct AdminRoute {
     pub path: &'static str,
     pub need: Need,
     pub methods: &'static [Method],
+    /// The largest request body the guard reads: [`FORM_LIMIT`] unless
+    /// the route takes files.
+    pub body_limit: usize,
     handler: MethodRouter<AppState>,
-    /// The largest body a form sent here may have.
-    body_limit: usize,
 }
 
 impl AdminRoute {
-    /// For a form larger than the staff area's usual [`FORM_LIMIT`].
-    fn taking(self, body_limit: usize) -> AdminRoute {
-        AdminRoute { body_limit, ..self }
+    /// The route takes bodies up to `limit` bytes (a file upload, a page).
+    fn taking(self, limit: usize) -> AdminRoute {
+        AdminRoute { body_limit: limit, ..self }
     }
 }
 
@@ -68,7 +71,7 @@ const POST: &[Method] = &[Method::POST];
 const GET_POST: &[Method] = &[Method::GET, Method::POST];
 
 fn route(path: &'static str, need: Need, methods: &'static [Method], handler: MethodRouter<AppState>) -> AdminRoute {
-    AdminRoute { path, need, methods, handler, body_limit: FORM_LIMIT }
+    AdminRoute { path, need, methods, body_limit: FORM_LIMIT, handler }
 }
 
 /// Every staff address and who may use it: the one place permissions are
@@ -119,15 +122,19 @@ pub fn routes() -> Vec<AdminRoute> {
         ),
         route(urls::ADMIN_TRASH, role(Role::Editor), GET, get(structure::trash_page_list)),
         route(urls::ADMIN_TRASH_RESTORE, role(Role::Editor), POST, post(structure::restore)),
+        route(urls::ADMIN_IMAGES, role(Role::Editor), GET_POST, get(images::page).post(images::upload))
+            .taking(images::BODY_LIMIT),
     ]
 }
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let mut router = Router::new();
     for AdminRoute { path, need, handler, body_limit, .. } in routes() {
-        let guarded = handler
-            .layer(DefaultBodyLimit::max(body_limit))
-            .route_layer(axum::middleware::from_fn_with_state((state.clone(), need, body_limit), guard));
+        let guarded =
+            handler.route_layer(axum::middleware::from_fn_with_state((state.clone(), need, body_limit), guard));
+        // Extractors keep the site-wide limit (16 KiB) unless the route
+        // takes more, as an upload does.
+        let guarded = if body_limit > FORM_LIMIT { guarded.layer(DefaultBodyLimit::max(body_limit)) } else { guarded };
         router = router.route(path, guarded);
     }
     router
@@ -203,15 +210,29 @@ fn forbidden(state: &AppState, staff: &Staff, role: Role) -> Result<Response, Ap
 }
 
 /// The request with its body read and put back, once the form is known to
-/// come from this site and to carry the session's CSRF token.
+/// come from this site and to carry the session's CSRF token. A file
+/// upload (multipart) is read whole here too, so its token is checked
+/// before a handler sees a byte of the file.
 async fn checked_form(state: &AppState, staff: &Staff, request: Request, limit: usize) -> Result<Request, AppError> {
     let expired = || AppError::BadRequest("This form has expired. Go back, reload the page and try again.".into());
     if !same_origin(request.headers(), &state.site.load().settings.base_url) {
         return Err(AppError::CrossSite);
     }
+    let upload = multipart_boundary(request.headers()).is_some();
+    let too_large = || {
+        if upload { AppError::UploadTooLarge { max_mb: limit / (1024 * 1024) } } else { AppError::PayloadTooLarge }
+    };
+    // Refused before reading when the size is stated.
+    let stated = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if stated.is_some_and(|length| length > limit) {
+        return Err(too_large());
+    }
     let (parts, body) = request.into_parts();
-    let bytes: Bytes = axum::body::to_bytes(body, limit).await.map_err(|_| AppError::PayloadTooLarge)?;
-    let csrf = form_urlencoded_field(&bytes, "csrf");
+    let bytes: Bytes = axum::body::to_bytes(body, limit).await.map_err(|_| too_large())?;
+    let csrf = match multipart_boundary(&parts.headers) {
+        Some(boundary) => multipart_field(bytes.clone(), boundary, "csrf").await,
+        None => form_urlencoded_field(&bytes, "csrf"),
+    };
     if csrf.as_deref().is_none_or(|csrf| csrf.is_empty() || csrf != staff.session.csrf) {
         return Err(expired());
     }
@@ -222,6 +243,29 @@ async fn checked_form(state: &AppState, staff: &Staff, request: Request, limit: 
 fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
     pairs.into_iter().find(|(key, _)| key == name).map(|(_, value)| value)
+}
+
+/// The boundary of a `multipart/form-data` body (a form with a file).
+fn multipart_boundary(headers: &HeaderMap) -> Option<String> {
+    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    content_type
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data")
+        .then(|| multer::parse_boundary(content_type).ok())
+        .flatten()
+}
+
+/// One text field of a multipart body, read from memory. Forms put the
+/// token first, so the file after it is skipped, not read as text.
+async fn multipart_field(body: Bytes, boundary: String, name: &str) -> Option<String> {
+    let stream = tokio_stream::once(Ok::<Bytes, std::convert::Infallible>(body));
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 /// Layer: every answer from the staff area, redirects and errors included,
@@ -323,6 +367,7 @@ impl Nav {
         let mut links = vec![(urls::ADMIN, if roles.may(Role::Moderator) { "Comments" } else { "Staff home" })];
         if roles.may(Role::Editor) {
             links.push((urls::ADMIN_PAGES, "Pages"));
+            links.push((urls::ADMIN_IMAGES, "Pictures"));
         }
         if roles.may(Role::Owner) {
             links.push((urls::ADMIN_STAFF, "Staff"));
@@ -374,6 +419,19 @@ mod tests {
         paths.sort_unstable();
         paths.dedup();
         assert_eq!(paths.len(), routes.len(), "each address has one line, so one statement of who may use it");
+    }
+
+    #[tokio::test]
+    async fn the_token_is_found_in_a_multipart_form_before_its_file() {
+        let body = "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nab+c d\r\n--XyZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\nnot really a JPEG\r\n--XyZ--\r\n";
+        let mut headers = super::HeaderMap::new();
+        headers.insert(super::header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ".parse().unwrap());
+        let boundary = super::multipart_boundary(&headers).unwrap();
+        let body = super::Bytes::from(body.to_string());
+        assert_eq!(super::multipart_field(body.clone(), boundary.clone(), "csrf").await.as_deref(), Some("ab+c d"));
+        assert_eq!(super::multipart_field(body, boundary, "page").await, None);
+        headers.insert(super::header::CONTENT_TYPE, "application/x-www-form-urlencoded".parse().unwrap());
+        assert_eq!(super::multipart_boundary(&headers), None);
     }
 
     #[test]
