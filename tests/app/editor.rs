@@ -221,6 +221,7 @@ async fn a_weight_that_is_not_a_number_is_refused_with_the_form_kept() {
     let html = refused.html();
     assert!(text_of(&html, "[role='alert']").contains("\"fifth\" is not a number"));
     assert_eq!(value_of(&form_fields(&html), "title"), "A New Title");
+    assert_eq!(value_of(&form_fields(&html), "weight"), "fifth", "shown as typed");
     assert_eq!(std::fs::read_to_string(content.path().join(SAFETY)).unwrap(), before);
 }
 
@@ -262,4 +263,34 @@ async fn the_preview_is_the_page_with_its_problems_and_saves_nothing() {
         let answer = send_with(&app, method.clone(), path, Some(&theirs), &encoded(&sent, "save")).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{method} {path}");
     }
+}
+
+#[tokio::test]
+async fn a_new_web_address_keeps_the_old_one_leading_to_the_page() {
+    let (app, content, cookie, _) = editor_app();
+    let state = &app.state;
+    let _watcher =
+        clinic_site::watch::spawn(&state.config, state.site.clone(), state.comments.clone(), state.workspace.clone())
+            .unwrap();
+    // Onto another page's address: refused, with the reason, nothing saved.
+    let before = std::fs::read_to_string(content.path().join(SAFETY)).unwrap();
+    let mut fields = open_editor(&app, &cookie, SAFETY_EDITOR).await;
+    set(&mut fields, "slug", "migraines");
+    let refused = send_with(&app, Method::POST, SAFETY_EDITOR, Some(&cookie), &encoded(&fields, "save")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.html();
+    let mistake = select(&html, "[role='alert'] li a")[0];
+    assert_eq!(mistake.value().attr("href"), Some("#field-slug"));
+    assert!(collapse(&mistake.text().collect::<String>()).contains("/dry-needling/migraines/"), "names the clash");
+    assert_eq!(std::fs::read_to_string(content.path().join(SAFETY)).unwrap(), before);
+
+    set(&mut fields, "slug", "is-it-safe");
+    let saved = send_with(&app, Method::POST, SAFETY_EDITOR, Some(&cookie), &encoded(&fields, "save")).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let file = std::fs::read_to_string(content.path().join(SAFETY)).unwrap();
+    assert!(file.contains("slug = \"is-it-safe\"") && file.contains("aliases = [\"/dry-needling/safety/\"]"), "{file}");
+    assert_eq!(get(&app, "/dry-needling/is-it-safe/").await.status, StatusCode::OK);
+    let old = get(&app, "/dry-needling/safety/").await;
+    assert!(old.status.is_redirection(), "{}", old.status);
+    assert_eq!(old.header("location"), "/dry-needling/is-it-safe/");
 }

@@ -34,7 +34,7 @@ use crate::plain_english::{LONG_SENTENCE_WORDS, PlainWords};
 use crate::render::Callout;
 use crate::site::{Chrome, PagePreview};
 use crate::urls;
-use crate::workspace::{Document, Fields, MAX_TEXT_BYTES, SaveError, Segment, diff};
+use crate::workspace::{Document, Fields, MAX_TEXT_BYTES, SaveError, Segment, diff, structure};
 
 /// The largest form the editor takes: a page at the limit, every byte
 /// percent-encoded (three bytes each), with room for the other fields.
@@ -137,27 +137,46 @@ impl Sent {
     }
 
     /// What the form asks for that cannot be a page at all, before
-    /// anything is saved.
-    fn mistakes(&self) -> Vec<String> {
+    /// anything is saved, each with the field to go to.
+    fn mistakes(&self) -> Vec<Mistake> {
         match &self.content {
             SentPage::Fields { weight, .. } if !weight.trim().is_empty() && weight.trim().parse::<i64>().is_err() => {
-                vec![format!("\"{weight}\" is not a number. The order is a whole number, like 3.")]
+                vec![Mistake {
+                    message: format!("\"{weight}\" is not a number. The order is a whole number, like 3."),
+                    target: "field-weight",
+                }]
             }
             _ => Vec::new(),
         }
     }
+
+    /// The order as typed, to show again when it is not a number.
+    fn weight_typed(&self) -> Option<&str> {
+        match &self.content {
+            SentPage::Fields { weight, .. } => Some(weight),
+            SentPage::Whole(_) => None,
+        }
+    }
+}
+
+/// A setting the form refuses, and the id of its field.
+struct Mistake {
+    message: String,
+    target: &'static str,
 }
 
 /// The file's text as the form would have it: the form's fields applied
 /// to the version it started from (so settings the form does not show stay
-/// as they were), or the whole file it sent.
-fn text_of(state: &AppState, file: &str, sent: &Sent) -> Result<String, AppError> {
+/// as they were), or the whole file it sent. A new web address part keeps
+/// the old address in `aliases`, as renaming a page does; one that cannot
+/// be taken is a mistake to show, and the text keeps the old address.
+fn text_of(state: &AppState, file: &str, sent: &Sent) -> Result<(String, Vec<Mistake>), AppError> {
     match &sent.content {
         SentPage::Whole(text) => {
             // Browsers send a text box's lines ending in \r\n.
             let base = state.workspace.text_with_hash(file, &sent.base)?;
             let crlf = base.as_deref().is_some_and(|b| b.contains("\r\n"));
-            Ok(if crlf { text.clone() } else { text.replace("\r\n", "\n") })
+            Ok((if crlf { text.clone() } else { text.replace("\r\n", "\n") }, Vec::new()))
         }
         SentPage::Fields { fields, .. } => {
             let base = match state.workspace.text_with_hash(file, &sent.base)? {
@@ -169,8 +188,28 @@ fn text_of(state: &AppState, file: &str, sent: &Sent) -> Result<String, AppError
                     "The settings at the top of the page cannot be read ({e}). Open \"Edit the whole file\" to fix them."
                 ))
             })?;
-            document.apply(fields);
-            Ok(document.to_text())
+            let old_slug = document.fields().slug;
+            let mut mistakes = Vec::new();
+            let mut fields = fields.clone();
+            if fields.slug.trim() != old_slug {
+                let stem = file.rsplit('/').next().unwrap_or_default().trim_end_matches(".md");
+                let slug = Some(fields.slug.trim()).filter(|s| !s.is_empty()).unwrap_or(stem);
+                match structure::check_address(&state.workspace, file, slug)
+                    .and_then(|new| Ok((structure::page_address(&state.workspace, file)?, new)))
+                {
+                    Ok((old_url, new_url)) => {
+                        document.apply(&fields);
+                        structure::keep_old_address(&mut document, &old_url, &new_url);
+                        return Ok((document.to_text(), mistakes));
+                    }
+                    Err(why) => {
+                        mistakes.push(Mistake { message: capitalised(&why.to_string()), target: "field-slug" });
+                        fields.slug = old_slug;
+                    }
+                }
+            }
+            document.apply(&fields);
+            Ok((document.to_text(), mistakes))
         }
     }
 }
@@ -339,6 +378,8 @@ struct EditTemplate<'a> {
     edit_url: String,
     preview_url: String,
     history_url: String,
+    /// The pictures page, coming back here after an upload.
+    pictures_url: String,
     /// Where readers find the page, when it has an address.
     live_url: Option<String>,
     base: String,
@@ -355,7 +396,7 @@ struct EditTemplate<'a> {
     tools: Vec<Tool>,
     done: Option<String>,
     error: Option<String>,
-    mistakes: Vec<String>,
+    mistakes: Vec<Mistake>,
     conflict: Option<ConflictView>,
     max_kib: usize,
 }
@@ -401,6 +442,10 @@ pub(super) async fn edit(
     let (text, hash) = blocking(move || workspace.current(&reading)).await?;
     let done = match query.done.as_deref() {
         Some("saved") => Some("Saved. The change is on the live site now.".to_string()),
+        Some("created") => Some(
+            "The page is made, as a draft: readers cannot see it yet. Write its description and text, untick Draft, and save."
+                .to_string(),
+        ),
         Some("saved-not-live") => Some(
             "Saved. The live site has not shown it yet: another page has a problem that stops the site updating (see the pages list)."
                 .to_string(),
@@ -421,10 +466,12 @@ struct View<'t> {
     /// Show the whole file in one box rather than fields.
     whole: bool,
     message: &'t str,
+    /// The order as typed, when it may not be a number.
+    weight: Option<&'t str>,
     marks: bool,
     done: Option<String>,
     error: Option<String>,
-    mistakes: Vec<String>,
+    mistakes: Vec<Mistake>,
     conflict: Option<ConflictView>,
 }
 
@@ -453,7 +500,7 @@ async fn render(
             FieldsView {
                 title: fields.title,
                 description: fields.description,
-                weight: fields.weight.to_string(),
+                weight: view.weight.map_or_else(|| fields.weight.to_string(), str::to_string),
                 slug: fields.slug,
                 aliases: fields.aliases.join("\n"),
                 rows,
@@ -473,6 +520,11 @@ async fn render(
         edit_url: page_address(urls::ADMIN_PAGE_EDIT, file),
         preview_url: page_address(urls::ADMIN_PAGE_PREVIEW, file),
         history_url: page_address(urls::ADMIN_PAGE_HISTORY, file),
+        pictures_url: format!(
+            "{}?page={}",
+            urls::ADMIN_IMAGES,
+            crate::util::html::percent_encode(&page_address(urls::ADMIN_PAGE_EDIT, file))
+        ),
         live_url: preview.url.clone(),
         base: view.base.to_string(),
         whole: if fields.is_none() { view.text.to_string() } else { String::new() },
@@ -523,23 +575,24 @@ pub(super) async fn save(
 ) -> Result<Response, AppError> {
     let file = file_of(&article, &name)?;
     let sent = Sent::parse(&body)?;
-    let text = {
+    let (text, mut mistakes) = {
         let (state, file, sent) = (state.clone(), file.clone(), sent.clone());
         blocking(move || text_of(&state, &file, &sent)).await?
     };
+    mistakes.extend(sent.mistakes());
     let whole = matches!(sent.content, SentPage::Whole(_));
     let view = |done, error, mistakes| View {
         text: &text,
         base: &sent.base,
         whole,
         message: &sent.message,
+        weight: sent.weight_typed(),
         marks: sent.marks,
         done,
         error,
         mistakes,
         conflict: None,
     };
-    let mistakes = sent.mistakes();
     if !mistakes.is_empty() {
         let error = Some("The page was not saved: correct the settings marked below.".to_string());
         return render(&state, &staff, &file, view(None, error, mistakes), StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -640,7 +693,7 @@ pub(super) async fn preview(
     let marks = sent.marks;
     let (looking, reading) = (state.clone(), file.clone());
     let (text, preview) = blocking(move || {
-        let text = text_of(&looking, &reading, &sent)?;
+        let (text, _) = text_of(&looking, &reading, &sent)?;
         let preview = preview_of(&looking, &reading, &text, marks).0;
         Ok::<_, AppError>((text, preview))
     })
