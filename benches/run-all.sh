@@ -9,6 +9,7 @@
 # 4. soak.sh            60 s at 256 connections plus malformed and slow clients
 # 5. lighthouse.sh      Lighthouse scores and page weight
 # 6. reload-latency.py  time from saving a content file to the new text served
+# 7. cargo bench        the page editor: preview latency, save to live
 #
 # The release binary is built once and used by every step (CLINIC_BIN), so
 # edits made while the benchmarks run do not change what is measured.
@@ -68,6 +69,7 @@ step criterion bash -c 'cd "$0" && git log -1 --format="commit: %h %s" && cargo 
 step soak "$BENCH_DIR/soak.sh"
 step lighthouse "$BENCH_DIR/lighthouse.sh"
 step reload-latency python3 "$BENCH_DIR/reload-latency.py" "$CLINIC_BIN"
+step editor bash -c 'cd "$0" && git log -1 --format="commit: %h %s" && cargo bench --bench editor' "$ROOT"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
 END_COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || true)"
 if [ "$START_COMMIT" != "$END_COMMIT" ]; then

@@ -36,6 +36,9 @@ pub struct Chrome<'a> {
     pub script: bool,
     /// Preview build: adds the live-reload script.
     pub dev: bool,
+    /// A staff page: its footer is for staff, not the readers' contact
+    /// details and medical disclaimer.
+    pub staff: bool,
 }
 
 /// Open Graph and Twitter card values beyond those in [`Chrome`].
@@ -63,6 +66,7 @@ impl<'a> Chrome<'a> {
             json_ld: String::new(),
             script: false,
             dev: false,
+            staff: false,
         }
     }
 

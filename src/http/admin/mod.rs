@@ -348,7 +348,7 @@ fn page(status: StatusCode, template: &impl Template) -> Result<Response, AppErr
 }
 
 fn admin_chrome<'a>(site: &'a Site, title: &str) -> Chrome<'a> {
-    Chrome::plain(&site.settings, &site.asset_urls, title, urls::ADMIN)
+    Chrome { staff: true, ..Chrome::plain(&site.settings, &site.asset_urls, title, urls::ADMIN) }
 }
 
 /// The staff pages' own navigation: who is signed in, the pages their
