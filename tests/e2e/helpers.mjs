@@ -39,16 +39,22 @@ const LOG_TAIL_CHARS = 20_000;
  * @param {object} [options]
  * @param {string} [options.content] content folder (default: the repository's content/)
  * @param {boolean} [options.dev] start in preview mode (`--dev`: live reload, drafts, error page)
+ * @param {string} [options.staticDir] static folder (default: the repository's static/); pass a
+ *   temp copy when a test uploads pictures, which the server writes into it
  * @returns {Promise<{ url: string, dataDir: string, stop: () => Promise<void>, log: () => string }>}
  */
-export async function startServer({ content = path.join(REPO_ROOT, 'content'), dev = false } = {}) {
+export async function startServer({
+  content = path.join(REPO_ROOT, 'content'),
+  dev = false,
+  staticDir = path.join(REPO_ROOT, 'static'),
+} = {}) {
   const bin = process.env.CLINIC_BIN || path.join(REPO_ROOT, 'target', 'debug', 'clinic-site');
   if (!existsSync(bin)) {
     throw new Error(`clinic-site binary not found at ${bin}: run \`cargo build\` in ${REPO_ROOT} or set CLINIC_BIN`);
   }
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'clinic-site-data-'));
   const removeDataDir = () => rmSync(dataDir, { recursive: true, force: true });
-  const args = ['--addr', '127.0.0.1:0', '--content', content, '--static', path.join(REPO_ROOT, 'static'), '--data', dataDir];
+  const args = ['--addr', '127.0.0.1:0', '--content', content, '--static', staticDir, '--data', dataDir];
   if (dev) args.push('--dev');
   const child = spawn(bin, args, {
     cwd: REPO_ROOT,
