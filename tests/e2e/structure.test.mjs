@@ -320,7 +320,7 @@ test('an editor moves a page to the trash and brings it back', async () => {
     const problems = watchForProblems(page);
     await signIn(page);
     await open(page, '/admin/pages');
-    await follow(page, /^Move to the trash ?: dry-needling\/chronic-pain\.md$/);
+    await follow(page, /^Move to the trash \(dry-needling\/chronic-pain\.md\)$/);
     assert.equal(pathOf(page), `/admin/pages/${ARTICLE}/chronic-pain/trash`);
     assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), `Move ${title} to the trash?`);
     assert.ok(existsSync(pageFile('chronic-pain')), 'the confirm step alone changes nothing');
@@ -431,21 +431,13 @@ test('an editor uploads a picture with alt text and gets the line to copy; no al
     const row = page.locator('.admin-table tbody tr', { hasText: stem });
     assert.equal(await row.count(), 1);
     assert.match(await row.innerText(), /No page yet/);
-    // KNOWN BUG: the first load of the "ready" notice asks for its thumbnail
-    // before the server serves the new files, and gets a 404 (checked in the
-    // todo test below); leave just that one out here.
-    // (Chromium reports it twice: the response and a console error.)
-    const isFirstThumbnail404 = (p) => p === `HTTP 404 for image ${url(thumbnail)}` || (p.includes('status of 404') && p.includes(url(thumbnail)));
-    assert.deepEqual(problemsOf(problems).filter((p) => !isFirstThumbnail404(p)), []);
+    assert.deepEqual(problemsOf(problems), []);
   });
 });
 
-test('the picture on the "ready" notice shows at once after an upload', {
-  todo: 'KNOWN BUG: /static/images/<new file> answers 404 for a moment after the upload redirects to the notice; the server picks the new files up on its next rebuild',
-}, () => {
-  // KNOWN BUG: the editor first sees a broken picture (the page admits "it
-  // may take a few seconds to show"). Reported to the lead engineer; this
-  // todo test runs the assertion without failing the suite.
+test('the picture on the "ready" notice shows at once after an upload', () => {
+  // The upload answers once the site serves the new files, so the editor
+  // never sees a broken picture.
   assert.equal(thumbnailAtFirst, 200, 'the thumbnail answered the first time the notice asked for it');
 });
 

@@ -195,11 +195,15 @@ pub(super) async fn upload(
     let (static_dir, store, by) =
         (state.config.folders.static_dir.clone(), state.staff.clone(), Actor::person(&staff.account));
     let (bytes, name, alt) = (form.bytes, form.file_name, form.alt.clone());
+    let live = state.site.subscribe();
     let saved =
         blocking(move || Ok::<_, AppError>(images::upload(&static_dir, &store, &by, &bytes, &name, &alt, now())))
             .await?;
     match saved {
         Ok(uploaded) => {
+            // The site serves the static folder as it read it; the next page
+            // shows the picture, so wait for the watcher to read it again.
+            super::editor::published(&state, live).await;
             let back = back.map(|page| format!("&page={}", percent_encode(&page))).unwrap_or_default();
             Ok(Redirect::to(&format!("{}?uploaded={}{back}", urls::ADMIN_IMAGES, uploaded.stem)).into_response())
         }
