@@ -510,7 +510,11 @@ async fn render(
             }
         })
     };
-    let heading = fields.as_ref().map_or_else(|| file.to_string(), |f| f.title.clone());
+    let heading = Document::parse(view.text)
+        .ok()
+        .and_then(|document| document.title().map(str::to_string))
+        .filter(|title| !title.trim().is_empty())
+        .unwrap_or_else(|| file.to_string());
     let template = EditTemplate {
         chrome: admin_chrome(&site, &format!("Edit {heading}")),
         nav: Nav::new(staff, urls::ADMIN_PAGES),
