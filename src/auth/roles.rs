@@ -103,6 +103,9 @@ pub enum Need {
     SignedIn,
     /// People who may act as this role.
     Role(Role),
+    /// People who may act as either role: readers' feedback is read by
+    /// moderators (it is readers' words) and editors (they fix the pages).
+    Either(Role, Role),
 }
 
 impl Need {
@@ -110,6 +113,17 @@ impl Need {
         match self {
             Need::Nobody | Need::SignedIn => true,
             Need::Role(role) => roles.may(role),
+            Need::Either(one, other) => roles.may(one) || roles.may(other),
+        }
+    }
+
+    /// The role or roles needed, in a sentence: "moderator", "moderator or
+    /// editor"; `None` when anyone signed in will do.
+    pub fn roles_named(self) -> Option<String> {
+        match self {
+            Need::Nobody | Need::SignedIn => None,
+            Need::Role(role) => Some(role.as_str().to_string()),
+            Need::Either(one, other) => Some(format!("{one} or {other}")),
         }
     }
 }
