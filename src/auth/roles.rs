@@ -133,6 +133,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn either_of_two_roles_lets_in_holders_of_one_and_owners() {
+        let need = Need::Either(Role::Moderator, Role::Editor);
+        assert!(need.allows(Roles::of([Role::Moderator])));
+        assert!(need.allows(Roles::of([Role::Editor])));
+        assert!(need.allows(Roles::of([Role::Owner])));
+        assert!(!need.allows(Roles::of([Role::Reviewer])));
+        assert_eq!(need.roles_named().as_deref(), Some("moderator or editor"));
+        assert_eq!(Need::SignedIn.roles_named(), None);
+    }
+
+    #[test]
     fn owners_may_act_as_every_role_but_hold_only_their_own() {
         let owner = Roles::of([Role::Owner]);
         for role in Role::ALL {
