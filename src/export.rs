@@ -8,9 +8,11 @@
 //! a `_redirects` file for hosts that read one (Netlify, Cloudflare Pages)
 //! and so answer a real 301.
 //!
-//! A static host cannot take comments: the export shows the comments
-//! approved when it was built, and at each comment form's address a page
-//! that says how to reach the clinic instead.
+//! A static host cannot take comments or feedback: the export shows the
+//! comments approved when it was built, and at each comment, feedback and
+//! problem report form's address a page that says how to reach the clinic
+//! instead. The article pages' "Was this page helpful?" buttons ask for the
+//! feedback form with GET, so in the export they lead to that page.
 //!
 //! The export is written to a temporary folder beside the target and renamed
 //! into place at the end, so a failed build never leaves half a site.
@@ -77,7 +79,7 @@ fn write_all(site: &Site, root: &Path) -> anyhow::Result<Exported> {
         rules.push_str(&format!("{old} {new} 301\n"));
     }
     writer.write("_redirects", &Prepared::shared("text/plain; charset=utf-8", rules.into()))?;
-    for (path, page) in site.closed_comment_pages() {
+    for (path, page) in site.closed_comment_pages().into_iter().chain(site.closed_feedback_pages()) {
         writer.write(&format!("{path}index.html"), &page)?;
     }
     Ok(writer.exported)

@@ -203,6 +203,8 @@ pub const RESERVED_IDS: &[&str] = &[
     "comments",
     "comments-heading",
     "comment-received",
+    "feedback",
+    "feedback-heading",
     "what-this-article-covers",
     "feeling-unwell",
 ];

@@ -55,6 +55,10 @@ pub(crate) const ADMIN_TRASH_RESTORE: &str = "/admin/trash/{article}/{page}/rest
 pub(crate) const ADMIN_ACTIVITY: &str = "/admin/activity";
 /// Editors: uploaded pictures, and uploading one (POST).
 pub(crate) const ADMIN_IMAGES: &str = "/admin/images";
+/// Moderators and editors: readers' feedback and problem reports.
+pub(crate) const ADMIN_FEEDBACK: &str = "/admin/feedback";
+/// Moderators and editors: `{action}` is `done` or `reopen` (POST).
+pub(crate) const ADMIN_FEEDBACK_REPORT: &str = "/admin/feedback/reports/{id}/{action}";
 /// Files from `static/`, under plain and content-hashed names.
 pub(crate) const STATIC: &str = "/static/";
 /// Pictures uploaded from the staff pages: `static/images/` in the static
@@ -71,11 +75,20 @@ pub(crate) const PRIVACY: &str = "/privacy/";
 pub(crate) const DEV_EVENTS: &str = "/_dev/events";
 /// The comment form under a page that takes comments: `<page>comment/`.
 pub(crate) const COMMENT_FORM: &str = "comment/";
+/// "Was this page helpful?" under every article page: `<page>feedback/`.
+pub(crate) const FEEDBACK_FORM: &str = "feedback/";
+/// "Report a problem with this page" under every article page: `<page>report/`.
+pub(crate) const REPORT_FORM: &str = "report/";
 /// The printable article under an article: `<article>print/`.
 pub(crate) const PRINT: &str = "print/";
 
 /// Router patterns for the comment forms of article front pages and sections.
 pub(crate) const COMMENT_FORM_ROUTES: [&str; 2] = ["/{article}/comment/", "/{article}/{section}/comment/"];
+
+/// Router patterns for the feedback forms of article front pages and sections.
+pub(crate) const FEEDBACK_FORM_ROUTES: [&str; 2] = ["/{article}/feedback/", "/{article}/{section}/feedback/"];
+/// Router patterns for the problem report forms of article front pages and sections.
+pub(crate) const REPORT_FORM_ROUTES: [&str; 2] = ["/{article}/report/", "/{article}/{section}/report/"];
 
 /// Every address the server answers itself, as the router registers them.
 /// The first segment of each is kept from pages and old addresses.
@@ -91,9 +104,9 @@ pub(crate) fn reserved_first_segments() -> Vec<&'static str> {
 }
 
 /// Words that may not be a page's own segment under an article, since the
-/// article's print page and comment form live there.
-pub(crate) fn reserved_page_segments() -> [&'static str; 2] {
-    [PRINT.trim_end_matches('/'), COMMENT_FORM.trim_end_matches('/')]
+/// article's print page and its pages' forms live there.
+pub(crate) fn reserved_page_segments() -> [&'static str; 4] {
+    [PRINT, COMMENT_FORM, FEEDBACK_FORM, REPORT_FORM].map(|word| word.trim_end_matches('/'))
 }
 
 /// The reserved word a path would collide with, if any: its first segment
@@ -136,6 +149,21 @@ pub(crate) fn comment_form(page_url: &str) -> String {
 /// The page a comment form belongs to: `/a/b/comment/` -> `/a/b/`.
 pub(crate) fn page_of_comment_form(path: &str) -> Option<&str> {
     path.strip_suffix(COMMENT_FORM)
+}
+
+/// `/dry-needling/safety/feedback/`: a page's "Was this page helpful?" form.
+pub(crate) fn feedback_form(page_url: &str) -> String {
+    format!("{page_url}{FEEDBACK_FORM}")
+}
+
+/// `/dry-needling/safety/report/`: a page's "Report a problem" form.
+pub(crate) fn report_form(page_url: &str) -> String {
+    format!("{page_url}{REPORT_FORM}")
+}
+
+/// The page a feedback or report form belongs to: `/a/b/report/` -> `/a/b/`.
+pub(crate) fn page_of_feedback_form(path: &str) -> Option<&str> {
+    path.strip_suffix(FEEDBACK_FORM).or_else(|| path.strip_suffix(REPORT_FORM))
 }
 
 /// `/dry-needling/migraines/` -> `/og/dry-needling/migraines.png`; an
@@ -254,6 +282,10 @@ mod tests {
         assert_eq!(print(&article), "/dry-needling/print/");
         assert_eq!(comment_form(&safety), "/dry-needling/safety/comment/");
         assert_eq!(page_of_comment_form("/dry-needling/safety/comment/"), Some("/dry-needling/safety/"));
+        assert_eq!(feedback_form(&safety), "/dry-needling/safety/feedback/");
+        assert_eq!(report_form(&safety), "/dry-needling/safety/report/");
+        assert_eq!(page_of_feedback_form("/dry-needling/safety/report/"), Some("/dry-needling/safety/"));
+        assert_eq!(page_of_feedback_form("/dry-needling/feedback/"), Some("/dry-needling/"));
         assert_eq!(card(&safety), "/og/dry-needling/safety.png");
         assert_eq!(card(&article), "/og/dry-needling/index.png");
         assert_eq!(card("/"), "/og/index.png");
@@ -274,6 +306,8 @@ mod tests {
         assert_eq!(reserved_word_in("/Admin/"), Some("admin"));
         assert_eq!(reserved_word_in("/dry-needling/print/"), Some("print"));
         assert_eq!(reserved_word_in("/dry-needling/comment/"), Some("comment"));
+        assert_eq!(reserved_word_in("/dry-needling/feedback/"), Some("feedback"));
+        assert_eq!(reserved_word_in("/dry-needling/safety/report/"), Some("report"));
         assert_eq!(reserved_word_in("/dry-needling/safety/"), None);
         assert_eq!(reserved_word_in("/administration/"), None);
     }

@@ -1,6 +1,8 @@
-// Share controls, copyable heading links, and focus for form errors. The page works without this
-// file: the share row's plain links need no script, and the buttons it
-// enables stay hidden when it does not run.
+// Share controls, copyable heading links, focus for form errors, and
+// "Was this page helpful?" answered in place. The page works without this
+// file: the share row's plain links need no script, the buttons it
+// enables stay hidden when it does not run, and the feedback buttons open
+// the reader's own feedback page.
 (function () {
   "use strict";
 
@@ -54,6 +56,58 @@
   // them, as the GOV.UK and NHS patterns do.
   var summary = document.querySelector(".error-summary");
   if (summary) summary.focus();
+
+  // "Was this page helpful?": the article page is the same for everyone,
+  // so Yes and No fetch the reader's own form (with its one-time token)
+  // and show it here; sending it shows the thanks here too. Any failure
+  // falls back to the page the form would have opened without script.
+  var feedback = document.querySelector("[data-feedback]");
+  function showPanel(html) {
+    var panel = new DOMParser().parseFromString(html, "text/html").getElementById("feedback-panel");
+    if (!panel) return false;
+    // On its own page the title is the page's h1; here it is a part of the
+    // article, under the article's h1, and keeps labelling this section.
+    var title = panel.querySelector("h1.feedback-title");
+    if (title) {
+      var heading = document.createElement("h2");
+      heading.className = title.className;
+      heading.id = "feedback-heading";
+      heading.tabIndex = -1;
+      heading.textContent = title.textContent;
+      title.parentNode.replaceChild(heading, title);
+    }
+    feedback.innerHTML = "";
+    feedback.appendChild(document.importNode(panel, true));
+    var focus = feedback.querySelector(".error-summary") || feedback.querySelector(".feedback-title");
+    if (focus) focus.focus();
+    return true;
+  }
+  function read(response) {
+    // 400 (a mistake to fix) and 429 (wait) come back as the form with a message.
+    if (!response.ok && response.status !== 400 && response.status !== 429) throw new Error(String(response.status));
+    return response.text();
+  }
+  if (feedback && window.fetch && window.DOMParser) {
+    feedback.addEventListener("submit", function (event) {
+      var form = event.target;
+      var button = event.submitter;
+      if (form.hasAttribute("data-feedback-ask")) {
+        if (!button || !button.value) return;
+        event.preventDefault();
+        var url = form.action + "?helpful=" + encodeURIComponent(button.value);
+        fetch(url, { credentials: "same-origin" }).then(read).then(function (html) {
+          if (!showPanel(html)) location.href = url;
+        }).catch(function () { location.href = url; });
+      } else if (form.hasAttribute("data-feedback-send")) {
+        event.preventDefault();
+        var data = new URLSearchParams(new FormData(form));
+        if (button && button.name) data.append(button.name, button.value);
+        fetch(form.action, { method: "POST", credentials: "same-origin", body: data }).then(read).then(function (html) {
+          if (!showPanel(html)) form.submit();
+        }).catch(function () { form.submit(); });
+      }
+    });
+  }
 
   var printButton = document.querySelector("[data-print]");
   if (printButton) {

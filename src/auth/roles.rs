@@ -103,6 +103,9 @@ pub enum Need {
     SignedIn,
     /// People who may act as this role.
     Role(Role),
+    /// People who may act as either role: readers' feedback is read by
+    /// moderators (it is readers' words) and editors (they fix the pages).
+    Either(Role, Role),
 }
 
 impl Need {
@@ -110,6 +113,17 @@ impl Need {
         match self {
             Need::Nobody | Need::SignedIn => true,
             Need::Role(role) => roles.may(role),
+            Need::Either(one, other) => roles.may(one) || roles.may(other),
+        }
+    }
+
+    /// The role or roles needed, in a sentence: "moderator", "moderator or
+    /// editor"; `None` when anyone signed in will do.
+    pub fn roles_named(self) -> Option<String> {
+        match self {
+            Need::Nobody | Need::SignedIn => None,
+            Need::Role(role) => Some(role.as_str().to_string()),
+            Need::Either(one, other) => Some(format!("{one} or {other}")),
         }
     }
 }
@@ -117,6 +131,17 @@ impl Need {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn either_of_two_roles_lets_in_holders_of_one_and_owners() {
+        let need = Need::Either(Role::Moderator, Role::Editor);
+        assert!(need.allows(Roles::of([Role::Moderator])));
+        assert!(need.allows(Roles::of([Role::Editor])));
+        assert!(need.allows(Roles::of([Role::Owner])));
+        assert!(!need.allows(Roles::of([Role::Reviewer])));
+        assert_eq!(need.roles_named().as_deref(), Some("moderator or editor"));
+        assert_eq!(Need::SignedIn.roles_named(), None);
+    }
 
     #[test]
     fn owners_may_act_as_every_role_but_hold_only_their_own() {

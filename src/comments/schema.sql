@@ -171,3 +171,44 @@ CREATE TRIGGER page_revisions_are_append_only_update BEFORE UPDATE ON page_revis
 BEGIN SELECT RAISE(ABORT, 'page revisions cannot be changed'); END;
 CREATE TRIGGER page_revisions_are_append_only_delete BEFORE DELETE ON page_revisions
 BEGIN SELECT RAISE(ABORT, 'page revisions cannot be deleted'); END;
+
+-- step 11: readers' feedback on pages ("Was this page helpful?") and
+-- reports of problems with a page. Like the staff tables, these belong to
+-- another module (`feedback`) and live here because this is the one
+-- database. Nothing that identifies the reader is kept: no address, no
+-- cookie, no browser, and the day only (not the time), so answers cannot
+-- be matched to server logs or to each other. Feedback is never published.
+-- (Numbered 11: step 10 is the clinical sign-off, from its own branch.)
+CREATE TABLE page_feedback (
+    id           INTEGER PRIMARY KEY,
+    page         TEXT    NOT NULL,
+    helpful      INTEGER NOT NULL CHECK (helpful IN (0, 1)),
+    -- "What was missing or wrong?", optional
+    text         TEXT    CHECK (text IS NULL OR length(text) BETWEEN 1 AND 1000),
+    -- personal-detail codes the reader was warned about and sent anyway
+    flag_reasons TEXT    NOT NULL DEFAULT '',
+    -- YYYY-MM-DD (UTC)
+    day          TEXT    NOT NULL
+);
+CREATE INDEX page_feedback_by_page ON page_feedback (page, id);
+CREATE TABLE problem_reports (
+    id           INTEGER PRIMARY KEY,
+    page         TEXT    NOT NULL,
+    kind         TEXT    NOT NULL CHECK (kind IN ('wrong-information', 'broken-link', 'hard-to-understand')),
+    details      TEXT    NOT NULL CHECK (length(details) BETWEEN 1 AND 1000),
+    flag_reasons TEXT    NOT NULL DEFAULT '',
+    day          TEXT    NOT NULL,
+    status       TEXT    NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done')),
+    -- who marked it done and when: the person's name and username as they
+    -- were then, as in the activity record; NULL while open
+    closed_by    TEXT,
+    closed_at    INTEGER
+);
+CREATE INDEX problem_reports_by_status ON problem_reports (status, id);
+-- each feedback or report form (its token's nonce) sends once; kept until
+-- the token has expired anyway. Not linked to what it sent.
+CREATE TABLE used_feedback_forms (
+    nonce      TEXT    PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX used_feedback_forms_by_expiry ON used_feedback_forms (expires_at);

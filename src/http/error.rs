@@ -63,6 +63,17 @@ impl From<StoreError> for AppError {
     }
 }
 
+/// A report that is not there is the asker's; a database failure is ours.
+impl From<crate::feedback::store::FeedbackError> for AppError {
+    fn from(error: crate::feedback::store::FeedbackError) -> Self {
+        use crate::feedback::store::FeedbackError;
+        match error {
+            FeedbackError::NoSuchReport(_) => AppError::NotFound,
+            FeedbackError::Database(_) => AppError::Internal(error.to_string()),
+        }
+    }
+}
+
 /// Why a staff change was refused is for the person who asked; a database
 /// failure is ours, logged and not shown.
 impl From<crate::auth::AuthError> for AppError {

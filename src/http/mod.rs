@@ -7,6 +7,7 @@ mod admin;
 mod comments;
 mod dev;
 mod error;
+mod feedback;
 mod headers;
 mod limit;
 mod pages;
@@ -32,6 +33,7 @@ use crate::auth::StaffStore;
 use crate::comments::store::Store;
 use crate::comments::token::Secret;
 use crate::config::Config;
+use crate::feedback::FeedbackStore;
 use crate::site::{Site, SiteHandle, SiteOptions};
 use crate::urls;
 use crate::workspace::Workspace;
@@ -50,6 +52,8 @@ pub struct AppState {
     /// Page files saved from the browser and their history, in the same
     /// database.
     pub workspace: Arc<Workspace>,
+    /// Readers' feedback and problem reports, in the same database.
+    pub feedback: Arc<FeedbackStore>,
 }
 
 /// Per-client limits on what costs us or readers something.
@@ -61,6 +65,8 @@ pub struct Limits {
     /// username as typed, lower-cased, known or not, so the answer does
     /// not tell which usernames exist).
     pub account_logins: limit::RateLimiter<String>,
+    /// Feedback answers and problem reports stored from one client.
+    pub feedback: limit::RateLimiter,
     /// Password checks running at once, for every client together.
     pub password_checks: crate::auth::password::PasswordChecks,
 }
@@ -72,6 +78,11 @@ pub const LOGINS_PER_CLIENT: usize = 5;
 /// guessing from many addresses gets nowhere.
 pub const LOGINS_PER_ACCOUNT: usize = 10;
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Feedback answers and problem reports one client may send in
+/// [`FEEDBACK_WINDOW`]: a reader answering on every page of a long article
+/// stays under it; a script filling the counts does not get far.
+pub const FEEDBACK_PER_CLIENT: usize = 20;
+pub const FEEDBACK_WINDOW: Duration = Duration::from_secs(10 * 60);
 
 impl AppState {
     /// Opens the data folder and renders the content; the errors say which
@@ -111,10 +122,13 @@ impl AppState {
             Ok(found) => tracing::info!("recorded {found} page(s) changed outside the workspace"),
             Err(e) => tracing::warn!("cannot record pages changed while the server was off: {e}"),
         }
+        let feedback = FeedbackStore::open(&config.data.comments_db())
+            .with_context(|| format!("cannot open readers' feedback in {}", config.data.comments_db().display()))?;
         let limits = Limits {
             comments: limit::RateLimiter::new(config.comment_limit, Duration::from_secs(10 * 60)),
             logins: limit::RateLimiter::new(LOGINS_PER_CLIENT, LOGIN_WINDOW),
             account_logins: limit::RateLimiter::new(LOGINS_PER_ACCOUNT, LOGIN_WINDOW),
+            feedback: limit::RateLimiter::new(FEEDBACK_PER_CLIENT, FEEDBACK_WINDOW),
             password_checks: crate::auth::password::PasswordChecks::for_this_machine(),
         };
         Ok(AppState {
@@ -125,6 +139,7 @@ impl AppState {
             limits: Arc::new(limits),
             staff: Arc::new(staff),
             workspace: Arc::new(workspace),
+            feedback: Arc::new(feedback),
         })
     }
 }
@@ -156,6 +171,7 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .merge(comments::router())
+        .merge(feedback::router())
         .merge(admin::router(&state))
         .route(urls::HEALTHZ, get(pages::healthz))
         .route(urls::SITEMAP, get(pages::sitemap))
@@ -342,7 +358,11 @@ mod tests {
     #[test]
     fn every_route_is_an_address_from_urls() {
         let call = concat!(".", "route(");
-        for (file, source) in [("mod.rs", include_str!("mod.rs")), ("comments.rs", include_str!("comments.rs"))] {
+        for (file, source) in [
+            ("mod.rs", include_str!("mod.rs")),
+            ("comments.rs", include_str!("comments.rs")),
+            ("feedback.rs", include_str!("feedback.rs")),
+        ] {
             let routes: Vec<&str> = source.split(call).skip(1).map(str::trim_start).collect();
             assert!(!routes.is_empty() || file == "mod.rs", "{file} registers no routes");
             for route in routes {

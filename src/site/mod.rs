@@ -25,6 +25,7 @@ mod views;
 pub use handle::SiteHandle;
 pub use preview::PagePreview;
 pub use views::Chrome;
+pub(crate) use views::{FEEDBACK_HEADING, REPORT_HEADING};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -119,6 +120,8 @@ struct Version {
     pages: HashMap<String, Arc<Prepared>>,
     /// Pages readers can comment on, by canonical path.
     comment_pages: HashMap<String, CommentPage>,
+    /// Every article page, which all take feedback, by canonical path.
+    feedback_pages: HashMap<String, CommentPage>,
     /// Lowercased path without its trailing slash to the canonical path, so
     /// `/Dry-Needling/Migraines` can be redirected rather than lost.
     loose: HashMap<String, String>,
@@ -266,6 +269,37 @@ impl Site {
         pages
     }
 
+    /// For the static export: at each feedback and report form's address,
+    /// a page saying how to reach the clinic instead. The article pages'
+    /// "Was this page helpful?" form asks for the first with GET, so in
+    /// the export its buttons lead there.
+    pub(crate) fn closed_feedback_pages(&self) -> Vec<(String, Arc<Prepared>)> {
+        let mut pages: Vec<(String, Arc<Prepared>)> = self
+            .version
+            .feedback_pages
+            .values()
+            .flat_map(|page| {
+                [(urls::feedback_form(&page.url), FEEDBACK_HEADING), (urls::report_form(&page.url), REPORT_HEADING)]
+                    .map(|(url, heading)| {
+                        let chrome = Chrome::plain(
+                            &self.settings,
+                            &self.asset_urls,
+                            &format!("{heading}: {}", page.title),
+                            &url,
+                        );
+                        (url, render_template(&FeedbackClosedTemplate { chrome, page, heading }))
+                    })
+            })
+            .collect();
+        pages.sort_by(|a, b| a.0.cmp(&b.0));
+        pages
+    }
+
+    /// The article page at `path`: every one takes feedback.
+    pub(crate) fn feedback_page(&self, path: &str) -> Option<&CommentPage> {
+        self.version.feedback_pages.get(path)
+    }
+
     /// The page at `path` if readers can comment on it.
     pub(crate) fn comment_page(&self, path: &str) -> Option<&CommentPage> {
         self.version.comment_pages.get(path)
@@ -346,6 +380,7 @@ impl Version {
         let mut aliases = HashMap::new();
         let mut redirects = Vec::new();
         let mut comment_pages = HashMap::new();
+        let mut feedback_pages = HashMap::new();
         let site_host =
             settings.base_url.split_once("://").map_or(settings.base_url.as_str(), |(_, host)| host).to_string();
         let mut card = |path: String, title: &str, article: Option<&str>| {
@@ -373,16 +408,17 @@ impl Version {
         for (number, article) in articles.iter().enumerate() {
             for (index, (page, url, rendered)) in article.pages().enumerate() {
                 let card_path = card(urls::card(url), &page.front.title, (index > 0).then_some(article.title()));
+                let target = CommentPage {
+                    title: page.front.title.clone(),
+                    url: url.to_string(),
+                    article_title: article.title().to_string(),
+                    article_url: article.url().to_string(),
+                    article: number,
+                    part: index,
+                };
+                feedback_pages.insert(url.to_string(), target.clone());
                 if page.front.comments.unwrap_or(index > 0) {
                     // Rendered with its comments, by `Site`.
-                    let target = CommentPage {
-                        title: page.front.title.clone(),
-                        url: url.to_string(),
-                        article_title: article.title().to_string(),
-                        article_url: article.url().to_string(),
-                        article: number,
-                        part: index,
-                    };
                     comment_pages.insert(url.to_string(), target);
                 } else {
                     html.push((
@@ -423,6 +459,7 @@ impl Version {
             dev,
             pages,
             comment_pages,
+            feedback_pages,
             loose,
             aliases,
             redirects,

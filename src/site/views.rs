@@ -228,6 +228,8 @@ pub(crate) struct ArticleTemplate<'a> {
     /// Approved comments and the way to add one; `None` where comments are
     /// off.
     pub comments: Option<CommentsView>,
+    /// Where "Was this page helpful?" and "Report a problem" go.
+    pub feedback: FeedbackView,
     pub prev: Option<NavItem>,
     pub next: Option<NavItem>,
 }
@@ -258,6 +260,27 @@ pub(crate) struct PrintTemplate<'a> {
 pub(crate) struct CommentsClosedTemplate<'a> {
     pub chrome: Chrome<'a>,
     pub page: &'a CommentPage,
+}
+
+#[derive(Template)]
+#[template(path = "feedback_closed.html")]
+pub(crate) struct FeedbackClosedTemplate<'a> {
+    pub chrome: Chrome<'a>,
+    pub page: &'a CommentPage,
+    pub heading: &'static str,
+}
+
+/// The headings of the feedback and report forms, and of their stand-ins
+/// in the static export.
+pub(crate) const FEEDBACK_HEADING: &str = "Was this page helpful?";
+pub(crate) const REPORT_HEADING: &str = "Report a problem with this page";
+
+/// The addresses of an article page's feedback forms. Not per reader: the
+/// article page is the same for everyone, so the forms that carry a token
+/// are pages of their own.
+pub(crate) struct FeedbackView {
+    pub form_url: String,
+    pub report_url: String,
 }
 
 /// Where the privacy notice lives; the footer of every page links to it.
@@ -372,6 +395,7 @@ pub(crate) fn article_page<'a>(
         status: PageStatus::of(page),
         share,
         comments: None,
+        feedback: FeedbackView { form_url: crate::urls::feedback_form(url), report_url: crate::urls::report_form(url) },
         prev: index.checked_sub(1).map(nav),
         next: (index + 1 < all.len()).then(|| nav(index + 1)),
     }

@@ -6,6 +6,7 @@ mod comments;
 mod content_errors;
 mod editor;
 mod export;
+mod feedback;
 mod helpers;
 mod images;
 mod links;

@@ -13,6 +13,7 @@
 mod account;
 mod activity;
 mod editor;
+mod feedback;
 mod images;
 mod moderation;
 mod pages;
@@ -79,6 +80,7 @@ fn route(path: &'static str, need: Need, methods: &'static [Method], handler: Me
 pub fn routes() -> Vec<AdminRoute> {
     use Need::{Nobody, SignedIn};
     let role = Need::Role;
+    let either = Need::Either;
     vec![
         route(urls::ADMIN_LOGIN, Nobody, GET_POST, get(sign_in::form).post(sign_in::sign_in)),
         route(urls::ADMIN_LOGIN_CODE, Nobody, POST, post(two_step::second_step)),
@@ -124,6 +126,8 @@ pub fn routes() -> Vec<AdminRoute> {
         route(urls::ADMIN_TRASH_RESTORE, role(Role::Editor), POST, post(structure::restore)),
         route(urls::ADMIN_IMAGES, role(Role::Editor), GET_POST, get(images::page).post(images::upload))
             .taking(images::BODY_LIMIT),
+        route(urls::ADMIN_FEEDBACK, either(Role::Moderator, Role::Editor), GET, get(feedback::page_get)),
+        route(urls::ADMIN_FEEDBACK_REPORT, either(Role::Moderator, Role::Editor), POST, post(feedback::act)),
     ]
 }
 
@@ -171,10 +175,10 @@ async fn guard(
     if two_step::must_set_up(&state.site.load().settings, &staff.account) && !two_step::exempt(request.uri().path()) {
         return renewed(&state, &staff.session, Redirect::to(urls::ADMIN_TWO_STEP).into_response());
     }
-    if let Need::Role(role) = need
+    if let Some(roles) = need.roles_named()
         && !need.allows(staff.account.roles)
     {
-        return renewed(&state, &staff.session, forbidden(&state, &staff, role)?);
+        return renewed(&state, &staff.session, forbidden(&state, &staff, roles)?);
     }
     let mut request = request;
     if request.method() == Method::POST {
@@ -194,18 +198,16 @@ async fn guard(
 struct ForbiddenTemplate<'a> {
     chrome: Chrome<'a>,
     nav: Nav,
-    role: &'static str,
+    /// "moderator", or "moderator or editor".
+    role: String,
 }
 
 /// 403 for a signed-in person whose roles do not include the one needed:
 /// a plain page that says which role, with their own staff links.
-fn forbidden(state: &AppState, staff: &Staff, role: Role) -> Result<Response, AppError> {
+fn forbidden(state: &AppState, staff: &Staff, role: String) -> Result<Response, AppError> {
     let site = state.site.load();
-    let template = ForbiddenTemplate {
-        chrome: admin_chrome(&site, "Your role cannot do this"),
-        nav: Nav::new(staff, ""),
-        role: role.as_str(),
-    };
+    let template =
+        ForbiddenTemplate { chrome: admin_chrome(&site, "Your role cannot do this"), nav: Nav::new(staff, ""), role };
     page(StatusCode::FORBIDDEN, &template)
 }
 
@@ -365,6 +367,9 @@ impl Nav {
     fn new(staff: &Staff, here: &str) -> Nav {
         let roles = staff.account.roles;
         let mut links = vec![(urls::ADMIN, if roles.may(Role::Moderator) { "Comments" } else { "Staff home" })];
+        if roles.may(Role::Moderator) || roles.may(Role::Editor) {
+            links.push((urls::ADMIN_FEEDBACK, "Feedback"));
+        }
         if roles.may(Role::Editor) {
             links.push((urls::ADMIN_PAGES, "Pages"));
             links.push((urls::ADMIN_IMAGES, "Pictures"));
