@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod front_matter;
 #[cfg(test)]
 mod keys;
+pub mod review;
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,7 @@ pub use crate::util::date::Date;
 pub use bibliography::{Bibliography, Reference};
 pub use diagnostics::{ContentError, ContentErrors, Severity, format_text, source_line, summary};
 pub use front_matter::{FrontMatter, Review};
+pub use review::{ReviewState, reviewed_hash};
 
 /// Everything under the content folder, parsed but not yet rendered.
 #[derive(Debug, Clone)]
