@@ -71,10 +71,12 @@ pub enum Kind {
     PageTrashed,
     PageRestoredFromTrash,
     ImageUploaded,
+    PageSignedOff,
+    PageSavedForReview,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 30] = [
+    pub const ALL: [Kind; 32] = [
         Kind::SignIn,
         Kind::SignInFailed,
         Kind::SignOut,
@@ -105,6 +107,8 @@ impl Kind {
         Kind::PageTrashed,
         Kind::PageRestoredFromTrash,
         Kind::ImageUploaded,
+        Kind::PageSignedOff,
+        Kind::PageSavedForReview,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -139,6 +143,8 @@ impl Kind {
             Kind::PageTrashed => "page-trashed",
             Kind::PageRestoredFromTrash => "page-restored-from-trash",
             Kind::ImageUploaded => "image-uploaded",
+            Kind::PageSignedOff => "page-signed-off",
+            Kind::PageSavedForReview => "page-saved-for-review",
         }
     }
 
@@ -179,6 +185,8 @@ impl Kind {
             Kind::PageTrashed => "Moved a page to the trash",
             Kind::PageRestoredFromTrash => "Brought a page back from the trash",
             Kind::ImageUploaded => "Uploaded a picture",
+            Kind::PageSignedOff => "Signed off a page clinically",
+            Kind::PageSavedForReview => "Saved a change to a page for review",
         }
     }
 }

@@ -16,6 +16,7 @@ mod editor;
 mod images;
 mod moderation;
 mod pages;
+mod reviews;
 mod sign_in;
 mod staff;
 mod structure;
@@ -124,6 +125,13 @@ pub fn routes() -> Vec<AdminRoute> {
         route(urls::ADMIN_TRASH_RESTORE, role(Role::Editor), POST, post(structure::restore)),
         route(urls::ADMIN_IMAGES, role(Role::Editor), GET_POST, get(images::page).post(images::upload))
             .taking(images::BODY_LIMIT),
+        route(urls::ADMIN_REVIEWS, role(Role::Reviewer), GET, get(reviews::queue)),
+        route(
+            urls::ADMIN_PAGE_SIGN_OFF,
+            role(Role::Reviewer),
+            GET_POST,
+            get(reviews::sign_off_page).post(reviews::sign_off),
+        ),
     ]
 }
 
@@ -368,6 +376,9 @@ impl Nav {
         if roles.may(Role::Editor) {
             links.push((urls::ADMIN_PAGES, "Pages"));
             links.push((urls::ADMIN_IMAGES, "Pictures"));
+        }
+        if roles.may(Role::Reviewer) {
+            links.push((urls::ADMIN_REVIEWS, "Reviews"));
         }
         if roles.may(Role::Owner) {
             links.push((urls::ADMIN_STAFF, "Staff"));

@@ -118,7 +118,9 @@ fn page_rows(state: &AppState) -> Vec<PageRow> {
                 .workspace
                 .history(&file)
                 .ok()
-                .and_then(|history| history.into_iter().find(|r| r.kind != RevisionKind::Draft))
+                .and_then(|history| {
+                    history.into_iter().find(|r| !matches!(r.kind, RevisionKind::Draft | RevisionKind::Pending))
+                })
                 .map_or_else(String::new, |r| format!("{}, {}", r.author, moment(r.at)));
             PageRow {
                 title: parsed.as_ref().map_or_else(|| file.clone(), |page| page.front.title.clone()),
@@ -181,6 +183,8 @@ fn kind_in_words(kind: RevisionKind) -> &'static str {
         RevisionKind::Restore => "Restored an earlier version",
         RevisionKind::Create => "Created",
         RevisionKind::Trash => "Moved to the trash",
+        RevisionKind::SignOff => "Signed off clinically",
+        RevisionKind::Pending => "Waiting for review (not published)",
     }
 }
 
