@@ -18,6 +18,7 @@ mod security;
 mod seed;
 mod serving;
 mod sharing;
+mod signoff;
 mod staff;
 mod structure;
 mod two_step;
