@@ -134,7 +134,12 @@ async fn staff_pages_show_only_the_links_a_person_may_use() {
     for (username, roles, links) in [
         ("mod", vec![Role::Moderator], vec!["Comments", "Your account"]),
         ("ed", vec![Role::Editor], vec!["Staff home", "Pages", "Pictures", "Your account"]),
-        ("own", vec![Role::Owner], vec!["Comments", "Pages", "Pictures", "Staff", "Activity", "Your account"]),
+        ("rev", vec![Role::Reviewer], vec!["Staff home", "Reviews", "Your account"]),
+        (
+            "own",
+            vec![Role::Owner],
+            vec!["Comments", "Pages", "Pictures", "Reviews", "Staff", "Activity", "Your account"],
+        ),
     ] {
         let account = add_staff(&app, username, &roles);
         let (cookie, _) = session_for(&app, &account);
