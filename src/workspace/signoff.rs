@@ -366,3 +366,69 @@ impl Workspace {
         Ok(queue)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_764_000_000;
+    const PAGE: &str =
+        "+++\ntitle = \"Safety\"\n# kept as typed\ndescription = \"How safe it is.\"\nweight = 2\n+++\n\nIt is safe.\n";
+
+    fn setup() -> (tempfile::TempDir, Workspace, Account) {
+        let (dir, _staff, mut jane) = crate::auth::test_store(NOW);
+        jane.credentials = "DPT".into();
+        let content = dir.path().join("content");
+        std::fs::create_dir_all(content.join("a")).unwrap();
+        std::fs::write(content.join("a/p.md"), PAGE).unwrap();
+        let workspace = Workspace::open(&dir.path().join("comments.db"), &content).unwrap();
+        (dir, workspace, jane)
+    }
+
+    fn request<'a>(base: &'a str, pending: Option<i64>, jane: &'a Account) -> SignOffRequest<'a> {
+        let today = Date::new(2026, 12, 2).unwrap();
+        SignOffRequest { path: "a/p.md", base_hash: base, pending, note: "ok", reviewer: jane, today, now: NOW }
+    }
+
+    #[test]
+    fn a_sign_off_writes_the_review_keeps_every_other_byte_and_is_kept_for_good() {
+        let (dir, workspace, jane) = setup();
+        let (_, base) = workspace.current("a/p.md").unwrap();
+        let signed = workspace.sign_off(&request(&base, None, &jane)).unwrap();
+        let (text, hash) = workspace.current("a/p.md").unwrap();
+        assert_eq!(hash, signed.hash);
+        let signature = jane.signature();
+        let expected = format!(
+            "+++\ntitle = \"Safety\"\n# kept as typed\ndescription = \"How safe it is.\"\nweight = 2\nlast_reviewed = 2026-12-02\nnext_review = 2027-12-02\nreviewed_by = \"{signature}\"\nreviewed_revision = \"{}\"\n+++\n\nIt is safe.\n",
+            signed.reviewed_hash
+        );
+        assert_eq!(text, expected);
+        let page = Page::parse(std::path::Path::new("a/p.md"), text).unwrap();
+        assert!(matches!(page.review_state(), ReviewState::Current(_)));
+        // Signing again with the old base: the page changed since.
+        assert!(matches!(workspace.sign_off(&request(&base, None, &jane)), Err(SignOffError::Changed { .. })));
+        let conn = rusqlite::Connection::open(dir.path().join("comments.db")).unwrap();
+        assert!(conn.execute("DELETE FROM page_signoffs", []).is_err(), "sign-offs cannot be deleted");
+        assert!(conn.execute("UPDATE page_signoffs SET name = 'x'", []).is_err(), "nor changed");
+    }
+
+    #[test]
+    fn a_pending_change_waits_until_it_is_signed_off_and_a_reviewer_needs_credentials() {
+        let (_dir, workspace, mut jane) = setup();
+        let by = Actor::person(&jane);
+        // The history starts with the file as found (at start-up).
+        assert!(workspace.record_outside_edit("a/p.md", NOW).unwrap().is_some());
+        let (text, base) = workspace.current("a/p.md").unwrap();
+        let changed = text.replace("It is safe.", "It is safe for most people.");
+        let id = workspace.save_pending("a/p.md", &changed, &base, &by, "", NOW).unwrap();
+        assert_eq!(workspace.current("a/p.md").unwrap().0, text, "the file is untouched");
+        assert_eq!(workspace.pending("a/p.md").unwrap().map(|r| r.id), Some(id));
+        assert_eq!(workspace.record_outside_edit("a/p.md", NOW).unwrap(), None, "a pending change is not on disk");
+        workspace.sign_off(&request(&base, Some(id), &jane)).unwrap();
+        assert!(workspace.current("a/p.md").unwrap().0.contains("It is safe for most people."));
+        assert_eq!(workspace.pending("a/p.md").unwrap(), None, "signed off, no longer waiting");
+        jane.credentials.clear();
+        let (_, base) = workspace.current("a/p.md").unwrap();
+        assert!(matches!(workspace.sign_off(&request(&base, None, &jane)), Err(SignOffError::NoCredentials)));
+    }
+}
