@@ -47,6 +47,25 @@ enum Command {
     /// Readers' comments, for the clinic's records and privacy requests.
     #[command(subcommand)]
     Comments(CommentsCommand),
+    /// Pages that need a clinical review: never reviewed, changed since
+    /// review, due within 30 days or overdue, and changes waiting for
+    /// review. For a clinic's reminder job; always exits 0.
+    Reviews(ReviewsArgs),
+}
+
+#[derive(Args)]
+struct ReviewsArgs {
+    /// Folder with site.toml, sources.toml and the article folders.
+    #[arg(long, env = "CLINIC_CONTENT", default_value = "content", value_name = "DIR")]
+    content: PathBuf,
+
+    /// `text` for people, `json` for scripts.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+
+    /// The data folder, for the sign-offs and changes waiting.
+    #[command(flatten)]
+    data: DataFolder,
 }
 
 #[derive(Subcommand)]
@@ -191,6 +210,7 @@ fn main() -> ExitCode {
         Some(Command::Audit(AuditCommand::Export { since, data })) => export_audit(&data, since),
         Some(Command::Comments(CommentsCommand::Export { format, data })) => export_comments(&data, format),
         Some(Command::Comments(CommentsCommand::Delete { id, data })) => delete_comment(&data, id),
+        Some(Command::Reviews(args)) => reviews(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -217,6 +237,45 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
     let site = Site::load(&args.folders.content, &options, &comments)?;
     let exported = export::export(&site, &args.out)?;
     println!("Wrote {} files ({} KB) to {}", exported.files, exported.bytes / 1024, args.out.display());
+    Ok(())
+}
+
+/// The review queue, as `/admin/reviews` shows it.
+fn reviews(args: &ReviewsArgs) -> anyhow::Result<()> {
+    use clinic_site::workspace::{QueueItem, Workspace};
+    std::fs::create_dir_all(&args.data.dir)
+        .with_context(|| format!("cannot create the data folder {}", args.data.dir.display()))?;
+    Store::open(&args.data.comments_db())?;
+    let workspace = Workspace::open(&args.data.comments_db(), &args.content)
+        .with_context(|| format!("cannot open the pages in {}", args.content.display()))?;
+    let queue = workspace.review_queue(Date::from_unix(now()))?;
+    if matches!(args.format, Format::Json) {
+        println!("{}", serde_json::to_string_pretty(&queue)?);
+        return Ok(());
+    }
+    let mut out = String::new();
+    let mut group = |heading: &str, items: &[QueueItem]| {
+        out.push_str(&format!("{heading} ({})\n", items.len()));
+        for item in items {
+            let mut line = format!("  {}: {}", item.file, item.title);
+            if let Some(id) = item.pending_revision {
+                line.push_str(&format!(" (change waiting: revision {id})"));
+            } else if let (Some(by), Some(on)) = (&item.last_reviewed_by, &item.last_reviewed) {
+                line.push_str(&format!(" (last review by {by} on {on}"));
+                if let Some(next) = &item.next_review {
+                    line.push_str(&format!(", due {next}"));
+                }
+                line.push(')');
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+    };
+    group("Changes waiting for review", &queue.pending);
+    group("Changed since review", &queue.changed_since_review);
+    group("Never reviewed", &queue.never_reviewed);
+    group("Review due within 30 days or overdue", &queue.due);
+    print!("{out}");
     Ok(())
 }
 

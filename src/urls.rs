@@ -59,6 +59,10 @@ pub(crate) const ADMIN_IMAGES: &str = "/admin/images";
 pub(crate) const ADMIN_FEEDBACK: &str = "/admin/feedback";
 /// Moderators and editors: `{action}` is `done` or `reopen` (POST).
 pub(crate) const ADMIN_FEEDBACK_REPORT: &str = "/admin/feedback/reports/{id}/{action}";
+/// Reviewers: pages never reviewed, changed since review, due, waiting.
+pub(crate) const ADMIN_REVIEWS: &str = "/admin/reviews";
+/// Reviewers: a page as readers will see it, and signing it off.
+pub(crate) const ADMIN_PAGE_SIGN_OFF: &str = "/admin/pages/{article}/{page}/sign-off";
 /// Files from `static/`, under plain and content-hashed names.
 pub(crate) const STATIC: &str = "/static/";
 /// Pictures uploaded from the staff pages: `static/images/` in the static

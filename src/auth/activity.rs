@@ -73,10 +73,12 @@ pub enum Kind {
     ImageUploaded,
     ProblemReportDone,
     ProblemReportReopened,
+    PageSignedOff,
+    PageSavedForReview,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 32] = [
+    pub const ALL: [Kind; 34] = [
         Kind::SignIn,
         Kind::SignInFailed,
         Kind::SignOut,
@@ -109,6 +111,8 @@ impl Kind {
         Kind::ImageUploaded,
         Kind::ProblemReportDone,
         Kind::ProblemReportReopened,
+        Kind::PageSignedOff,
+        Kind::PageSavedForReview,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -145,6 +149,8 @@ impl Kind {
             Kind::ImageUploaded => "image-uploaded",
             Kind::ProblemReportDone => "problem-report-done",
             Kind::ProblemReportReopened => "problem-report-reopened",
+            Kind::PageSignedOff => "page-signed-off",
+            Kind::PageSavedForReview => "page-saved-for-review",
         }
     }
 
@@ -187,6 +193,8 @@ impl Kind {
             Kind::ImageUploaded => "Uploaded a picture",
             Kind::ProblemReportDone => "Marked a reader's problem report as done",
             Kind::ProblemReportReopened => "Reopened a reader's problem report",
+            Kind::PageSignedOff => "Signed off a page clinically",
+            Kind::PageSavedForReview => "Saved a change to a page for review",
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::asset::Assets;
-use crate::content::{Bibliography, Content, ContentError, Page, Severity};
+use crate::content::{Bibliography, Content, ContentError, Page, ReviewState, Severity};
 use crate::readability::Readability;
 use crate::render::NoteKind;
 use crate::render::{Pictures, Rendered, RenderedArticle, RenderedPages, reading_minutes};
@@ -335,6 +335,7 @@ fn front_matter(page: &Page, context: &Context<'_>, problems: &mut Vec<ContentEr
         );
         return;
     };
+    signed_off(page, problems);
     if review.next < context.options.today {
         problems.push(
             ContentError::new(
@@ -357,6 +358,36 @@ fn front_matter(page: &Page, context: &Context<'_>, problems: &mut Vec<ContentEr
             .warning(),
         );
     }
+}
+
+/// A review is shown to readers only while the page's text is the text a
+/// reviewer signed off (`reviewed_revision`, see `content::review`). One
+/// that no longer matches, or that was typed by hand, is not a failure
+/// of the page, but the clinic should know its readers are no longer told
+/// of it.
+fn signed_off(page: &Page, problems: &mut Vec<ContentError>) {
+    let state = page.review_state();
+    let Some(review) = state.last() else { return };
+    let sign_off = "a reviewer checks the page and signs it off in the workspace (Reviews, at /admin/reviews); until then readers see \"Last clinical review\" and no reviewer's name";
+    let (line, message) = match state {
+        ReviewState::Changed(_) => (
+            page.line_of_key("reviewed_revision"),
+            format!(
+                "changed since review: the text is not the text {} signed off on {} (reviewed_revision does not match)",
+                review.by,
+                review.on.long()
+            ),
+        ),
+        ReviewState::Unsigned(_) => (
+            page.line_of_key("reviewed_by"),
+            format!(
+                "changed since review, or never signed off: the review by {} has no reviewed_revision, so nobody can tell which text was reviewed",
+                review.by
+            ),
+        ),
+        ReviewState::Current(_) | ReviewState::Never => return,
+    };
+    problems.push(ContentError::new(&page.path, line, message).hint(sign_off).warning());
 }
 
 /// Screen reader users move between headings; a jump from ## to #### makes

@@ -172,6 +172,30 @@ BEGIN SELECT RAISE(ABORT, 'page revisions cannot be changed'); END;
 CREATE TRIGGER page_revisions_are_append_only_delete BEFORE DELETE ON page_revisions
 BEGIN SELECT RAISE(ABORT, 'page revisions cannot be deleted'); END;
 
+-- step 10: clinical sign-offs. A reviewer signed off the page's text: the
+-- revision written with the review in its front matter, the reviewed hash
+-- (`content::reviewed_hash`: title, description, sources and body, which
+-- the page's `reviewed_revision` repeats), and who, with the credentials
+-- readers were shown, as they were then. Only ever added to.
+CREATE TABLE page_signoffs (
+    id            INTEGER PRIMARY KEY,
+    -- relative to the content folder: "dry-needling/safety.md"
+    path          TEXT    NOT NULL,
+    revision_id   INTEGER NOT NULL REFERENCES page_revisions (id),
+    reviewed_hash TEXT    NOT NULL,
+    account_id    INTEGER NOT NULL REFERENCES staff_accounts (id),
+    name          TEXT    NOT NULL,
+    credentials   TEXT    NOT NULL,
+    -- the review's date as the page shows it: "2026-12-02"
+    signed_on     TEXT    NOT NULL,
+    at            INTEGER NOT NULL,
+    note          TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX page_signoffs_by_path ON page_signoffs (path, id);
+CREATE TRIGGER page_signoffs_are_append_only_update BEFORE UPDATE ON page_signoffs
+BEGIN SELECT RAISE(ABORT, 'sign-offs cannot be changed'); END;
+CREATE TRIGGER page_signoffs_are_append_only_delete BEFORE DELETE ON page_signoffs
+BEGIN SELECT RAISE(ABORT, 'sign-offs cannot be deleted'); END;
 -- step 11: readers' feedback on pages ("Was this page helpful?") and
 -- reports of problems with a page. Like the staff tables, these belong to
 -- another module (`feedback`) and live here because this is the one

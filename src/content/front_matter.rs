@@ -37,6 +37,10 @@ pub struct FrontMatter {
     pub next_review: Option<Date>,
     /// Who checked the page clinically, with credentials ("Jane Smith, DPT").
     pub reviewed_by: Option<String>,
+    /// The reviewed hash of the text the reviewer signed off
+    /// (`content::reviewed_hash`), written by the workspace's sign-off. The
+    /// review is shown to readers only while the page still matches it.
+    pub reviewed_revision: Option<String>,
     /// Keys of entries in `content/sources.toml` listed under "Sources" even
     /// where the text does not cite them with a `[^key]` marker.
     #[serde(default)]
@@ -90,6 +94,7 @@ pub(crate) const PAGE_KEYS: &[(&str, &str)] = &[
     ("last_reviewed", "last_reviewed = 2026-01-15"),
     ("next_review", "next_review = 2027-01-15"),
     ("reviewed_by", "reviewed_by = \"Jane Smith, DPT\""),
+    ("reviewed_revision", "reviewed_revision = \"(written by the sign-off in the workspace)\""),
     ("sources", "sources = [\"gattie-2017\", \"nice-ng193\"]"),
     ("draft", "draft = true"),
     ("aliases", "aliases = [\"/dry-needling/side-effects/\"]"),

@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod front_matter;
 #[cfg(test)]
 mod keys;
+pub mod review;
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,7 @@ pub use crate::util::date::Date;
 pub use bibliography::{Bibliography, Reference};
 pub use diagnostics::{ContentError, ContentErrors, Severity, format_text, source_line, summary};
 pub use front_matter::{FrontMatter, Review};
+pub use review::{ReviewState, reviewed_hash};
 
 /// Everything under the content folder, parsed but not yet rendered.
 #[derive(Debug, Clone)]
@@ -249,6 +251,20 @@ pub struct Settings {
     /// The editor's plain-English help (`[plain_english]`).
     #[serde(default)]
     pub plain_english: PlainEnglishSettings,
+    /// Clinical review before changes go live (`[review]`).
+    #[serde(default)]
+    pub review: ReviewSettings,
+}
+
+/// Clinical review rules, enforced by the workspace.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewSettings {
+    /// An edit of a page a reviewer has signed off waits, as a pending
+    /// revision, until a reviewer signs it off; the live page keeps the
+    /// signed text. Pages never signed off publish as before.
+    #[serde(default)]
+    pub require_review: bool,
 }
 
 /// The clinic's additions to the editor's plain-English help.
@@ -496,6 +512,8 @@ const SETTINGS_KEYS: &[(&str, &str)] = &[
     ("require_two_step", "require_two_step = [\"owner\", \"reviewer\"]"),
     ("plain_english", "[plain_english] with words = { \"signage\" = \"signs\" } below it"),
     ("words", "words = { \"signage\" = \"signs\", \"in excess of\" = \"more than\" }"),
+    ("review", "[review] with require_review = true below it"),
+    ("require_review", "require_review = true"),
 ];
 
 /// Which pages to load.
@@ -899,7 +917,8 @@ mod tests {
                 .chain(field_names::<Contact>())
                 .chain(field_names::<CommentSettings>())
                 .chain(field_names::<StaffSettings>())
-                .chain(field_names::<PlainEnglishSettings>()),
+                .chain(field_names::<PlainEnglishSettings>())
+                .chain(field_names::<ReviewSettings>()),
         );
         assert_eq!(fields, names(SETTINGS_KEYS), "SETTINGS_KEYS and the settings structs differ");
         let documented = readme_table_keys("### Site settings (`content/site.toml`)");

@@ -54,8 +54,8 @@ pub(crate) fn medical_web_page(
         value["about"] = json!({ "@type": "MedicalTherapy", "name": about });
     }
     // Search engines show review dates as a mark of quality: only a review
-    // someone made is claimed.
-    if let Some(review) = page.front.review() {
+    // someone signed off, of the text on the page now, is claimed.
+    if let Some(review) = page.review_state().current() {
         value["lastReviewed"] = review.on.iso().into();
         value["reviewedBy"] = json!({ "@type": "Person", "name": review.by });
     }

@@ -116,16 +116,22 @@ pub(crate) struct SectionSummary {
 }
 
 /// What a page may honestly say about its review: "Reviewed by ... on ..."
-/// only when front matter names the reviewer; otherwise when it was last
-/// updated, and nothing about a review.
+/// only while the text is the one a reviewer signed off; after an edit (or
+/// for a review typed by hand) "Updated ... Last clinical review ...";
+/// otherwise when it was last updated, and nothing about a review.
 pub(crate) struct PageStatus {
     pub review: Option<Review>,
+    /// The last review's date when it no longer covers the text.
+    pub last_review: Option<Date>,
     pub updated: Option<Date>,
 }
 
 impl PageStatus {
     fn of(page: &Page) -> Self {
-        PageStatus { review: page.front.review(), updated: page.updated() }
+        let state = page.review_state();
+        let review = state.current().cloned();
+        let last_review = if review.is_none() { state.last().map(|r| r.on) } else { None };
+        PageStatus { review, last_review, updated: page.updated() }
     }
 }
 

@@ -10,6 +10,7 @@
 
 use toml_edit::{Array, DocumentMut, Item, Value};
 
+use crate::content::Date;
 use crate::content::front_matter::{self, PAGE_KEYS, SplitError};
 
 /// Why a page's text cannot be opened as a document. The texts are for the
@@ -162,6 +163,28 @@ impl Document {
     /// `false`, the default, removes the key, as the staff guide says to.
     pub fn set_draft(&mut self, draft: bool) {
         self.set("draft", Value::from(draft), Some(Value::from(false)));
+    }
+
+    /// Writes a clinical sign-off: who (with credentials), when, when the
+    /// next review is due, and the reviewed hash of the text signed.
+    pub fn set_review(&mut self, by: &str, on: Date, next: Date, reviewed_hash: &str) {
+        let date = |date: Date| {
+            date.iso().parse::<toml_edit::Datetime>().map(Value::from).expect("an ISO date is a TOML date")
+        };
+        self.set("reviewed_by", Value::from(by), None);
+        self.set("last_reviewed", date(on), None);
+        self.set("next_review", date(next), None);
+        self.set("reviewed_revision", Value::from(reviewed_hash), None);
+    }
+
+    /// The hash a sign-off of this text covers (`content::reviewed_hash`).
+    pub fn reviewed_hash(&self) -> String {
+        crate::content::reviewed_hash(
+            self.title().unwrap_or_default(),
+            self.description().unwrap_or_default(),
+            &self.sources(),
+            &self.body,
+        )
     }
 
     /// Replaces the markdown after the closing `+++` line.

@@ -12,6 +12,7 @@ pub mod diff;
 pub mod document;
 pub mod images;
 pub mod revisions;
+pub mod signoff;
 pub mod structure;
 
 pub use diff::Segment;
@@ -20,4 +21,5 @@ pub use revisions::{
     MAX_MESSAGE_CHARS, MAX_TEXT_BYTES, Revision, RevisionKind, RevisionSummary, SaveError, Saved, Workspace,
     content_hash,
 };
+pub use signoff::{QueueItem, Reason, ReviewQueue, SignOffError, SignOffRecord, SignOffRequest, SignedOff};
 pub use structure::{PageAddress, StructureError, check_address, keep_old_address, page_address};

@@ -79,16 +79,24 @@ pub enum RevisionKind {
     Create,
     /// The page's last text as it was moved to the trash; the file is gone.
     Trash,
+    /// A reviewer's clinical sign-off: the text they reviewed, written with
+    /// the review in its front matter (`signoff`).
+    SignOff,
+    /// Kept, not written, waiting for a reviewer: a save of a signed-off
+    /// page when `site.toml` requires review before a change goes live.
+    Pending,
 }
 
 impl RevisionKind {
-    pub const ALL: [RevisionKind; 6] = [
+    pub const ALL: [RevisionKind; 8] = [
         RevisionKind::Save,
         RevisionKind::Draft,
         RevisionKind::Outside,
         RevisionKind::Restore,
         RevisionKind::Create,
         RevisionKind::Trash,
+        RevisionKind::SignOff,
+        RevisionKind::Pending,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -99,6 +107,8 @@ impl RevisionKind {
             RevisionKind::Restore => "restore",
             RevisionKind::Create => "create",
             RevisionKind::Trash => "trash",
+            RevisionKind::SignOff => "sign-off",
+            RevisionKind::Pending => "pending",
         }
     }
 
@@ -169,9 +179,9 @@ pub struct Workspace {
     locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
-const SUMMARY_COLUMNS: &str = "id, path, account_id, author, at, message, kind, hash, base_hash";
+pub(super) const SUMMARY_COLUMNS: &str = "id, path, account_id, author, at, message, kind, hash, base_hash";
 
-fn summary_from_row(row: &rusqlite::Row<'_>) -> Result<RevisionSummary, rusqlite::Error> {
+pub(super) fn summary_from_row(row: &rusqlite::Row<'_>) -> Result<RevisionSummary, rusqlite::Error> {
     let kind: String = row.get(6)?;
     Ok(RevisionSummary {
         id: row.get(0)?,
@@ -222,7 +232,7 @@ pub(super) struct NewRevision<'a> {
 impl<'a> NewRevision<'a> {
     /// Text kept but not written: it has content errors, or its save came
     /// too late (a conflict).
-    fn draft(page: &'a PagePath, hash: &'a str, edit: &Edit<'a>) -> NewRevision<'a> {
+    pub(super) fn draft(page: &'a PagePath, hash: &'a str, edit: &Edit<'a>) -> NewRevision<'a> {
         NewRevision {
             page,
             kind: RevisionKind::Draft,
@@ -417,8 +427,8 @@ impl Workspace {
     }
 
     /// Records the page as changed outside the workspace if the file is not
-    /// the newest version the history has of it (drafts aside, since they
-    /// were never written), with a line in the activity record unless the
+    /// the newest version the history has of it (drafts and pending
+    /// revisions aside, since they were never written), with a line in the activity record unless the
     /// history had no version of it yet. The new revision's id, if one was
     /// added; a page that is gone is not recorded.
     pub fn record_outside_edit(&self, path: &str, now: i64) -> Result<Option<i64>, SaveError> {
@@ -433,7 +443,7 @@ impl Workspace {
         let newest: Option<String> = self
             .conn()
             .query_row(
-                "SELECT hash FROM page_revisions WHERE path = ?1 AND kind != 'draft' ORDER BY id DESC LIMIT 1",
+                "SELECT hash FROM page_revisions WHERE path = ?1 AND kind NOT IN ('draft', 'pending') ORDER BY id DESC LIMIT 1",
                 params![page.relative],
                 |row| row.get(0),
             )

@@ -44,9 +44,9 @@ fn broken_content_fails_the_check_and_reports_every_problem() {
     let (code, out) = check(&["--content", "tests/fixtures/broken"]);
     assert_eq!(code, 1);
     assert!(out.contains("tests/fixtures/broken/guide/unknown-key.md:2:1: error: front matter: unknown key \"titel\"\n    2 | titel = \"Unknown key\"\n      = hint: did you mean \"title\"?"), "{out}");
-    assert!(out.contains("tests/fixtures/broken/guide/wrong-type.md:6:10: error:"), "{out}");
+    assert!(out.contains("tests/fixtures/broken/guide/wrong-type.md:7:10: error:"), "{out}");
     assert!(out.trim_end().ends_with("found."), "{out}");
-    assert!(out.contains("22 errors and 18 warnings found."), "{out}");
+    assert!(out.contains("22 errors and 20 warnings found."), "{out}");
 }
 
 #[test]

@@ -19,6 +19,7 @@ mod security;
 mod seed;
 mod serving;
 mod sharing;
+mod signoff;
 mod staff;
 mod structure;
 mod two_step;

@@ -632,6 +632,34 @@ pub(super) async fn save(
         return render(&state, &staff, &file, view(done, error, Vec::new()), status).await;
     }
 
+    // With review required, a change to a signed-off page waits for a
+    // reviewer and the live page keeps the text that was signed.
+    if state.site.load().settings.review.require_review {
+        let (workspace, saving, typed, base, message, by) =
+            (state.workspace.clone(), file.clone(), text.clone(), sent.base.clone(), sent.message.clone(), by.clone());
+        let waited = blocking(move || {
+            if !workspace.is_signed_off(&saving)? {
+                return Ok::<_, AppError>(None);
+            }
+            Ok(Some(workspace.save_pending(&saving, &typed, &base, &by, &message, now())))
+        })
+        .await?;
+        match waited {
+            None => {}
+            Some(Ok(id)) => {
+                let done = format!(
+                    "Saved for review: the live page keeps the reviewed text until a reviewer signs this off (version {id})."
+                );
+                return render(&state, &staff, &file, view(Some(done), None, Vec::new()), StatusCode::OK).await;
+            }
+            Some(Err(SaveError::Conflict { .. })) => {
+                let error = "Someone else changed this page while you were editing it, so your text was not saved for review. It is kept as a draft: open the page again and make your change there.".to_string();
+                return render(&state, &staff, &file, view(None, Some(error), Vec::new()), StatusCode::CONFLICT).await;
+            }
+            Some(Err(other)) => return Err(other.into()),
+        }
+    }
+
     let live = state.site.subscribe();
     let (workspace, saving, typed, base, message) =
         (state.workspace.clone(), file.clone(), text.clone(), sent.base.clone(), sent.message.clone());

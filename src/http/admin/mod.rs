@@ -17,6 +17,7 @@ mod feedback;
 mod images;
 mod moderation;
 mod pages;
+mod reviews;
 mod sign_in;
 mod staff;
 mod structure;
@@ -128,6 +129,13 @@ pub fn routes() -> Vec<AdminRoute> {
             .taking(images::BODY_LIMIT),
         route(urls::ADMIN_FEEDBACK, either(Role::Moderator, Role::Editor), GET, get(feedback::page_get)),
         route(urls::ADMIN_FEEDBACK_REPORT, either(Role::Moderator, Role::Editor), POST, post(feedback::act)),
+        route(urls::ADMIN_REVIEWS, role(Role::Reviewer), GET, get(reviews::queue)),
+        route(
+            urls::ADMIN_PAGE_SIGN_OFF,
+            role(Role::Reviewer),
+            GET_POST,
+            get(reviews::sign_off_page).post(reviews::sign_off),
+        ),
     ]
 }
 
@@ -373,6 +381,9 @@ impl Nav {
         if roles.may(Role::Editor) {
             links.push((urls::ADMIN_PAGES, "Pages"));
             links.push((urls::ADMIN_IMAGES, "Pictures"));
+        }
+        if roles.may(Role::Reviewer) {
+            links.push((urls::ADMIN_REVIEWS, "Reviews"));
         }
         if roles.may(Role::Owner) {
             links.push((urls::ADMIN_STAFF, "Staff"));

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::editor::{file_of, page_address, published};
 use super::{Nav, Staff, admin_chrome, done_at, now, page};
 use crate::auth::Actor;
-use crate::content::{Page, Severity};
+use crate::content::{Page, ReviewState, Severity};
 use crate::http::AppState;
 use crate::http::error::{AppError, blocking};
 use crate::site::Chrome;
@@ -107,18 +107,24 @@ fn page_rows(state: &AppState) -> Vec<PageRow> {
             });
             let stats = inspection.pages.iter().find(|stats| stats.path.ends_with(&file));
             let parsed = std::fs::read_to_string(&path).ok().and_then(|text| Page::parse(&path, text).ok());
-            let (review, review_due) = match parsed.as_ref().and_then(|page| page.front.review()) {
-                Some(review) => {
+            let (review, review_due) = match parsed.as_ref().map(Page::review_state) {
+                Some(ReviewState::Current(review)) => {
                     let due = review.next.days_since_epoch() <= today.days_since_epoch() + 30;
                     (format!("Reviewed by {} on {}; next due {}", review.by, review.on.long(), review.next.long()), due)
                 }
-                None => ("Not reviewed".to_string(), true),
+                // Readers are no longer told of it: as good as due.
+                Some(ReviewState::Changed(review) | ReviewState::Unsigned(review)) => {
+                    (format!("Changed since the review by {} on {}", review.by, review.on.long()), true)
+                }
+                _ => ("Not reviewed".to_string(), true),
             };
             let last_edited = state
                 .workspace
                 .history(&file)
                 .ok()
-                .and_then(|history| history.into_iter().find(|r| r.kind != RevisionKind::Draft))
+                .and_then(|history| {
+                    history.into_iter().find(|r| !matches!(r.kind, RevisionKind::Draft | RevisionKind::Pending))
+                })
                 .map_or_else(String::new, |r| format!("{}, {}", r.author, moment(r.at)));
             PageRow {
                 title: parsed.as_ref().map_or_else(|| file.clone(), |page| page.front.title.clone()),
@@ -181,6 +187,8 @@ fn kind_in_words(kind: RevisionKind) -> &'static str {
         RevisionKind::Restore => "Restored an earlier version",
         RevisionKind::Create => "Created",
         RevisionKind::Trash => "Moved to the trash",
+        RevisionKind::SignOff => "Signed off clinically",
+        RevisionKind::Pending => "Waiting for review (not published)",
     }
 }
 
