@@ -14,6 +14,7 @@ pub mod comments;
 pub mod config;
 pub mod content;
 pub mod export;
+pub mod figures;
 pub mod http;
 pub mod plain_english;
 pub mod readability;
