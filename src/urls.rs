@@ -55,6 +55,9 @@ pub(crate) const ADMIN_TRASH_RESTORE: &str = "/admin/trash/{article}/{page}/rest
 pub(crate) const ADMIN_ACTIVITY: &str = "/admin/activity";
 /// Editors: uploaded pictures, and uploading one (POST).
 pub(crate) const ADMIN_IMAGES: &str = "/admin/images";
+/// Owners and editors: the reading figures (`?format=csv&table=...` for
+/// one table as CSV).
+pub(crate) const ADMIN_FIGURES: &str = "/admin/figures";
 /// Files from `static/`, under plain and content-hashed names.
 pub(crate) const STATIC: &str = "/static/";
 /// Pictures uploaded from the staff pages: `static/images/` in the static
@@ -67,6 +70,8 @@ pub(crate) const SITEMAP: &str = "/sitemap.xml";
 pub(crate) const ROBOTS: &str = "/robots.txt";
 /// How comments are handled; linked from every footer.
 pub(crate) const PRIVACY: &str = "/privacy/";
+/// The share controls' beacon (POST from `share.js`): one use counted.
+pub(crate) const SHARE_BEACON: &str = "/share-beacon";
 /// Live reload for staff previews (`serve --dev` only).
 pub(crate) const DEV_EVENTS: &str = "/_dev/events";
 /// The comment form under a page that takes comments: `<page>comment/`.
@@ -79,7 +84,8 @@ pub(crate) const COMMENT_FORM_ROUTES: [&str; 2] = ["/{article}/comment/", "/{art
 
 /// Every address the server answers itself, as the router registers them.
 /// The first segment of each is kept from pages and old addresses.
-pub(crate) const SERVER_ROUTES: &[&str] = &[ADMIN, STATIC, CARDS, HEALTHZ, SITEMAP, ROBOTS, PRIVACY, DEV_EVENTS];
+pub(crate) const SERVER_ROUTES: &[&str] =
+    &[ADMIN, STATIC, CARDS, HEALTHZ, SITEMAP, ROBOTS, PRIVACY, DEV_EVENTS, SHARE_BEACON];
 
 /// Words that may not start a page's or an old address's path: each is the
 /// first segment of an address in [`SERVER_ROUTES`].
@@ -263,7 +269,10 @@ mod tests {
     #[test]
     fn every_server_address_is_reserved() {
         let reserved = reserved_first_segments();
-        assert_eq!(reserved, ["_dev", "admin", "healthz", "og", "privacy", "robots.txt", "sitemap.xml", "static"]);
+        assert_eq!(
+            reserved,
+            ["_dev", "admin", "healthz", "og", "privacy", "robots.txt", "share-beacon", "sitemap.xml", "static"]
+        );
         for route in SERVER_ROUTES {
             assert_eq!(
                 reserved_word_in(route).map(|w| route.trim_start_matches('/').starts_with(w)),

@@ -5,6 +5,7 @@
 
 mod admin;
 mod comments;
+mod counting;
 mod dev;
 mod error;
 mod headers;
@@ -32,6 +33,8 @@ use crate::auth::StaffStore;
 use crate::comments::store::Store;
 use crate::comments::token::Secret;
 use crate::config::Config;
+use crate::figures::Counter;
+use crate::figures::store::FiguresStore;
 use crate::site::{Site, SiteHandle, SiteOptions};
 use crate::urls;
 use crate::workspace::Workspace;
@@ -50,7 +53,14 @@ pub struct AppState {
     /// Page files saved from the browser and their history, in the same
     /// database.
     pub workspace: Arc<Workspace>,
+    /// Reading figures counted since the last write; `None` with
+    /// `--no-counting`, when nothing is counted.
+    pub counter: Option<Arc<Counter>>,
+    /// The reading figures written so far, in the same database.
+    pub figures: Arc<FiguresStore>,
 }
+
+pub use counting::{FLUSH_EVERY, flush_figures};
 
 /// Per-client limits on what costs us or readers something.
 pub struct Limits {
@@ -111,6 +121,9 @@ impl AppState {
             Ok(found) => tracing::info!("recorded {found} page(s) changed outside the workspace"),
             Err(e) => tracing::warn!("cannot record pages changed while the server was off: {e}"),
         }
+        let figures = FiguresStore::open(&config.data.comments_db())
+            .with_context(|| format!("cannot open the reading figures in {}", config.data.comments_db().display()))?;
+        let counter = (!config.no_counting).then(|| Arc::new(Counter::default()));
         let limits = Limits {
             comments: limit::RateLimiter::new(config.comment_limit, Duration::from_secs(10 * 60)),
             logins: limit::RateLimiter::new(LOGINS_PER_CLIENT, LOGIN_WINDOW),
@@ -125,6 +138,8 @@ impl AppState {
             limits: Arc::new(limits),
             staff: Arc::new(staff),
             workspace: Arc::new(workspace),
+            counter,
+            figures: Arc::new(figures),
         })
     }
 }
@@ -157,6 +172,11 @@ pub fn router(state: AppState) -> Router {
     router
         .merge(comments::router())
         .merge(admin::router(&state))
+        .route(
+            urls::SHARE_BEACON,
+            axum::routing::post(counting::share_beacon)
+                .layer(axum::extract::DefaultBodyLimit::max(counting::BEACON_LIMIT)),
+        )
         .route(urls::HEALTHZ, get(pages::healthz))
         .route(urls::SITEMAP, get(pages::sitemap))
         .route(urls::ROBOTS, get(pages::robots))
@@ -198,6 +218,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         crate::watch::spawn(&state.config, state.site.clone(), state.comments.clone(), state.workspace.clone())?;
     tokio::spawn(watch_database(state.clone()));
     tokio::spawn(delete_rejected_regularly(state.clone()));
+    tokio::spawn(counting::flush_regularly(state.clone()));
+    let flushing = state.clone();
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr().context("cannot read the address being listened on")?;
     tracing::info!("serving the site at http://{local}/");
@@ -246,6 +268,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         () = graceful.shutdown() => tracing::info!("stopped"),
         () = tokio::time::sleep(SHUTDOWN_GRACE) => tracing::warn!("stopped with requests still in flight after {SHUTDOWN_GRACE:?}"),
     }
+    // After the last request, so every reading served is in the figures.
+    flush_figures(&flushing).await;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ mod comments;
 mod content_errors;
 mod editor;
 mod export;
+mod figures;
 mod helpers;
 mod images;
 mod links;
