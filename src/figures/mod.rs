@@ -9,6 +9,7 @@
 
 pub mod store;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -282,38 +283,48 @@ const BOT_WORDS: &[&str] = &[
 /// be one still name themselves. Only this answer is used; the user agent
 /// is never kept.
 pub fn is_browser(user_agent: &str) -> bool {
-    if !user_agent.starts_with("Mozilla/") {
-        return false;
-    }
-    let lower = user_agent.to_ascii_lowercase();
-    !BOT_WORDS.iter().any(|word| lower.contains(word))
+    user_agent.starts_with("Mozilla/") && !BOT_WORDS.iter().any(|word| contains_ignoring_case(user_agent, word))
+}
+
+/// Whether `haystack` holds `needle` (lower-case ASCII) in any case, without
+/// allocating: this runs for every page served.
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    haystack.as_bytes().windows(needle.len()).any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// Whether a request is the browser fetching ahead in case the reader
 /// clicks (`Sec-Purpose: prefetch`, or the older `Purpose`/`X-Moz`), not a
 /// reading.
 pub fn is_prefetch(sec_purpose: Option<&str>, purpose: Option<&str>, x_moz: Option<&str>) -> bool {
-    [sec_purpose, purpose, x_moz].into_iter().flatten().any(|value| value.to_ascii_lowercase().contains("prefetch"))
+    [sec_purpose, purpose, x_moz].into_iter().flatten().any(|value| contains_ignoring_case(value, "prefetch"))
 }
 
 /// The host of a `Referer` header, lower-case, without port, path or
 /// query; `None` when it is not an http(s) address with a plain host name
 /// or when it is one of `own_hosts` (a reader moving between our pages).
-pub fn referrer_host(referer: &str, own_hosts: &[&str]) -> Option<String> {
-    let lower = referer.trim().to_ascii_lowercase();
-    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"))?;
+pub fn referrer_host<'a>(referer: &'a str, own_hosts: &[&str]) -> Option<Cow<'a, str>> {
+    let referer = referer.trim();
+    let scheme = |prefix: &str| {
+        referer.get(..prefix.len()).filter(|s| s.eq_ignore_ascii_case(prefix)).map(|_| &referer[prefix.len()..])
+    };
+    let rest = scheme("https://").or_else(|| scheme("http://"))?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     // user:password@host is never shown to staff.
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
     let host = host_port.split(':').next().unwrap_or("").trim_end_matches('.');
-    let plain = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.';
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
     if host.is_empty() || host.len() > 253 || !host.bytes().all(plain) {
         return None;
     }
     if own_hosts.iter().any(|own| own.eq_ignore_ascii_case(host)) {
         return None;
     }
-    Some(host.to_string())
+    // Borrowed unless it has capitals: this runs for every page served.
+    Some(if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(host)
+    })
 }
 
 /// The host of an address such as the site's base URL or a `Host` header

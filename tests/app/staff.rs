@@ -133,8 +133,12 @@ async fn staff_pages_show_only_the_links_a_person_may_use() {
     let app = real_app();
     for (username, roles, links) in [
         ("mod", vec![Role::Moderator], vec!["Comments", "Your account"]),
-        ("ed", vec![Role::Editor], vec!["Staff home", "Pages", "Pictures", "Your account"]),
-        ("own", vec![Role::Owner], vec!["Comments", "Pages", "Pictures", "Staff", "Activity", "Your account"]),
+        ("ed", vec![Role::Editor], vec!["Staff home", "Figures", "Pages", "Pictures", "Your account"]),
+        (
+            "own",
+            vec![Role::Owner],
+            vec!["Comments", "Figures", "Pages", "Pictures", "Staff", "Activity", "Your account"],
+        ),
     ] {
         let account = add_staff(&app, username, &roles);
         let (cookie, _) = session_for(&app, &account);
