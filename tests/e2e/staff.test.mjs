@@ -242,6 +242,7 @@ test('1. an owner signs in and adds an editor and a moderator on /admin/staff; e
       await navLinks(page),
       [
         { text: 'Comments', path: '/admin' },
+        { text: 'Figures', path: '/admin/figures' },
         { text: 'Pages', path: '/admin/pages' },
         { text: 'Staff', path: '/admin/staff' },
         { text: 'Activity', path: '/admin/activity' },
@@ -480,6 +481,17 @@ test('8. axe-core finds no WCAG 2.2 A/AA violations (target-size on) on any staf
         assert.ok((await activityRows(page)).length >= 8, 'too few entries on /admin/activity to check');
         await check(`/admin/activity with entries (${viewportName})`);
         await shot(page, `activity-${viewportName}`);
+
+        // The reading figures: charts are images named by a title and
+        // described by their summary sentence, each with a table.
+        await open(page, '/admin/figures');
+        for (const chart of await page.locator('svg.chart').all()) {
+          assert.equal(await chart.getAttribute('role'), 'img', 'a chart is not one image to screen readers');
+          const described = await chart.getAttribute('aria-describedby');
+          assert.ok((await page.locator(`#${described}`).textContent()).trim(), `chart ${described} has no summary`);
+        }
+        await check(`/admin/figures (${viewportName})`);
+        await shot(page, `figures-${viewportName}`);
 
         await open(page, '/admin/account');
         await check(`/admin/account (${viewportName})`);
