@@ -11,7 +11,7 @@
 //! the rounds' requests per second, and the ratio of the medians.
 //!
 //! Run with `cargo bench --bench counting` (ROUNDS=21, REQUESTS=20000 by
-//! default). No assertions: the machine is shared and timings are noisy.
+//! default; SAME=1 for counting off on both sides). No assertions: the machine is shared and timings are noisy.
 
 use std::time::Instant;
 
@@ -54,7 +54,10 @@ fn main() {
     let env = |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
     let (rounds, requests) = (env("ROUNDS", 21), env("REQUESTS", 20_000));
     let (on_data, off_data) = (tempfile::tempdir().expect("temp dir"), tempfile::tempdir().expect("temp dir"));
-    let (on_state, on) = app(true, on_data.path());
+    // `SAME=1` turns counting off on both sides: how far apart two equal
+    // routers measure on this machine (the noise floor for the ratio).
+    let same = std::env::var("SAME").is_ok_and(|v| v == "1");
+    let (on_state, on) = app(!same, on_data.path());
     let (_, off) = app(false, off_data.path());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     runtime.block_on(async {

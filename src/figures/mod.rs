@@ -259,6 +259,16 @@ impl Counter {
     }
 }
 
+/// The figures as the server holds them: what is counted since the last
+/// write, and where it is written. One value behind one `Arc` in the
+/// server's state, so cloning the state per request costs the same with
+/// counting on or off.
+pub struct Figures {
+    /// `None` with `--no-counting`: nothing is counted.
+    pub counter: Option<Counter>,
+    pub store: store::FiguresStore,
+}
+
 /// Words in a user agent that mean a program, not a person reading: search
 /// engines, link preview fetchers, monitors and command-line tools.
 const BOT_WORDS: &[&str] = &[
@@ -283,11 +293,25 @@ const BOT_WORDS: &[&str] = &[
 /// be one still name themselves. Only this answer is used; the user agent
 /// is never kept.
 pub fn is_browser(user_agent: &str) -> bool {
-    user_agent.starts_with("Mozilla/") && !BOT_WORDS.iter().any(|word| contains_ignoring_case(user_agent, word))
+    if !user_agent.starts_with("Mozilla/") {
+        return false;
+    }
+    // Lower-cased once, on the stack (a browser's user agent is 100 to 200
+    // bytes), then searched with the standard library's fast search: a
+    // byte-by-byte search ignoring case for each word cost about 2 µs per
+    // page served (the counting benchmark).
+    let mut buffer = [0u8; 512];
+    let Some(lower) = buffer.get_mut(..user_agent.len()) else {
+        return !BOT_WORDS.iter().any(|word| contains_ignoring_case(user_agent, word));
+    };
+    lower.copy_from_slice(user_agent.as_bytes());
+    lower.make_ascii_lowercase();
+    let lower = std::str::from_utf8(lower).expect("lower-casing ASCII letters keeps UTF-8 valid");
+    !BOT_WORDS.iter().any(|word| lower.contains(word))
 }
 
 /// Whether `haystack` holds `needle` (lower-case ASCII) in any case, without
-/// allocating: this runs for every page served.
+/// allocating.
 fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
     haystack.as_bytes().windows(needle.len()).any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
 }
@@ -361,6 +385,13 @@ mod tests {
             "python-requests/2.31",
             "",
         ] {
+            assert!(!is_browser(bot), "{bot}");
+        }
+        // Past the stack buffer, the slower search still finds the word.
+        let long = format!("Mozilla/5.0 {} Googlebot", "x".repeat(600));
+        assert!(!is_browser(&long));
+        assert!(is_browser(&format!("Mozilla/5.0 {} Firefox/128.0", "é".repeat(300))));
+        for bot in ["Mozilla/5.0 (compatible; GOOGLEBOT)"] {
             assert!(!is_browser(bot), "{bot}");
         }
     }

@@ -22,7 +22,7 @@ pub(super) const BEACON_LIMIT: usize = 512;
 /// reading (not a prefetch), never a `HEAD`, a `304` or an error. Called
 /// with the response already built, so a count never changes what is sent.
 pub(super) fn page_served(state: &AppState, path: &str, method: &Method, headers: &HeaderMap, status: StatusCode) {
-    let Some(counter) = &state.counter else { return };
+    let Some(counter) = &state.figures.counter else { return };
     if method != Method::GET || status != StatusCode::OK || !is_reader(headers) {
         return;
     }
@@ -60,7 +60,7 @@ pub(super) async fn share_beacon(
     if !from_our_pages(&headers, &state.site.load().settings.base_url) {
         return Err(AppError::CrossSite);
     }
-    if let Some(counter) = &state.counter
+    if let Some(counter) = &state.figures.counter
         && is_reader(&headers)
         && let Ok(beacon) = serde_urlencoded::from_bytes::<Beacon>(&body)
         && let Some(channel) = Channel::parse(&beacon.channel)
@@ -88,13 +88,13 @@ pub const FLUSH_EVERY: Duration = Duration::from_secs(60);
 /// Writes the counts made since the last write. A failed write keeps them
 /// in memory for the next try.
 pub async fn flush_figures(state: &AppState) {
-    let Some(counter) = state.counter.clone() else { return };
+    let Some(counter) = &state.figures.counter else { return };
     let tally = counter.take();
     if tally.is_empty() {
         return;
     }
-    let store = state.figures.clone();
-    match tokio::task::spawn_blocking(move || store.add(&tally).map_err(|e| (e, tally))).await {
+    let figures = state.figures.clone();
+    match tokio::task::spawn_blocking(move || figures.store.add(&tally).map_err(|e| (e, tally))).await {
         Ok(Ok(())) => {}
         Ok(Err((e, tally))) => {
             tracing::warn!("cannot save the reading figures, keeping them for the next try: {e}");

@@ -33,8 +33,8 @@ use crate::auth::StaffStore;
 use crate::comments::store::Store;
 use crate::comments::token::Secret;
 use crate::config::Config;
-use crate::figures::Counter;
 use crate::figures::store::FiguresStore;
+use crate::figures::{Counter, Figures};
 use crate::site::{Site, SiteHandle, SiteOptions};
 use crate::urls;
 use crate::workspace::Workspace;
@@ -53,11 +53,9 @@ pub struct AppState {
     /// Page files saved from the browser and their history, in the same
     /// database.
     pub workspace: Arc<Workspace>,
-    /// Reading figures counted since the last write; `None` with
-    /// `--no-counting`, when nothing is counted.
-    pub counter: Option<Arc<Counter>>,
-    /// The reading figures written so far, in the same database.
-    pub figures: Arc<FiguresStore>,
+    /// Reading figures: counted since the last write (nothing with
+    /// `--no-counting`), and those written so far, in the same database.
+    pub figures: Arc<Figures>,
 }
 
 pub use counting::{FLUSH_EVERY, flush_figures};
@@ -123,7 +121,7 @@ impl AppState {
         }
         let figures = FiguresStore::open(&config.data.comments_db())
             .with_context(|| format!("cannot open the reading figures in {}", config.data.comments_db().display()))?;
-        let counter = (!config.no_counting).then(|| Arc::new(Counter::default()));
+        let counter = (!config.no_counting).then(Counter::default);
         let limits = Limits {
             comments: limit::RateLimiter::new(config.comment_limit, Duration::from_secs(10 * 60)),
             logins: limit::RateLimiter::new(LOGINS_PER_CLIENT, LOGIN_WINDOW),
@@ -138,8 +136,7 @@ impl AppState {
             limits: Arc::new(limits),
             staff: Arc::new(staff),
             workspace: Arc::new(workspace),
-            counter,
-            figures: Arc::new(figures),
+            figures: Arc::new(Figures { counter, store: figures }),
         })
     }
 }

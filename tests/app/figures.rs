@@ -84,7 +84,7 @@ async fn a_scripted_sequence_gives_exact_counts_and_skips_head_304_prefetch_and_
     assert_eq!(read(&app, "/dry-needling/print/", &ours).await, StatusCode::OK);
 
     flush_figures(&app.state).await;
-    let store = &app.state.figures;
+    let store = &app.state.figures.store;
     assert_eq!(figures(store, "/dry-needling/"), (3, 0, 0));
     assert_eq!(figures(store, "/dry-needling/safety/"), (1, 0, 0));
     assert_eq!(figures(store, "/dry-needling/print/"), (0, 1, 0));
@@ -165,7 +165,7 @@ async fn the_share_beacon_counts_known_pages_from_our_own_pages_only() {
     assert_eq!(request(&app, Method::GET, "/share-beacon", &same, "").await.0, StatusCode::METHOD_NOT_ALLOWED);
 
     flush_figures(&app.state).await;
-    let store = &app.state.figures;
+    let store = &app.state.figures.store;
     assert_eq!(figures(store, "/dry-needling/safety/"), (0, 0, 3));
     let shares = store.shares(today() - 1, today()).unwrap();
     assert!(shares.contains(&(Channel::Email, 1)) && shares.contains(&(Channel::Copy, 2)), "{shares:?}");
@@ -183,11 +183,11 @@ async fn counts_survive_a_clean_restart() {
     flush_figures(&state).await;
     drop((app, state));
     let state = AppState::load(Config::for_test(data.path())).unwrap();
-    assert_eq!(figures(&state.figures, "/dry-needling/"), (2, 0, 0));
+    assert_eq!(figures(&state.figures.store, "/dry-needling/"), (2, 0, 0));
     // And add to what was there.
     read(&router(state.clone()), "/dry-needling/", &[("user-agent", FIREFOX)]).await;
     flush_figures(&state).await;
-    assert_eq!(figures(&state.figures, "/dry-needling/"), (3, 0, 0));
+    assert_eq!(figures(&state.figures.store, "/dry-needling/"), (3, 0, 0));
 }
 
 #[cfg(unix)]
@@ -222,7 +222,7 @@ async fn nothing_is_counted_with_no_counting_and_the_privacy_notice_says_so() {
     let (status, _) = request(&app, Method::POST, "/share-beacon", &same, "page=/dry-needling/&channel=copy").await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     flush_figures(&app.state).await;
-    assert!(app.state.figures.per_page(0, today()).unwrap().is_empty());
+    assert!(app.state.figures.store.per_page(0, today()).unwrap().is_empty());
     let privacy = get(&app, "/privacy/").await.body;
     assert!(privacy.contains("This website does not count visits."), "{privacy}");
 

@@ -86,7 +86,7 @@ pub(super) async fn dashboard(
     let today = today();
     let reading = state.clone();
     let loaded = blocking(move || {
-        let store = &reading.figures;
+        let store = &reading.figures.store;
         let failed = |e: rusqlite::Error| AppError::Internal(format!("cannot read the reading figures: {e}"));
         let comments_failed =
             |e: crate::comments::store::StoreError| AppError::Internal(format!("cannot read the comments: {e}"));
@@ -114,7 +114,7 @@ pub(super) async fn dashboard(
         &FiguresTemplate {
             chrome: admin_chrome(&site, "Reading figures"),
             nav: Nav::new(&staff, urls::ADMIN_FIGURES),
-            counting: state.counter.is_some(),
+            counting: state.figures.counter.is_some(),
             sections,
         },
     )
