@@ -88,6 +88,12 @@ pub struct Config {
     #[arg(long, env = "CLINIC_HEADER_TIMEOUT", default_value_t = 10, value_name = "SECS")]
     pub header_timeout: u64,
 
+    /// Count nothing: no page views, referring sites or shares (see the
+    /// privacy notice). For clinics that want no figures, and for
+    /// benchmarks.
+    #[arg(long, env = "CLINIC_NO_COUNTING")]
+    pub no_counting: bool,
+
     /// Preview mode for staff: show drafts, reload open pages when content
     /// changes, and show content errors in the browser. Never use it for
     /// the public site.
@@ -113,6 +119,7 @@ impl Config {
             comment_limit: 5,
             max_connections: 1024,
             header_timeout: 10,
+            no_counting: false,
             dev: false,
         }
     }

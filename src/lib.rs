@@ -15,6 +15,7 @@ pub mod config;
 pub mod content;
 pub mod export;
 pub mod feedback;
+pub mod figures;
 pub mod http;
 pub mod plain_english;
 pub mod readability;

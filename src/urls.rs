@@ -63,6 +63,9 @@ pub(crate) const ADMIN_FEEDBACK_REPORT: &str = "/admin/feedback/reports/{id}/{ac
 pub(crate) const ADMIN_REVIEWS: &str = "/admin/reviews";
 /// Reviewers: a page as readers will see it, and signing it off.
 pub(crate) const ADMIN_PAGE_SIGN_OFF: &str = "/admin/pages/{article}/{page}/sign-off";
+/// Owners and editors: the reading figures (`?format=csv&table=...` for
+/// one table as CSV).
+pub(crate) const ADMIN_FIGURES: &str = "/admin/figures";
 /// Files from `static/`, under plain and content-hashed names.
 pub(crate) const STATIC: &str = "/static/";
 /// Pictures uploaded from the staff pages: `static/images/` in the static
@@ -75,6 +78,8 @@ pub(crate) const SITEMAP: &str = "/sitemap.xml";
 pub(crate) const ROBOTS: &str = "/robots.txt";
 /// How comments are handled; linked from every footer.
 pub(crate) const PRIVACY: &str = "/privacy/";
+/// The share controls' beacon (POST from `share.js`): one use counted.
+pub(crate) const SHARE_BEACON: &str = "/share-beacon";
 /// Live reload for staff previews (`serve --dev` only).
 pub(crate) const DEV_EVENTS: &str = "/_dev/events";
 /// The comment form under a page that takes comments: `<page>comment/`.
@@ -96,7 +101,8 @@ pub(crate) const REPORT_FORM_ROUTES: [&str; 2] = ["/{article}/report/", "/{artic
 
 /// Every address the server answers itself, as the router registers them.
 /// The first segment of each is kept from pages and old addresses.
-pub(crate) const SERVER_ROUTES: &[&str] = &[ADMIN, STATIC, CARDS, HEALTHZ, SITEMAP, ROBOTS, PRIVACY, DEV_EVENTS];
+pub(crate) const SERVER_ROUTES: &[&str] =
+    &[ADMIN, STATIC, CARDS, HEALTHZ, SITEMAP, ROBOTS, PRIVACY, DEV_EVENTS, SHARE_BEACON];
 
 /// Words that may not start a page's or an old address's path: each is the
 /// first segment of an address in [`SERVER_ROUTES`].
@@ -299,7 +305,10 @@ mod tests {
     #[test]
     fn every_server_address_is_reserved() {
         let reserved = reserved_first_segments();
-        assert_eq!(reserved, ["_dev", "admin", "healthz", "og", "privacy", "robots.txt", "sitemap.xml", "static"]);
+        assert_eq!(
+            reserved,
+            ["_dev", "admin", "healthz", "og", "privacy", "robots.txt", "share-beacon", "sitemap.xml", "static"]
+        );
         for route in SERVER_ROUTES {
             assert_eq!(
                 reserved_word_in(route).map(|w| route.trim_start_matches('/').starts_with(w)),

@@ -22,12 +22,30 @@
     return navigator.clipboard.writeText(text);
   }
 
+  // Tells the site a share control was used, for its reading figures: the
+  // page and which control, nothing about the reader. Sent without waiting,
+  // so leaving for the email app or another site does not lose it.
+  var pagePath = canonical ? new URL(canonical.href).pathname : location.pathname;
+  function counted(channel) {
+    var body = new URLSearchParams({ page: pagePath, channel: channel });
+    if (navigator.sendBeacon) {
+      navigator.sendBeacon("/share-beacon", body);
+    } else if (window.fetch) {
+      fetch("/share-beacon", { method: "POST", body: body, keepalive: true, credentials: "omit" }).catch(function () {});
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[data-share-channel]") : null;
+    if (link) counted(link.getAttribute("data-share-channel"));
+  });
+
   var copyButton = document.querySelector("[data-copy-link]");
   if (copyButton && navigator.clipboard && window.isSecureContext) {
     copyButton.hidden = false;
     copyButton.addEventListener("click", function () {
       copy(copyButton.getAttribute("data-copy-link")).then(
-        function () { announce("Link copied"); },
+        function () { announce("Link copied"); counted("copy"); },
         function () { announce("Sorry, the link could not be copied. Copy it from the address bar instead."); }
       );
     });
@@ -37,7 +55,10 @@
   if (shareButton && navigator.share) {
     shareButton.hidden = false;
     shareButton.addEventListener("click", function () {
-      navigator.share({ title: document.title, url: pageUrl }).catch(function () { /* the reader closed the share sheet */ });
+      navigator.share({ title: document.title, url: pageUrl }).then(
+        function () { counted("native"); },
+        function () { /* the reader closed the share sheet */ }
+      );
     });
   }
 

@@ -236,3 +236,23 @@ CREATE TABLE used_feedback_forms (
     expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX used_feedback_forms_by_expiry ON used_feedback_forms (expires_at);
+-- step 12: reading figures (the `figures` module owns these tables).
+-- Counts per UTC day (days since 1970) and page address, one row per kind
+-- (view, print, share-copy, ...), and the hosts of the sites that sent
+-- readers: never a person, an address, a user agent or a path of theirs.
+-- Written every minute by adding to the row (`count = count + excluded.count`).
+-- Steps 10 and 11 come from other branches; `IF NOT EXISTS` keeps a test
+-- database made before they merged from failing here.
+CREATE TABLE IF NOT EXISTS page_views (
+    day   INTEGER NOT NULL,
+    page  TEXT    NOT NULL,
+    kind  TEXT    NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (day, page, kind)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS referrers (
+    day   INTEGER NOT NULL,
+    host  TEXT    NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (day, host)
+) WITHOUT ROWID;

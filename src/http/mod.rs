@@ -5,6 +5,7 @@
 
 mod admin;
 mod comments;
+mod counting;
 mod dev;
 mod error;
 mod feedback;
@@ -34,6 +35,8 @@ use crate::comments::store::Store;
 use crate::comments::token::Secret;
 use crate::config::Config;
 use crate::feedback::FeedbackStore;
+use crate::figures::store::FiguresStore;
+use crate::figures::{Counter, Figures};
 use crate::site::{Site, SiteHandle, SiteOptions};
 use crate::urls;
 use crate::workspace::Workspace;
@@ -54,7 +57,12 @@ pub struct AppState {
     pub workspace: Arc<Workspace>,
     /// Readers' feedback and problem reports, in the same database.
     pub feedback: Arc<FeedbackStore>,
+    /// Reading figures: counted since the last write (nothing with
+    /// `--no-counting`), and those written so far, in the same database.
+    pub figures: Arc<Figures>,
 }
+
+pub use counting::{FLUSH_EVERY, flush_figures};
 
 /// Per-client limits on what costs us or readers something.
 pub struct Limits {
@@ -124,6 +132,9 @@ impl AppState {
         }
         let feedback = FeedbackStore::open(&config.data.comments_db())
             .with_context(|| format!("cannot open readers' feedback in {}", config.data.comments_db().display()))?;
+        let figures = FiguresStore::open(&config.data.comments_db())
+            .with_context(|| format!("cannot open the reading figures in {}", config.data.comments_db().display()))?;
+        let counter = (!config.no_counting).then(Counter::default);
         let limits = Limits {
             comments: limit::RateLimiter::new(config.comment_limit, Duration::from_secs(10 * 60)),
             logins: limit::RateLimiter::new(LOGINS_PER_CLIENT, LOGIN_WINDOW),
@@ -140,6 +151,7 @@ impl AppState {
             staff: Arc::new(staff),
             workspace: Arc::new(workspace),
             feedback: Arc::new(feedback),
+            figures: Arc::new(Figures { counter, store: figures }),
         })
     }
 }
@@ -173,6 +185,11 @@ pub fn router(state: AppState) -> Router {
         .merge(comments::router())
         .merge(feedback::router())
         .merge(admin::router(&state))
+        .route(
+            urls::SHARE_BEACON,
+            axum::routing::post(counting::share_beacon)
+                .layer(axum::extract::DefaultBodyLimit::max(counting::BEACON_LIMIT)),
+        )
         .route(urls::HEALTHZ, get(pages::healthz))
         .route(urls::SITEMAP, get(pages::sitemap))
         .route(urls::ROBOTS, get(pages::robots))
@@ -214,6 +231,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         crate::watch::spawn(&state.config, state.site.clone(), state.comments.clone(), state.workspace.clone())?;
     tokio::spawn(watch_database(state.clone()));
     tokio::spawn(delete_rejected_regularly(state.clone()));
+    tokio::spawn(counting::flush_regularly(state.clone()));
+    let flushing = state.clone();
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr().context("cannot read the address being listened on")?;
     tracing::info!("serving the site at http://{local}/");
@@ -262,6 +281,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         () = graceful.shutdown() => tracing::info!("stopped"),
         () = tokio::time::sleep(SHUTDOWN_GRACE) => tracing::warn!("stopped with requests still in flight after {SHUTDOWN_GRACE:?}"),
     }
+    // After the last request, so every reading served is in the figures.
+    flush_figures(&flushing).await;
     Ok(())
 }
 

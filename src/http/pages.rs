@@ -30,7 +30,9 @@ pub async fn page(
     }
     let path = uri.path();
     if let Some(page) = site.page(path) {
-        return Ok(send(page, StatusCode::OK, &method, &headers, Cache::Page, site.built_at));
+        let response = send(page, StatusCode::OK, &method, &headers, Cache::Page, site.built_at);
+        super::counting::page_served(&state, path, &method, &headers, response.status());
+        return Ok(response);
     }
     // An old address staff listed in `aliases` gets 301, the status every
     // link preview crawler and old browser follows; a spelling variant of a

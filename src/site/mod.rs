@@ -58,16 +58,23 @@ pub struct SiteOptions {
     /// Building a site to publish as files (`build`): sample settings that
     /// a preview may run with are errors here.
     pub publish: bool,
+    /// The server counts page views (`serve` without `--no-counting`): the
+    /// privacy notice says what is counted. Never in the static export.
+    pub counting: bool,
 }
 
 impl SiteOptions {
     pub fn public(static_dir: &Path) -> Self {
-        SiteOptions { dev: false, static_dir: static_dir.to_path_buf(), publish: false }
+        SiteOptions { dev: false, static_dir: static_dir.to_path_buf(), publish: false, counting: false }
     }
 
     /// For `serve`: previews (`--dev`) show drafts and reload themselves.
     pub fn for_server(config: &Config) -> Self {
-        SiteOptions { dev: config.dev, ..SiteOptions::public(&config.folders.static_dir) }
+        SiteOptions {
+            dev: config.dev,
+            counting: !config.no_counting,
+            ..SiteOptions::public(&config.folders.static_dir)
+        }
     }
 
     /// For `build`: the export goes to patients as it is.
@@ -438,6 +445,7 @@ impl Version {
         let privacy = PrivacyTemplate {
             chrome: Chrome { dev, noindex: false, ..Chrome::plain(settings, &urls, PRIVACY_TITLE, urls::PRIVACY) },
             comments: &settings.comments,
+            counting: options.counting,
         };
         html.push((urls::PRIVACY.to_string(), render_html(&privacy)));
         let not_found = render_template(&NotFoundTemplate {

@@ -300,6 +300,8 @@ pub(crate) const PRIVACY_TITLE: &str = "How we handle your comments";
 pub(crate) struct PrivacyTemplate<'a> {
     pub chrome: Chrome<'a>,
     pub comments: &'a content::CommentSettings,
+    /// The server counts page views; the static export never does.
+    pub counting: bool,
 }
 
 #[derive(Template)]

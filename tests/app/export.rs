@@ -61,7 +61,12 @@ async fn the_export_is_byte_identical_to_what_serve_returns() {
     let output = build("content", &out);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 
-    let app = real_app();
+    // The export counts nothing, and its privacy notice says so: the same
+    // as a server that counts nothing.
+    let app = TestApp::with_config(|data| clinic_site::config::Config {
+        no_counting: true,
+        ..clinic_site::config::Config::for_test(data)
+    });
     let site = clinic_site::site::Site::load(
         std::path::Path::new("content"),
         &clinic_site::site::SiteOptions::public(std::path::Path::new("static")),

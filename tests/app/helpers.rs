@@ -255,7 +255,7 @@ pub fn http_post_form(addr: std::net::SocketAddr, path: &str, form: &str) -> (u1
 }
 
 /// Sends one HTTP/1.0 request and reads the whole answer: status and body.
-fn exchange(addr: std::net::SocketAddr, request: &str) -> (u16, Vec<u8>) {
+pub fn exchange(addr: std::net::SocketAddr, request: &str) -> (u16, Vec<u8>) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).expect("connects");
     stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("timeout set");

@@ -7,6 +7,7 @@ mod content_errors;
 mod editor;
 mod export;
 mod feedback;
+mod figures;
 mod helpers;
 mod images;
 mod links;

@@ -134,12 +134,22 @@ async fn staff_pages_show_only_the_links_a_person_may_use() {
     let app = real_app();
     for (username, roles, links) in [
         ("mod", vec![Role::Moderator], vec!["Comments", "Feedback", "Your account"]),
-        ("ed", vec![Role::Editor], vec!["Staff home", "Feedback", "Pages", "Pictures", "Your account"]),
+        ("ed", vec![Role::Editor], vec!["Staff home", "Feedback", "Figures", "Pages", "Pictures", "Your account"]),
         ("rev", vec![Role::Reviewer], vec!["Staff home", "Reviews", "Your account"]),
         (
             "own",
             vec![Role::Owner],
-            vec!["Comments", "Feedback", "Pages", "Pictures", "Reviews", "Staff", "Activity", "Your account"],
+            vec![
+                "Comments",
+                "Feedback",
+                "Figures",
+                "Pages",
+                "Pictures",
+                "Reviews",
+                "Staff",
+                "Activity",
+                "Your account",
+            ],
         ),
     ] {
         let account = add_staff(&app, username, &roles);

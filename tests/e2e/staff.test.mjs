@@ -242,7 +242,11 @@ test('1. an owner signs in and adds an editor and a moderator on /admin/staff; e
       await navLinks(page),
       [
         { text: 'Comments', path: '/admin' },
+        { text: 'Feedback', path: '/admin/feedback' },
+        { text: 'Figures', path: '/admin/figures' },
         { text: 'Pages', path: '/admin/pages' },
+        { text: 'Pictures', path: '/admin/images' },
+        { text: 'Reviews', path: '/admin/reviews' },
         { text: 'Staff', path: '/admin/staff' },
         { text: 'Activity', path: '/admin/activity' },
         { text: 'Your account', path: '/admin/account' },
@@ -321,6 +325,7 @@ test('4. the moderator sees the waiting comment but cannot open /admin/staff or 
     await signIn(page, MODERATOR);
     assert.deepEqual(await navLinks(page), [
       { text: 'Comments', path: '/admin' },
+      { text: 'Feedback', path: '/admin/feedback' },
       { text: 'Your account', path: '/admin/account' },
     ]);
     const pending = await page.locator('#pending + ol li.moderation-item .comment-body').allTextContents();
@@ -348,7 +353,10 @@ test('5. the editor\'s /admin shows what their role lets them do and no comments
     await signIn(page, EDITOR);
     assert.deepEqual(await navLinks(page), [
       { text: 'Staff home', path: '/admin' },
+      { text: 'Feedback', path: '/admin/feedback' },
+      { text: 'Figures', path: '/admin/figures' },
       { text: 'Pages', path: '/admin/pages' },
+      { text: 'Pictures', path: '/admin/images' },
       { text: 'Your account', path: '/admin/account' },
     ]);
     const main = await textOf(page.locator('main'));
@@ -480,6 +488,17 @@ test('8. axe-core finds no WCAG 2.2 A/AA violations (target-size on) on any staf
         assert.ok((await activityRows(page)).length >= 8, 'too few entries on /admin/activity to check');
         await check(`/admin/activity with entries (${viewportName})`);
         await shot(page, `activity-${viewportName}`);
+
+        // The reading figures: charts are images named by a title and
+        // described by their summary sentence, each with a table.
+        await open(page, '/admin/figures');
+        for (const chart of await page.locator('svg.chart').all()) {
+          assert.equal(await chart.getAttribute('role'), 'img', 'a chart is not one image to screen readers');
+          const described = await chart.getAttribute('aria-describedby');
+          assert.ok((await page.locator(`#${described}`).textContent()).trim(), `chart ${described} has no summary`);
+        }
+        await check(`/admin/figures (${viewportName})`);
+        await shot(page, `figures-${viewportName}`);
 
         await open(page, '/admin/account');
         await check(`/admin/account (${viewportName})`);

@@ -14,6 +14,7 @@ mod account;
 mod activity;
 mod editor;
 mod feedback;
+mod figures;
 mod images;
 mod moderation;
 mod pages;
@@ -97,6 +98,8 @@ pub fn routes() -> Vec<AdminRoute> {
         route(urls::ADMIN_STAFF, role(Role::Owner), GET_POST, get(staff::list).post(staff::add)),
         route(urls::ADMIN_STAFF_ACTION, role(Role::Owner), POST, post(staff::act)),
         route(urls::ADMIN_ACTIVITY, role(Role::Owner), GET, get(activity::page)),
+        // Owners and editors (owners may act as every role).
+        route(urls::ADMIN_FIGURES, role(Role::Editor), GET, get(figures::dashboard)),
         route(urls::ADMIN_PAGES, role(Role::Editor), GET, get(pages::list)),
         route(urls::ADMIN_PAGE_EDIT, role(Role::Editor), GET_POST, get(editor::edit).post(editor::save))
             .taking(editor::EDITOR_FORM_LIMIT),
@@ -379,6 +382,7 @@ impl Nav {
             links.push((urls::ADMIN_FEEDBACK, "Feedback"));
         }
         if roles.may(Role::Editor) {
+            links.push((urls::ADMIN_FIGURES, "Figures"));
             links.push((urls::ADMIN_PAGES, "Pages"));
             links.push((urls::ADMIN_IMAGES, "Pictures"));
         }
