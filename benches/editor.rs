@@ -121,7 +121,12 @@ fn main() {
         clinic_site::watch::spawn(&state.config, state.site.clone(), state.comments.clone(), state.workspace.clone())
             .expect("watching");
     let today = clinic_site::content::Date::from_unix(now());
-    let url = state.site.load().preview(content.path(), &longest, &text, None, today).url.expect("the page's address");
+    let url = state
+        .site
+        .load()
+        .preview(content.path(), &state.config.folders.static_dir, &longest, &text, None, today)
+        .url
+        .expect("the page's address");
     let actor = Actor::person(&account);
     let mut millis = Vec::with_capacity(rounds);
     let mut base = base;

@@ -419,7 +419,7 @@ fn export_audit(data: &DataFolder, since: Option<Date>) -> anyhow::Result<()> {
             entry.subject,
             entry.detail,
         ];
-        writeln!(out, "{}", fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","))?;
+        writeln!(out, "{}", fields.iter().map(|f| clinic_site::util::csv::field(f)).collect::<Vec<_>>().join(","))?;
     }
     Ok(())
 }
@@ -449,18 +449,15 @@ fn export_comments(args: &DataFolder, format: ExportFormat) -> anyhow::Result<()
                     c.body.clone(),
                     c.reply.clone().unwrap_or_default(),
                 ];
-                writeln!(out, "{}", fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","))?;
+                writeln!(
+                    out,
+                    "{}",
+                    fields.iter().map(|f| clinic_site::util::csv::field(f)).collect::<Vec<_>>().join(",")
+                )?;
             }
         }
     }
     Ok(())
-}
-
-/// RFC 4180 quoting, plus a leading quote for cells a spreadsheet would
-/// run as a formula (a reader could type `=HYPERLINK(...)`).
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_string() };
-    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
 }
 
 fn delete_comment(args: &DataFolder, id: i64) -> anyhow::Result<()> {

@@ -53,6 +53,7 @@ impl Site {
     pub fn preview(
         &self,
         content_dir: &Path,
+        static_dir: &Path,
         file: &str,
         text: &str,
         plain: Option<&PlainWords>,
@@ -92,7 +93,7 @@ impl Site {
         }
         let rendered = RenderedPages::all(&content, &crate::checks::pictures(&self.assets));
         let articles = RenderedArticle::all(&content, &rendered);
-        let options = CheckOptions { assets: &self.assets, static_dir: content_dir, today, publish: false };
+        let options = CheckOptions { assets: &self.assets, static_dir, today, publish: false };
         let inspection = crate::checks::inspect_rendered(&content, &articles, &options);
         let (mut problems, others): (Vec<ContentError>, Vec<ContentError>) =
             inspection.problems.into_iter().partition(|p| p.path == path);
@@ -160,7 +161,7 @@ mod tests {
         let site = site();
         for file in ["dry-needling/index.md", "dry-needling/safety.md", "dry-needling/migraines.md"] {
             let text = std::fs::read_to_string(Path::new("content").join(file)).unwrap();
-            let preview = site.preview(Path::new("content"), file, &text, None, today());
+            let preview = site.preview(Path::new("content"), Path::new("static"), file, &text, None, today());
             let url = preview.url.clone().expect("the page has an address");
             let live = site.page(&url).expect("the page is live");
             assert_eq!(preview.html.as_deref(), Some(std::str::from_utf8(&live.identity).unwrap()), "{file}");
@@ -174,7 +175,7 @@ mod tests {
         let file = "dry-needling/safety.md";
         let text = std::fs::read_to_string(Path::new("content").join(file)).unwrap();
         let changed = text.replacen("Possible Side Effects", "Possible Side Effects [a link](/nowhere/)", 1);
-        let preview = site.preview(Path::new("content"), file, &changed, None, today());
+        let preview = site.preview(Path::new("content"), Path::new("static"), file, &changed, None, today());
         assert!(preview.html.as_deref().is_some_and(|html| html.contains("a link")));
         let line = changed.lines().position(|l| l.contains("[a link]")).unwrap() + 1;
         let problem = preview.problems.iter().find(|p| p.message.contains("/nowhere/")).expect("the broken link");
@@ -183,8 +184,14 @@ mod tests {
 
     #[test]
     fn broken_settings_at_the_top_give_problems_and_no_page() {
-        let preview =
-            site().preview(Path::new("content"), "dry-needling/safety.md", "+++\ntitle = \n+++\nHi", None, today());
+        let preview = site().preview(
+            Path::new("content"),
+            Path::new("static"),
+            "dry-needling/safety.md",
+            "+++\ntitle = \n+++\nHi",
+            None,
+            today(),
+        );
         assert!(preview.html.is_none());
         assert!(preview.errors() > 0);
         assert!(preview.problems.iter().all(|p| p.line >= 1), "{:?}", preview.problems);
@@ -197,10 +204,10 @@ mod tests {
         let text = std::fs::read_to_string(Path::new("content").join(file)).unwrap();
         let changed = text.replacen("Like any treatment,", "Like any treatment, and prior to it,", 1);
         let words = PlainWords::with(&Default::default());
-        let helped = site.preview(Path::new("content"), file, &changed, Some(&words), today());
+        let helped = site.preview(Path::new("content"), Path::new("static"), file, &changed, Some(&words), today());
         assert!(helped.html.unwrap().contains("data-plain=\"before\">prior to</mark>"));
         assert_eq!(helped.plain.unwrap().words, [("prior to".to_string(), "before".to_string())]);
-        let plain = site.preview(Path::new("content"), file, &changed, None, today());
+        let plain = site.preview(Path::new("content"), Path::new("static"), file, &changed, None, today());
         assert!(!plain.html.unwrap().contains("<mark"));
     }
 }

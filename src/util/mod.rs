@@ -1,7 +1,8 @@
 //! Small leaf helpers that know nothing of the site: HTML escaping, slugs,
-//! dates, bytes and files. They import nothing of ours but each other.
+//! dates, bytes, CSV cells and files. They import nothing of ours but each other.
 
 pub mod bytes;
+pub mod csv;
 pub mod date;
 pub mod fs;
 pub mod html;

@@ -55,6 +55,10 @@ pub enum SaveError {
         "{path} is not plain UTF-8 text, so it cannot be edited here; open it in a text editor and save it as UTF-8"
     )]
     NotText { path: String },
+    #[error(
+        "version {id} is a change waiting for a clinical review, so it cannot be put back here; a reviewer publishes it from Reviews"
+    )]
+    WaitingForReview { id: i64 },
     #[error("there is no revision {id} of {path}")]
     NoSuchRevision { path: String, id: i64 },
     #[error("cannot read or write {path}: {source}")]
@@ -352,6 +356,10 @@ impl Workspace {
             .revision(revision_id)?
             .filter(|r| r.summary.path == page.relative)
             .ok_or_else(|| SaveError::NoSuchRevision { path: page.relative.clone(), id: revision_id })?;
+        // A change waiting for review goes live only through a sign-off.
+        if old.summary.kind == RevisionKind::Pending {
+            return Err(SaveError::WaitingForReview { id: revision_id });
+        }
         let message = format!("restored revision {revision_id}");
         let edit = Edit { text: &old.text, base_hash, by, message: &message, now };
         self.write(&page, &edit, RevisionKind::Restore, Kind::PageRestored)

@@ -185,10 +185,18 @@ impl Workspace {
         let reviewed_text = match request.pending {
             None => current_text,
             Some(id) => {
-                self.revision(id)?
+                let pending = self
+                    .revision(id)?
                     .filter(|r| r.summary.path == page.relative && r.summary.kind == RevisionKind::Pending)
-                    .ok_or(SignOffError::NoSuchPending { id })?
-                    .text
+                    .ok_or(SignOffError::NoSuchPending { id })?;
+                // Only the newest waiting change, made from the page as it
+                // is now: publishing an older one, or one made before a
+                // later rename or reorder, would undo what came after it.
+                let newest = self.pending(request.path)?.map(|r| r.id);
+                if newest != Some(id) || pending.summary.base_hash.as_deref() != Some(current_hash.as_str()) {
+                    return Err(SignOffError::Changed { current_hash });
+                }
+                pending.text
             }
         };
         let mut document = Document::parse(&reviewed_text)?;

@@ -267,6 +267,15 @@ async fn with_review_required_an_edit_waits_and_the_signed_text_stays_live_until
     let public = get(app, SAFETY_PUBLIC).await;
     assert!(!public.body.contains("fades in a week") && public.body.contains("Reviewed by"));
 
+    // Nor can an editor put it live from the page's history.
+    let waiting = app.state.workspace.history(SAFETY).unwrap()[0].id;
+    let (_, current) = app.state.workspace.current(SAFETY).unwrap();
+    let restore = format!("/admin/pages/dry-needling/safety/restore/{waiting}");
+    let refused = send_with(app, Method::POST, &restore, Some(&cookie), &format!("csrf={csrf}&base={current}")).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("waiting for a clinical review"), "{}", refused.body);
+    assert_eq!(file(&setup), signed_text, "still the signed text");
+
     // Reviewers see it waiting, and signing it off puts it live.
     let queue = send_with(app, Method::GET, "/admin/reviews", Some(&setup.cookie), "").await;
     assert!(queue.body.contains("Changes waiting for review (1)"), "{}", queue.body);

@@ -556,7 +556,8 @@ fn preview_of(state: &AppState, file: &str, text: &str, marks: bool) -> (PagePre
     let site = state.site.load();
     let content_dir = &state.config.folders.content;
     let words = marks.then(|| PlainWords::with(&site.settings.plain_english.words));
-    let preview = site.preview(content_dir, file, text, words.as_ref(), Date::today());
+    let preview =
+        site.preview(content_dir, &state.config.folders.static_dir, file, text, words.as_ref(), Date::today());
     let root = std::fs::canonicalize(content_dir).unwrap_or_else(|_| content_dir.to_path_buf());
     let (bibliography, _) = Bibliography::load(content_dir, &root);
     let sources = bibliography

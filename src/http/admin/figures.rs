@@ -367,7 +367,7 @@ fn csv_response(section: &Section) -> Response {
     for row in std::iter::once(section.table.columns.iter().map(|c| c.to_string()).collect::<Vec<_>>())
         .chain(section.table.rows.iter().cloned())
     {
-        csv.push_str(&row.iter().map(|cell| csv_field(cell)).collect::<Vec<_>>().join(","));
+        csv.push_str(&row.iter().map(|cell| crate::util::csv::field(cell)).collect::<Vec<_>>().join(","));
         csv.push_str("\r\n");
     }
     let disposition = format!("attachment; filename=\"figures-{}.csv\"", section.id);
@@ -381,25 +381,9 @@ fn csv_response(section: &Section) -> Response {
         .into_response()
 }
 
-/// RFC 4180 quoting, plus a leading quote for cells a spreadsheet would
-/// run as a formula (a referring host or page title could start with one).
-pub(crate) fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_string() };
-    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_cells_are_quoted_and_formulas_neutralised() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("-1"), "'-1");
-    }
 
     #[test]
     fn charts_escape_their_labels_and_have_a_title() {

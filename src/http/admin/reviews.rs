@@ -169,7 +169,8 @@ fn shown(state: &AppState, file: &str, pending: Option<i64>) -> Result<Shown, Ap
         }
     };
     let site = state.site.load();
-    let preview = site.preview(&state.config.folders.content, file, &text, None, Date::today());
+    let preview =
+        site.preview(&state.config.folders.content, &state.config.folders.static_dir, file, &text, None, Date::today());
     let errors = preview
         .problems
         .iter()
