@@ -14,6 +14,8 @@ pub(crate) const ADMIN_LOGOUT: &str = "/admin/logout";
 pub(crate) const ADMIN_LOGIN_CODE: &str = "/admin/login/code";
 /// A one-time set-password link: `{token}` is the secret part.
 pub(crate) const ADMIN_SET_PASSWORD: &str = "/admin/set-password/{token}";
+/// Moderators: comments waiting, and those on the pages.
+pub(crate) const ADMIN_COMMENTS: &str = "/admin/comments";
 /// `{id}` and `{action}` are filled in by the router.
 pub(crate) const ADMIN_MODERATE: &str = "/admin/comments/{id}/{action}";
 /// Everyone's own account: password, sessions, two-step sign-in.
@@ -63,8 +65,8 @@ pub(crate) const ADMIN_FEEDBACK_REPORT: &str = "/admin/feedback/reports/{id}/{ac
 pub(crate) const ADMIN_REVIEWS: &str = "/admin/reviews";
 /// Reviewers: a page as readers will see it, and signing it off.
 pub(crate) const ADMIN_PAGE_SIGN_OFF: &str = "/admin/pages/{article}/{page}/sign-off";
-/// Owners and editors: the reading figures (`?format=csv&table=...` for
-/// one table as CSV).
+/// Where the reading figures were before the dashboard took them in: sent
+/// on to [`ADMIN`], which sends one table as CSV with `?format=csv&table=...`.
 pub(crate) const ADMIN_FIGURES: &str = "/admin/figures";
 /// Files from `static/`, under plain and content-hashed names.
 pub(crate) const STATIC: &str = "/static/";

@@ -22,6 +22,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::{AppError, blocking};
 use super::limit::ClientIp;
+use super::reader_form::{self, FieldMessage, Messages};
 use super::respond::{Cache, html};
 use crate::comments::store::Inserted;
 use crate::comments::token::{Nonce, TokenError};
@@ -86,32 +87,8 @@ struct FormTemplate<'a> {
     name: &'a str,
     comment: &'a str,
     consent: bool,
-    errors: Vec<FieldMessage>,
-    /// A problem with the form as a whole (an expired token, say).
-    notice: Option<String>,
-    personal: Vec<PersonalDetail>,
+    messages: Messages,
     name_max: usize,
-}
-
-struct FieldMessage {
-    field: &'static str,
-    message: String,
-}
-
-impl FormTemplate<'_> {
-    fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
-    }
-
-    fn personal_list(&self) -> String {
-        let kinds: Vec<String> = self.personal.iter().map(ToString::to_string).collect();
-        in_words(&kinds.iter().map(String::as_str).collect::<Vec<_>>(), "or")
-    }
-
-    /// The writer may be unwell now: the form tells them to call, not post.
-    fn symptoms_now(&self) -> bool {
-        self.personal.contains(&PersonalDetail::SymptomsNow)
-    }
 }
 
 fn now() -> i64 {
@@ -145,9 +122,7 @@ pub async fn comment_form(State(state): State<AppState>, uri: Uri) -> Result<Res
         name: "",
         comment: "",
         consent: false,
-        errors: Vec::new(),
-        notice: None,
-        personal: Vec::new(),
+        messages: Messages::default(),
         name_max: NAME_MAX,
     };
     form_response(StatusCode::OK, &template)
@@ -187,16 +162,7 @@ pub async fn post_comment(
     let site = state.site.load();
     let path = page_path(&uri);
     let page = site.comment_page(&path).ok_or(AppError::NotFound)?;
-    let form = match form {
-        Ok(Form(form)) => form,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(AppError::PayloadTooLarge),
-        Err(rejection) => {
-            return Err(AppError::BadRequest(format!(
-                "The form could not be read ({}). Please go back and try again.",
-                rejection.body_text()
-            )));
-        }
-    };
+    let form = reader_form::read(form)?;
     let thanks = || Ok(Redirect::to(&format!("{}#comment-received", page.url)).into_response());
 
     // Bots get the same answer as people, so they learn nothing.
@@ -214,9 +180,7 @@ pub async fn post_comment(
         name: &form.name,
         comment: &form.comment,
         consent: form.consent.is_some(),
-        errors: Vec::new(),
-        notice: None,
-        personal: Vec::new(),
+        messages: Messages::default(),
         name_max: NAME_MAX,
     };
     // A post sooner than a person could type is a bot; it is dropped
@@ -234,7 +198,7 @@ pub async fn post_comment(
     };
     if let Some(problem) = problem {
         template.token = fresh_token(&state, page)?;
-        template.notice = Some(problem.into());
+        template.messages.notice = Some(problem.into());
         return form_response(StatusCode::BAD_REQUEST, &template);
     }
 
@@ -246,7 +210,7 @@ pub async fn post_comment(
         errors.push(InputError::ConsentMissing);
     }
     let (Ok(name), Ok(text), true) = (name, text, errors.is_empty()) else {
-        template.errors = errors.iter().map(|e| FieldMessage { field: e.field(), message: e.to_string() }).collect();
+        template.messages.errors = errors.iter().map(|e| FieldMessage::new(e.field(), e.to_string())).collect();
         return form_response(StatusCode::BAD_REQUEST, &template);
     };
 
@@ -258,7 +222,7 @@ pub async fn post_comment(
     let found = personal_details(text.as_str());
     let confirmed = form.confirm_personal.is_some();
     if !found.is_empty() && !confirmed {
-        template.personal = found;
+        template.messages.personal = found;
         return form_response(StatusCode::OK, &template);
     }
 
@@ -269,13 +233,11 @@ pub async fn post_comment(
     let slot = match state.limits.comments.reserve(client) {
         Ok(slot) => slot,
         Err(wait) => {
-            let minutes = wait.as_secs().div_ceil(60).max(1);
-            template.notice = Some(format!(
-                "You have sent several comments in a short time. Please wait about {minutes} minutes, then send this one again. It is kept below."
+            template.messages.notice = Some(format!(
+                "You have sent several comments in a short time. Please wait about {} minutes, then send this one again. It is kept below.",
+                reader_form::minutes(wait)
             ));
-            let mut response = form_response(StatusCode::TOO_MANY_REQUESTS, &template)?;
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
-            return Ok(response);
+            return Ok(reader_form::over_limit(form_response(StatusCode::OK, &template)?, wait));
         }
     };
 
@@ -302,14 +264,14 @@ pub async fn post_comment(
                 "a form that already stored a comment was sent again with other text; nothing stored, form shown again"
             );
             template.token = fresh_token(&state, page)?;
-            template.notice = Some("This form has already been used to send a comment. This comment has not been sent yet: check it and send it again.".into());
+            template.messages.notice = Some("This form has already been used to send a comment. This comment has not been sent yet: check it and send it again.".into());
             form_response(StatusCode::BAD_REQUEST, &template)
         }
         // Nothing was stored, so the form's token is still unused and the
         // reader can send the same form again once the database recovers.
         Err(e) => {
             tracing::error!("storing a comment failed: {e}");
-            template.notice = Some(NOT_SAVED.into());
+            template.messages.notice = Some(NOT_SAVED.into());
             form_response(StatusCode::INTERNAL_SERVER_ERROR, &template)
         }
     }

@@ -27,6 +27,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::comments::same_origin;
+use super::reader_form::{self, FieldMessage, Messages};
 use super::error::{AppError, blocking};
 use super::limit::ClientIp;
 use super::respond::{Cache, html};
@@ -93,36 +94,12 @@ struct FormTemplate<'a> {
     /// "yes", "no" or "" (feedback); a [`ProblemKind`] code or "" (report).
     choice: &'a str,
     text: &'a str,
-    errors: Vec<FieldMessage>,
-    /// A problem with the form as a whole (an expired token, say).
-    notice: Option<String>,
-    personal: Vec<PersonalDetail>,
+    messages: Messages,
     kinds: Vec<(&'static str, String)>,
     /// Stored: the page says thank you instead of showing the form.
     sent: bool,
     /// Sent before with this form: nothing more was stored.
     already: bool,
-}
-
-struct FieldMessage {
-    field: &'static str,
-    message: String,
-}
-
-impl FormTemplate<'_> {
-    fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
-    }
-
-    fn personal_list(&self) -> String {
-        let kinds: Vec<String> = self.personal.iter().map(ToString::to_string).collect();
-        in_words(&kinds.iter().map(String::as_str).collect::<Vec<_>>(), "or")
-    }
-
-    /// The reader may be unwell now: the form tells them to call.
-    fn symptoms_now(&self) -> bool {
-        self.personal.contains(&PersonalDetail::SymptomsNow)
-    }
 }
 
 fn page_path(uri: &Uri) -> String {
@@ -177,9 +154,7 @@ fn template<'a>(
         token,
         choice,
         text: &form.text,
-        errors: Vec::new(),
-        notice: None,
-        personal: Vec::new(),
+        messages: Messages::default(),
         kinds: ProblemKind::ALL.iter().map(|kind| (kind.code(), kind.to_string())).collect(),
         sent: false,
         already: false,
@@ -258,16 +233,7 @@ async fn post(
         return Err(AppError::CrossSite);
     }
     let page = site.feedback_page(&page_path(&uri)).ok_or(AppError::NotFound)?;
-    let form = match form {
-        Ok(Form(form)) => form,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(AppError::PayloadTooLarge),
-        Err(rejection) => {
-            return Err(AppError::BadRequest(format!(
-                "The form could not be read ({}). Please go back and try again.",
-                rejection.body_text()
-            )));
-        }
-    };
+    let form = reader_form::read(form)?;
     let mut template = template(&site, which, page, form.token.clone(), &form);
 
     // A Yes or No answer can honestly be sent a second after its form
@@ -288,14 +254,14 @@ async fn post(
     };
     if let Some(problem) = problem {
         template.token = fresh_token(&state, which, page)?;
-        template.notice = Some(problem.into());
+        template.messages.notice = Some(problem.into());
         return respond(StatusCode::BAD_REQUEST, &template);
     }
 
     let (entry, text) = match validate(which, page, &form) {
         Ok(valid) => valid,
         Err(errors) => {
-            template.errors = errors;
+            template.messages.errors = errors;
             return respond(StatusCode::BAD_REQUEST, &template);
         }
     };
@@ -307,7 +273,7 @@ async fn post(
 
     let found = text.as_deref().map(personal_details).unwrap_or_default();
     if !found.is_empty() && form.confirm_personal.is_none() {
-        template.personal = found;
+        template.messages.personal = found;
         return respond(StatusCode::OK, &template);
     }
 
@@ -316,13 +282,11 @@ async fn post(
     let slot = match state.limits.feedback.reserve(client) {
         Ok(slot) => slot,
         Err(wait) => {
-            let minutes = wait.as_secs().div_ceil(60).max(1);
-            template.notice = Some(format!(
-                "You have sent a lot of feedback in a short time. Please wait about {minutes} minutes, then send this again. It is kept below."
+            template.messages.notice = Some(format!(
+                "You have sent a lot of feedback in a short time. Please wait about {} minutes, then send this again. It is kept below.",
+                reader_form::minutes(wait)
             ));
-            let mut response = respond(StatusCode::TOO_MANY_REQUESTS, &template)?;
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
-            return Ok(response);
+            return Ok(reader_form::over_limit(respond(StatusCode::OK, &template)?, wait));
         }
     };
     let entry = match entry {
@@ -357,7 +321,7 @@ async fn post(
         }
         Err(e) => {
             tracing::error!("storing reader feedback failed: {e}");
-            template.notice = Some(NOT_SAVED.into());
+            template.messages.notice = Some(NOT_SAVED.into());
             respond(StatusCode::INTERNAL_SERVER_ERROR, &template)
         }
     }
@@ -377,12 +341,12 @@ fn validate(
                 "yes" => Some(true),
                 "no" => Some(false),
                 _ => {
-                    errors.push(FieldMessage { field: "feedback-helpful", message: "Choose Yes or No".into() });
+                    errors.push(FieldMessage::new("feedback-helpful", "Choose Yes or No"));
                     None
                 }
             };
             let text = FeedbackText::parse_optional(&form.text).map_err(|e| {
-                errors.push(FieldMessage { field: "feedback-text", message: e.to_string() });
+                errors.push(FieldMessage::new("feedback-text", e.to_string()));
             });
             match (helpful, text) {
                 (Some(helpful), Ok(text)) if errors.is_empty() => {
@@ -395,10 +359,10 @@ fn validate(
         Which::Report => {
             let kind = ProblemKind::parse(&form.kind);
             if kind.is_none() {
-                errors.push(FieldMessage { field: "report-kind", message: "Choose what kind of problem it is".into() });
+                errors.push(FieldMessage::new("report-kind", "Choose what kind of problem it is"));
             }
             let details = FeedbackText::parse(&form.text).map_err(|e| {
-                errors.push(FieldMessage { field: "report-text", message: e.to_string() });
+                errors.push(FieldMessage::new("report-text", e.to_string()));
             });
             match (kind, details) {
                 (Some(kind), Ok(details)) if errors.is_empty() => {

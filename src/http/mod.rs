@@ -12,6 +12,7 @@ mod feedback;
 mod headers;
 mod limit;
 mod pages;
+mod reader_form;
 mod respond;
 
 use std::sync::Arc;

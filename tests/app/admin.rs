@@ -185,7 +185,7 @@ async fn staff_approve_reply_reject_and_delete_from_the_browser() {
     let third = add_comment(&app, "third comment");
     let (cookie, csrf) = sign_in(&app).await;
 
-    let home = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await.html();
+    let home = send_with(&app, Method::GET, "/admin/comments", Some(&cookie), "").await.html();
     assert!(text_of(&home, ".counts").contains("3 waiting for review"), "{}", text_of(&home, ".counts"));
     let listed: Vec<String> = select(&home, "#pending + ol .comment-body").iter().map(|b| b.text().collect()).collect();
     assert_eq!(listed, ["third comment", "second comment", "first comment"], "newest first");
@@ -200,7 +200,10 @@ async fn staff_approve_reply_reject_and_delete_from_the_browser() {
     assert_eq!(response.status, StatusCode::SEE_OTHER);
     let response =
         send_with(&app, Method::POST, &act(first, "approve", "").replace('#', ""), Some(&cookie), &form).await;
-    assert_eq!((response.status, response.header("location")), (StatusCode::SEE_OTHER, "/admin?done=approved"));
+    assert_eq!(
+        (response.status, response.header("location")),
+        (StatusCode::SEE_OTHER, "/admin/comments?done=approved")
+    );
     send_with(&app, Method::POST, &format!("/admin/comments/{second}/reject"), Some(&cookie), &form).await;
     send_with(&app, Method::POST, &format!("/admin/comments/{third}/delete"), Some(&cookie), &form).await;
 
@@ -210,7 +213,7 @@ async fn staff_approve_reply_reject_and_delete_from_the_browser() {
     assert_eq!(text_of(&page, ".comment-reply .comment-body"), "Thank you for sharing.");
     assert_eq!(app.state.comments.get(second).unwrap().unwrap().status, Status::Rejected);
     assert!(app.state.comments.get(third).unwrap().is_none(), "deleted for good");
-    let home = send_with(&app, Method::GET, "/admin?done=approved", Some(&cookie), "").await.html();
+    let home = send_with(&app, Method::GET, "/admin/comments?done=approved", Some(&cookie), "").await.html();
     assert!(text_of(&home, ".counts").contains("0 waiting for review"));
     assert_eq!(text_of(&home, "[role='status']"), "Comment approved: it is now on the page.");
 
@@ -246,7 +249,7 @@ async fn staff_see_why_a_comment_was_flagged_and_names_are_isolated() {
     let phone = app.state.comments.insert(&phone, 1_764_000_001).unwrap();
     let plain = add_comment(&app, "plain");
     let (cookie, _) = sign_in(&app).await;
-    let page = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await;
+    let page = send_with(&app, Method::GET, "/admin/comments", Some(&cookie), "").await;
     assert!(!page.body.contains('\u{202E}'), "no override reaches the page");
     let html = page.html();
     let item = |id: i64| text_of(&html, &format!("#comment-{id} .flag"));
@@ -548,8 +551,10 @@ async fn staff_see_the_details_healthz_leaves_out() {
         "content error: the newest edit is not published; the last good version is being served\nstorage error: the comments database is failing\nwatcher error: saved edits are not being picked up\n"
     );
     assert_eq!(get(&app, "/admin").await.status, StatusCode::SEE_OTHER, "signed out, no details");
+    let dashboard = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await;
+    assert!(problems_on(&dashboard.html()).contains("The newest edit to the content is not published"));
 
-    let home = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await;
+    let home = send_with(&app, Method::GET, "/admin/comments", Some(&cookie), "").await;
     assert_eq!(home.status, StatusCode::OK);
     assert!(!home.body.contains("<script>alert"), "quoted lines are escaped");
     let html = home.html();
@@ -569,12 +574,17 @@ async fn staff_see_the_details_healthz_leaves_out() {
 
     // With the comments unreadable too, staff still get the page and why.
     rename_table(&app, "comments", "comments_away");
-    let home = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await;
+    let home = send_with(&app, Method::GET, "/admin/comments", Some(&cookie), "").await;
     assert_eq!(home.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(home.header("x-robots-tag"), "noindex, nofollow");
     let html = home.html();
     assert!(problems_on(&html).contains("SQLite's last error: no such table: comments."), "{}", home.body);
     assert!(text_of(&html, "main").contains("The comments cannot be listed right now"));
+    // The dashboard says the same instead of failing without a word.
+    let dashboard = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await;
+    assert_eq!(dashboard.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let problems = problems_on(&dashboard.html());
+    assert!(problems.contains("The comments cannot be read"), "{problems}");
     let failed = send_with(
         &app,
         Method::POST,

@@ -5,6 +5,8 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use clinic_site::auth::Role;
 use clinic_site::config::Config;
+use clinic_site::feedback::store::Sent;
+use clinic_site::feedback::{FeedbackText, NewAnswer, NewReport, ProblemKind};
 use clinic_site::figures::store::{FiguresStore, PageFigures};
 use clinic_site::figures::{Channel, today};
 use clinic_site::http::{AppState, flush_figures, router};
@@ -269,7 +271,7 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
 }
 
 #[tokio::test]
-async fn the_dashboard_shows_the_figures_to_owners_and_editors_with_csv_of_every_table() {
+async fn the_dashboard_shows_each_role_its_panels_with_csv_of_every_table() {
     let app = real_app();
     for (path, times) in [("/dry-needling/", 3), ("/dry-needling/safety/", 1)] {
         for _ in 0..times {
@@ -285,12 +287,35 @@ async fn the_dashboard_shows_the_figures_to_owners_and_editors_with_csv_of_every
         flags: Vec::new(),
     };
     app.state.comments.insert(&pending, 1_764_000_000).unwrap();
+    // Three answers on the safety page (one "no"), one on the front page,
+    // and two problem reports, one of them already dealt with.
+    let form = |nonce: &'static str| clinic_site::comments::token::Nonce { nonce, expires_at: 4_000_000_000 };
+    let answer = |page: &str, helpful: bool| NewAnswer { page: page.into(), helpful, text: None, flags: Vec::new() };
+    let feedback = &app.state.feedback;
+    feedback.add_answer(&answer("/dry-needling/safety/", true), form("a1"), 1_764_000_000).unwrap();
+    feedback.add_answer(&answer("/dry-needling/safety/", true), form("a2"), 1_764_000_000).unwrap();
+    feedback.add_answer(&answer("/dry-needling/safety/", false), form("a3"), 1_764_000_000).unwrap();
+    feedback.add_answer(&answer("/dry-needling/", true), form("a4"), 1_764_000_000).unwrap();
+    let report = |page: &str, kind| NewReport {
+        page: page.into(),
+        kind,
+        details: FeedbackText::parse("The link to the study is broken.").unwrap(),
+        flags: Vec::new(),
+    };
+    feedback.add_report(&report("/dry-needling/safety/", ProblemKind::BrokenLink), form("r1"), 1_764_000_000).unwrap();
+    let done = feedback
+        .add_report(&report("/dry-needling/", ProblemKind::WrongInformation), form("r2"), 1_764_000_000)
+        .unwrap();
+    assert_eq!(done, Sent::Stored);
+    let closed = feedback.reports().unwrap().into_iter().find(|r| r.page == "/dry-needling/").unwrap();
+    let owner = add_staff(&app, "olive", &[Role::Owner]);
+    feedback.set_done(closed.id, true, &clinic_site::auth::Actor::person(&owner), 1_764_000_100).unwrap();
 
-    add_staff(&app, "olive", &[Role::Owner]);
     let (cookie, _) = sign_in_as(&app, "olive").await;
-    let page = send_with(&app, Method::GET, "/admin/figures", Some(&cookie), "").await;
+    let page = send_with(&app, Method::GET, "/admin", Some(&cookie), "").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let html = page.html();
+    assert_eq!(text_of(&html, "main h1"), "Dashboard");
     let pages = table(&html, "pages");
     let front = pages.iter().find(|row| row[0].ends_with("(/dry-needling/)") || row[0] == "/dry-needling/").unwrap();
     assert_eq!(front[1..], ["3", "3", "0", "0"]);
@@ -301,9 +326,22 @@ async fn the_dashboard_shows_the_figures_to_owners_and_editors_with_csv_of_every
     assert_eq!(days.last().unwrap()[1], "4");
     assert_eq!(table(&html, "referrers"), [["news.example", "4", "4"]]);
     assert_eq!(table(&html, "comments").len(), 1);
+    let helpful = table(&html, "helpful");
+    assert_eq!(helpful.len(), 2, "{helpful:?}");
+    assert!(helpful[0][0].contains("(/dry-needling/safety/)"), "most \"no\" answers first: {helpful:?}");
+    assert_eq!(helpful[0][1..], ["2", "1", "66%"]);
+    assert_eq!(helpful[1][1..], ["1", "0", "100%"]);
+    let reports = table(&html, "reports");
+    assert_eq!(reports.len(), 1, "only the open report: {reports:?}");
+    assert!(reports[0][0].contains("(/dry-needling/safety/)") && reports[0][1] == "A broken link", "{reports:?}");
+    assert!(page.body.contains("1 problem report is open."), "{}", page.body);
+    // No page of the real content has been signed off.
+    let reviews = table(&html, "reviews");
+    assert_eq!(reviews.len(), 7, "{reviews:?}");
+    assert!(reviews.iter().all(|row| row[1] == "Never reviewed" && row[2] == "Never"), "{reviews:?}");
     // Every chart is one image named by its title and described by the summary.
     let charts = select(&html, "svg.chart");
-    assert!(charts.len() >= 3);
+    assert!(charts.len() >= 4);
     for chart in charts {
         assert_eq!(chart.value().attr("role"), Some("img"));
         let described = chart.value().attr("aria-describedby").unwrap();
@@ -313,28 +351,40 @@ async fn the_dashboard_shows_the_figures_to_owners_and_editors_with_csv_of_every
     }
     assert!(page.body.contains("Pages were read 4 times in the last 30 days."), "{}", page.body);
 
-    for id in ["days", "pages", "referrers", "shares", "comments"] {
-        assert_eq!(select(&html, &format!("a[href='/admin/figures?format=csv&table={id}']")).len(), 1, "{id}");
-        let csv =
-            send_with(&app, Method::GET, &format!("/admin/figures?format=csv&table={id}"), Some(&cookie), "").await;
+    for id in ["days", "pages", "referrers", "shares", "helpful", "reports", "comments", "reviews"] {
+        assert_eq!(select(&html, &format!("a[href='/admin?format=csv&table={id}']")).len(), 1, "{id}");
+        let csv = send_with(&app, Method::GET, &format!("/admin?format=csv&table={id}"), Some(&cookie), "").await;
         assert_eq!(csv.status, StatusCode::OK);
         assert!(csv.header("content-type").starts_with("text/csv"));
         let rows = parse_csv(&csv.body);
         assert!(rows.iter().all(|row| row.len() == rows[0].len()), "{id}: {rows:?}");
         assert_eq!(rows[1..], table(&html, id)[..], "{id}: the CSV has the page's numbers");
     }
-    let missing = send_with(&app, Method::GET, "/admin/figures?format=csv&table=nope", Some(&cookie), "").await;
+    let missing = send_with(&app, Method::GET, "/admin?format=csv&table=nope", Some(&cookie), "").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    // The figures' old address still leads here, CSV addresses included.
+    let moved = send_with(&app, Method::GET, "/admin/figures?format=csv&table=pages", Some(&cookie), "").await;
+    assert_eq!(
+        (moved.status, moved.header("location")),
+        (StatusCode::PERMANENT_REDIRECT, "/admin?format=csv&table=pages")
+    );
 
-    add_staff(&app, "ed", &[Role::Editor]);
-    let (editor, _) = sign_in_as(&app, "ed").await;
-    assert_eq!(send_with(&app, Method::GET, "/admin/figures", Some(&editor), "").await.status, StatusCode::OK);
+    // A moderator sees what readers said and the comments, not the
+    // reading figures or the review queue, and cannot download them.
     add_staff(&app, "mo", &[Role::Moderator]);
     let (moderator, _) = sign_in_as(&app, "mo").await;
-    assert_eq!(
-        send_with(&app, Method::GET, "/admin/figures", Some(&moderator), "").await.status,
-        StatusCode::FORBIDDEN
-    );
-    let csv = send_with(&app, Method::GET, "/admin/figures?format=csv&table=pages", Some(&moderator), "").await;
-    assert_eq!(csv.status, StatusCode::FORBIDDEN);
+    let theirs = send_with(&app, Method::GET, "/admin", Some(&moderator), "").await;
+    assert_eq!(theirs.status, StatusCode::OK);
+    let theirs = theirs.html();
+    assert!(select(&theirs, "#table-pages").is_empty() && select(&theirs, "#table-reviews").is_empty());
+    assert_eq!(table(&theirs, "helpful"), helpful);
+    let csv = send_with(&app, Method::GET, "/admin?format=csv&table=pages", Some(&moderator), "").await;
+    assert_eq!(csv.status, StatusCode::NOT_FOUND);
+    // A reviewer sees the queue, with the way to it.
+    add_staff(&app, "rev", &[Role::Reviewer]);
+    let (reviewer, _) = sign_in_as(&app, "rev").await;
+    let theirs = send_with(&app, Method::GET, "/admin", Some(&reviewer), "").await.html();
+    assert_eq!(table(&theirs, "reviews"), reviews);
+    assert!(select(&theirs, "#table-helpful").is_empty() && select(&theirs, "#table-days").is_empty());
+    assert_eq!(select(&theirs, "section.figures a[href='/admin/reviews']").len(), 1);
 }

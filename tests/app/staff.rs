@@ -133,16 +133,16 @@ async fn every_staff_address_answers_each_role_as_its_route_says() {
 async fn staff_pages_show_only_the_links_a_person_may_use() {
     let app = real_app();
     for (username, roles, links) in [
-        ("mod", vec![Role::Moderator], vec!["Comments", "Feedback", "Your account"]),
-        ("ed", vec![Role::Editor], vec!["Staff home", "Feedback", "Figures", "Pages", "Pictures", "Your account"]),
-        ("rev", vec![Role::Reviewer], vec!["Staff home", "Reviews", "Your account"]),
+        ("mod", vec![Role::Moderator], vec!["Dashboard", "Comments", "Feedback", "Your account"]),
+        ("ed", vec![Role::Editor], vec!["Dashboard", "Feedback", "Pages", "Pictures", "Your account"]),
+        ("rev", vec![Role::Reviewer], vec!["Dashboard", "Reviews", "Your account"]),
         (
             "own",
             vec![Role::Owner],
             vec![
+                "Dashboard",
                 "Comments",
                 "Feedback",
-                "Figures",
                 "Pages",
                 "Pictures",
                 "Reviews",
@@ -159,8 +159,18 @@ async fn staff_pages_show_only_the_links_a_person_may_use() {
         assert_eq!(shown, links, "{username}");
         assert_eq!(select(&home, ".admin-nav a[aria-current='page']").len(), 1);
         assert!(text_of(&home, ".admin-who").contains(&account.name), "{username}");
-        let lists_comments = !select(&home, "#pending").is_empty();
-        assert_eq!(lists_comments, account.roles.may(Role::Moderator), "{username}");
+        // The dashboard's panels follow the roles too.
+        let panels: Vec<String> =
+            select(&home, "main section.figures h2").iter().map(|h| h.text().collect::<String>()).collect();
+        let has = |heading: &str| panels.iter().any(|p| p == heading);
+        assert_eq!(has("Views per day, last 30 days"), account.roles.may(Role::Editor), "{username}: {panels:?}");
+        let reads_feedback = account.roles.may(Role::Editor) || account.roles.may(Role::Moderator);
+        assert_eq!(has("Was this page helpful?"), reads_feedback, "{username}: {panels:?}");
+        assert_eq!(has("Problem reports"), reads_feedback, "{username}: {panels:?}");
+        let sees_queue = account.roles.may(Role::Editor) || account.roles.may(Role::Reviewer);
+        assert_eq!(has("Clinical review"), sees_queue, "{username}: {panels:?}");
+        let moderates = select(&home, "section.figures a[href='/admin/comments']").len() == 1;
+        assert_eq!(moderates, account.roles.may(Role::Moderator), "{username}: the comments panel links to moderation");
     }
 }
 
@@ -520,7 +530,7 @@ async fn every_action_is_on_the_record_with_the_person_who_did_it() {
     let d = id("four");
     let (mo, mo_csrf) = sign_in_as(&app, "mo").await;
     send_with(&app, Method::POST, &format!("/admin/comments/{d}/approve"), Some(&mo), &format!("csrf={mo_csrf}")).await;
-    let home = send_with(&app, Method::GET, "/admin", Some(&mo), "").await.html();
+    let home = send_with(&app, Method::GET, "/admin/comments", Some(&mo), "").await.html();
     assert!(
         text_of(&home, &format!("#comment-{d}")).contains("Approved by Mo Smith (mo) on "),
         "{}",

@@ -259,8 +259,12 @@ function assertStoredPending({ name, text }, where, { flagged = false } = {}) {
   assert.deepEqual({ page, name: storedName, status: String(status).toLowerCase(), flagged: storedFlagged }, { page: SECTION_PATH, name, status: 'pending', flagged }, `${where}: the stored comment`);
 }
 
-/** Signs in at /admin/login as the moderator and lands on /admin, signed in as them. */
-async function signIn(page, note) {
+/**
+ * Signs in at /admin/login as the moderator, lands on the dashboard at
+ * /admin (handed to `dashboardNoted` when given) and follows the staff
+ * navigation to the comments at /admin/comments.
+ */
+async function signIn(page, note, dashboardNoted) {
   await open(page, '/admin/login');
   await note?.(KINDS.login);
   await page.locator('#username').fill(STAFF.username);
@@ -270,6 +274,11 @@ async function signIn(page, note) {
   assert.equal(pathOf(page), '/admin', `after signing in the page is ${page.url()}`);
   const who = (await page.locator('nav.admin-nav .admin-who').innerText()).replace(/\s+/g, ' ');
   assert.ok(who.includes(`Signed in as ${STAFF.name} (${STAFF.role})`), `the staff navigation says "${who}", not who signed in`);
+  // The dashboard counts the waiting comments and leads to them.
+  assert.equal((await page.locator('h1').textContent()).trim(), 'Dashboard');
+  await dashboardNoted?.(page);
+  await Promise.all([page.waitForEvent('load'), page.locator('nav.admin-nav').getByRole('link', { name: 'Comments', exact: true }).click()]);
+  assert.equal(pathOf(page), '/admin/comments', `the Comments link led to ${page.url()}`);
 }
 
 /** The moderation page's pending list, as [{ name, body, flagged }], top to bottom. */
@@ -292,7 +301,7 @@ function pendingRows(page) {
 async function moderate(page, button, expectedStatus) {
   const post = await submit(page, button, { timeout: MODERATION_TIMEOUT_MS });
   assert.equal(post.status, 303, `moderation post answered ${post.status}`);
-  assert.equal(pathOf(page), '/admin', `after moderating the page is ${page.url()}`);
+  assert.equal(pathOf(page), '/admin/comments', `after moderating the page is ${page.url()}`);
   const status = page.locator('p.notice[role=status]');
   assert.ok(await status.isVisible(), 'no status message after moderating');
   assert.equal((await status.textContent()).trim(), expectedStatus);
@@ -591,10 +600,15 @@ test('5. axe-core finds no WCAG 2.2 A/AA violations (target-size on) on the comm
             note(KINDS.login);
             reports.push(await axeReport(page, `/admin/login (${viewportName})`));
             await screenshot(page, `admin-login-${viewportName}`);
+          }, async () => {
+            const waiting = await page.locator('#table-comments tbody tr').count();
+            assert.ok(waiting >= 1, 'the moderator\'s dashboard lists no waiting comments');
+            reports.push(await axeReport(page, `/admin, the moderator's dashboard (${viewportName})`));
+            await screenshot(page, `admin-dashboard-moderator-${viewportName}`);
           });
           note(KINDS.admin);
-          assert.ok((await pendingRows(page)).length >= 1, 'no pending comments listed on /admin to check');
-          reports.push(await axeReport(page, `/admin with pending comments (${viewportName})`));
+          assert.ok((await pendingRows(page)).length >= 1, 'no pending comments listed on /admin/comments to check');
+          reports.push(await axeReport(page, `/admin/comments with pending comments (${viewportName})`));
           await screenshot(page, `admin-${viewportName}`);
         } finally {
           flush();

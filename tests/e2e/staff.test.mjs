@@ -141,11 +141,11 @@ function navLinks(page) {
   return page.locator('nav.admin-nav ul a').evaluateAll((links) => links.map((a) => ({ text: a.textContent.trim(), path: new URL(a.href).pathname })));
 }
 
-/** Asserts the page is the 403 "your role cannot do this" page naming the owner role. */
-async function assertForbidden(page, pathname, response) {
+/** Asserts the page is the 403 "your role cannot do this" page naming the role needed. */
+async function assertForbidden(page, pathname, response, role = 'owner') {
   assert.equal(response.status(), 403, `${pathname} answered ${response.status()}, not 403`);
   assert.equal((await page.locator('h1').textContent()).trim(), FORBIDDEN_HEADING, `the heading of the 403 page at ${pathname}`);
-  assert.match(await textOf(page.locator('main')), /the owner role/, `the 403 page at ${pathname} does not say which role it needs`);
+  assert.ok((await textOf(page.locator('main'))).includes(`the ${role} role`), `the 403 page at ${pathname} does not say it needs the ${role} role`);
 }
 
 /** The set-password link shown on the staff page, with the name it is for. */
@@ -241,9 +241,9 @@ test('1. an owner signs in and adds an editor and a moderator on /admin/staff; e
     assert.deepEqual(
       await navLinks(page),
       [
-        { text: 'Comments', path: '/admin' },
+        { text: 'Dashboard', path: '/admin' },
+        { text: 'Comments', path: '/admin/comments' },
         { text: 'Feedback', path: '/admin/feedback' },
-        { text: 'Figures', path: '/admin/figures' },
         { text: 'Pages', path: '/admin/pages' },
         { text: 'Pictures', path: '/admin/images' },
         { text: 'Reviews', path: '/admin/reviews' },
@@ -324,10 +324,15 @@ test('4. the moderator sees the waiting comment but cannot open /admin/staff or 
   withPage(browser, VIEWPORTS.phone, async (page) => {
     await signIn(page, MODERATOR);
     assert.deepEqual(await navLinks(page), [
-      { text: 'Comments', path: '/admin' },
+      { text: 'Dashboard', path: '/admin' },
+      { text: 'Comments', path: '/admin/comments' },
       { text: 'Feedback', path: '/admin/feedback' },
       { text: 'Your account', path: '/admin/account' },
     ]);
+    const waiting = await page.locator('#table-comments tbody tr').count();
+    assert.equal(waiting, 1, 'the moderator\'s dashboard does not list the one comment waiting');
+    await Promise.all([page.waitForEvent('load'), page.getByRole('link', { name: 'Moderate comments', exact: true }).click()]);
+    assert.equal(pathOf(page), '/admin/comments');
     const pending = await page.locator('#pending + ol li.moderation-item .comment-body').allTextContents();
     assert.deepEqual(pending.map((t) => t.trim()), [COMMENT.text], 'the moderator\'s list of comments waiting');
 
@@ -348,23 +353,29 @@ test('4. the moderator sees the waiting comment but cannot open /admin/staff or 
     assert.ok(!list.stdout.includes('sneaky'), `the refused add still added someone:\n${list.stdout}`);
   }));
 
-test('5. the editor\'s /admin shows what their role lets them do and no comments; the owner pages are closed to them', () =>
+test('5. the editor\'s dashboard shows the reading figures and no comments to moderate; the owner pages are closed to them', () =>
   withPage(browser, VIEWPORTS.desktop, async (page) => {
     await signIn(page, EDITOR);
     assert.deepEqual(await navLinks(page), [
-      { text: 'Staff home', path: '/admin' },
+      { text: 'Dashboard', path: '/admin' },
       { text: 'Feedback', path: '/admin/feedback' },
-      { text: 'Figures', path: '/admin/figures' },
       { text: 'Pages', path: '/admin/pages' },
       { text: 'Pictures', path: '/admin/images' },
       { text: 'Your account', path: '/admin/account' },
     ]);
+    const headings = (await page.locator('main section.figures h2').allTextContents()).map((h) => h.trim());
+    assert.deepEqual(
+      headings,
+      ['Views per day, last 30 days', 'Views per page', 'Sites that sent readers', 'Sharing', 'Was this page helpful?', 'Problem reports', 'Comments waiting for review', 'Clinical review'],
+      'the editor\'s dashboard panels',
+    );
     const main = await textOf(page.locator('main'));
-    assert.ok(main.includes('Your roles let you: editor: writes and edits pages'), `the editor's home page: ${main}`);
-    assert.ok(!main.includes(COMMENT.text), 'the editor\'s home page shows a reader\'s comment');
-    for (const selector of ['#pending', '#approved', 'ul.counts', '.moderation-item', 'form[action*="/admin/comments/"]']) {
-      assert.equal(await page.locator(selector).count(), 0, `the editor's home page has ${selector}`);
+    assert.ok(!main.includes(COMMENT.text), 'the editor\'s dashboard shows a reader\'s comment');
+    for (const selector of ['#pending', '#approved', 'ul.counts', '.moderation-item', 'form[action*="/admin/comments/"]', 'a[href="/admin/comments"]']) {
+      assert.equal(await page.locator(selector).count(), 0, `the editor's dashboard has ${selector}`);
     }
+    const comments = await page.goto(url('/admin/comments'));
+    await assertForbidden(page, '/admin/comments', comments, 'moderator');
     const response = await page.goto(url('/admin/staff'));
     await assertForbidden(page, '/admin/staff', response);
   }));
@@ -466,7 +477,9 @@ test('8. axe-core finds no WCAG 2.2 A/AA violations (target-size on) on any staf
     await t.test(`owner: /admin/staff with a link shown and with every person's details open; /admin/activity; /admin; /admin/account (${viewportName})`, () =>
       checkedPages(viewport, async (page, check) => {
         await signIn(page, OWNER);
-        await check(`/admin as an owner, with a comment waiting (${viewportName})`);
+        await check(`/admin, the owner's dashboard (${viewportName})`);
+        await open(page, '/admin/comments');
+        await check(`/admin/comments with a comment waiting (${viewportName})`);
         await open(page, '/admin/staff');
         // A new link for the editor: their password keeps working until it is used.
         const details = page.locator(`#person-${EDITOR.username.replace('.', '\\.')} + tr details`);
@@ -491,14 +504,14 @@ test('8. axe-core finds no WCAG 2.2 A/AA violations (target-size on) on any staf
 
         // The reading figures: charts are images named by a title and
         // described by their summary sentence, each with a table.
-        await open(page, '/admin/figures');
+        await open(page, '/admin');
         for (const chart of await page.locator('svg.chart').all()) {
           assert.equal(await chart.getAttribute('role'), 'img', 'a chart is not one image to screen readers');
           const described = await chart.getAttribute('aria-describedby');
           assert.ok((await page.locator(`#${described}`).textContent()).trim(), `chart ${described} has no summary`);
         }
-        await check(`/admin/figures (${viewportName})`);
-        await shot(page, `figures-${viewportName}`);
+        await check(`/admin, the dashboard's charts (${viewportName})`);
+        await shot(page, `dashboard-${viewportName}`);
 
         await open(page, '/admin/account');
         await check(`/admin/account (${viewportName})`);

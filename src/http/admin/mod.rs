@@ -12,9 +12,9 @@
 
 mod account;
 mod activity;
+mod dashboard;
 mod editor;
 mod feedback;
-mod figures;
 mod images;
 mod moderation;
 mod pages;
@@ -88,7 +88,8 @@ pub fn routes() -> Vec<AdminRoute> {
         route(urls::ADMIN_LOGIN_CODE, Nobody, POST, post(two_step::second_step)),
         route(urls::ADMIN_SET_PASSWORD, Nobody, GET_POST, get(sign_in::link_form).post(sign_in::use_link)),
         route(urls::ADMIN_LOGOUT, SignedIn, POST, post(sign_in::sign_out)),
-        route(urls::ADMIN, SignedIn, GET, get(moderation::home)),
+        route(urls::ADMIN, SignedIn, GET, get(dashboard::dashboard)),
+        route(urls::ADMIN_COMMENTS, role(Role::Moderator), GET, get(moderation::comments)),
         route(urls::ADMIN_MODERATE, role(Role::Moderator), POST, post(moderation::moderate)),
         route(urls::ADMIN_ACCOUNT, SignedIn, GET, get(account::page)),
         route(urls::ADMIN_ACCOUNT_PASSWORD, SignedIn, POST, post(account::change_password)),
@@ -99,7 +100,6 @@ pub fn routes() -> Vec<AdminRoute> {
         route(urls::ADMIN_STAFF_ACTION, role(Role::Owner), POST, post(staff::act)),
         route(urls::ADMIN_ACTIVITY, role(Role::Owner), GET, get(activity::page)),
         // Owners and editors (owners may act as every role).
-        route(urls::ADMIN_FIGURES, role(Role::Editor), GET, get(figures::dashboard)),
         route(urls::ADMIN_PAGES, role(Role::Editor), GET, get(pages::list)),
         route(urls::ADMIN_PAGE_EDIT, role(Role::Editor), GET_POST, get(editor::edit).post(editor::save))
             .taking(editor::EDITOR_FORM_LIMIT),
@@ -154,6 +154,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     }
     router
         .route(&format!("{}/", urls::ADMIN), get(|| async { Redirect::permanent(urls::ADMIN) }))
+        .route(urls::ADMIN_FIGURES, get(dashboard::figures_moved))
         // Any other address under the staff area is not found, but still
         // private like the rest.
         .route(&format!("{}/{{*rest}}", urls::ADMIN), any(|| async { AppError::NotFound }))
@@ -377,12 +378,14 @@ pub(crate) struct Nav {
 impl Nav {
     fn new(staff: &Staff, here: &str) -> Nav {
         let roles = staff.account.roles;
-        let mut links = vec![(urls::ADMIN, if roles.may(Role::Moderator) { "Comments" } else { "Staff home" })];
+        let mut links = vec![(urls::ADMIN, "Dashboard")];
+        if roles.may(Role::Moderator) {
+            links.push((urls::ADMIN_COMMENTS, "Comments"));
+        }
         if roles.may(Role::Moderator) || roles.may(Role::Editor) {
             links.push((urls::ADMIN_FEEDBACK, "Feedback"));
         }
         if roles.may(Role::Editor) {
-            links.push((urls::ADMIN_FIGURES, "Figures"));
             links.push((urls::ADMIN_PAGES, "Pages"));
             links.push((urls::ADMIN_IMAGES, "Pictures"));
         }

@@ -1,4 +1,4 @@
-//! The staff home page and moderating readers' comments: approve, reject,
+//! Moderating readers' comments (`/admin/comments`): approve, reject,
 //! hide, delete and reply, each on the activity record with the person
 //! who did it.
 
@@ -9,9 +9,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
+use super::dashboard::{Problem, site_problems};
 use super::{Nav, Staff, admin_chrome, done_at, now, page};
 use crate::auth::activity::{Entry, comment_subject};
-use crate::auth::{Actor, Kind, Role};
+use crate::auth::{Actor, Kind};
 use crate::comments::store::{Counts, StoreError};
 use crate::comments::{Comment, PersonalDetail, Status, TEXT_MAX, in_words};
 use crate::http::AppState;
@@ -43,16 +44,13 @@ impl Row {
 }
 
 #[derive(Template)]
-#[template(path = "admin.html")]
-struct AdminTemplate<'a> {
+#[template(path = "admin_comments.html")]
+struct CommentsTemplate<'a> {
     chrome: Chrome<'a>,
     nav: Nav,
     csrf: String,
-    /// The comments are listed only to people who may moderate them.
-    may_moderate: bool,
-    /// What the person's roles let them do, for a home page without comments.
-    roles: Vec<(&'static str, &'static str)>,
-    /// What is wrong with the site now, in full: only staff see this.
+    /// What is wrong with the site now, in full: a failing comments
+    /// database is why the list may be missing.
     problems: Vec<Problem>,
     /// `None` when the comments could not be loaded.
     counts: Option<Counts>,
@@ -64,45 +62,12 @@ struct AdminTemplate<'a> {
     refused: Option<String>,
 }
 
-/// Something wrong with the site. `/healthz` names only its kind; staff
-/// get the details, which may quote files.
-struct Problem {
-    heading: &'static str,
-    details: String,
-}
-
-/// Everything wrong with the site now. Reads the content files for the
-/// lines the messages quote, so it runs off the async threads.
-fn site_problems(state: &AppState) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    if let Some(errors) = state.site.error() {
-        problems.push(Problem {
-            heading: "The newest edit to the content is not published",
-            details: format!(
-                "The last good version is still being served. Fix these and save again:\n\n{}{} found in the content",
-                crate::content::format_text(&errors.0),
-                crate::content::summary(&errors.0)
-            ),
-        });
-    }
-    if let Some(why) = state.site.watcher_problem() {
-        problems.push(Problem { heading: "Saved edits are not being picked up", details: why.to_string() });
-    }
-    if let Some(reason) = state.comments.failure() {
-        problems.push(Problem {
-            heading: "The comments database is failing",
-            details: format!("SQLite's last error: {reason}. Comments may not be saved, changed or listed until it works again; the server log has each failure."),
-        });
-    }
-    problems
-}
-
 #[derive(Deserialize)]
 pub(super) struct Done {
     done: Option<String>,
 }
 
-pub(super) async fn home(
+pub(super) async fn comments(
     State(state): State<AppState>,
     Extension(staff): Extension<Staff>,
     Query(query): Query<Done>,
@@ -115,7 +80,7 @@ pub(super) async fn home(
         "replied" => Some("Reply saved: it shows under the comment once the comment is approved."),
         _ => None,
     });
-    home_page(&state, &staff, Outcome { done: done.map(String::from), refused: None }).await
+    comments_page(&state, &staff, Outcome { done: done.map(String::from), refused: None }).await
 }
 
 /// What the moderation page reports about the last action.
@@ -129,25 +94,20 @@ struct Outcome {
 /// The comments and who approved them, or why they could not be loaded.
 type Loaded = Result<(Counts, Vec<Comment>, Vec<Comment>, Vec<(String, Entry)>), String>;
 
-async fn home_page(state: &AppState, staff: &Staff, outcome: Outcome) -> Result<Response, AppError> {
-    let may_moderate = staff.account.roles.may(Role::Moderator);
+async fn comments_page(state: &AppState, staff: &Staff, outcome: Outcome) -> Result<Response, AppError> {
     let looking = state.clone();
     let (loaded, problems): (Loaded, _) = blocking(move || {
-        let loaded = if may_moderate {
-            let store = &looking.comments;
-            (|| {
-                let approved = store.with_status(Status::Approved, 50)?;
-                Ok::<_, StoreError>((store.counts()?, store.with_status(Status::Pending, 200)?, approved))
-            })()
-            .map_err(|e| e.to_string())
-            .and_then(|(counts, pending, approved)| {
-                let subjects: Vec<String> = approved.iter().map(|c| comment_subject(c.id)).collect();
-                let by = looking.staff.latest_about(Kind::CommentApproved, &subjects).map_err(|e| e.to_string())?;
-                Ok((counts, pending, approved, by))
-            })
-        } else {
-            Ok((Counts::default(), Vec::new(), Vec::new(), Vec::new()))
-        };
+        let store = &looking.comments;
+        let loaded = (|| {
+            let approved = store.with_status(Status::Approved, 50)?;
+            Ok::<_, StoreError>((store.counts()?, store.with_status(Status::Pending, 200)?, approved))
+        })()
+        .map_err(|e| e.to_string())
+        .and_then(|(counts, pending, approved)| {
+            let subjects: Vec<String> = approved.iter().map(|c| comment_subject(c.id)).collect();
+            let by = looking.staff.latest_about(Kind::CommentApproved, &subjects).map_err(|e| e.to_string())?;
+            Ok((counts, pending, approved, by))
+        });
         // After loading, so a failure just now is among the problems.
         Ok::<_, AppError>((loaded, site_problems(&looking)))
     })
@@ -179,17 +139,14 @@ async fn home_page(state: &AppState, staff: &Staff, outcome: Outcome) -> Result<
             .map(|(_, entry)| format!("Approved by {} on {}", entry.actor, Date::from_unix(entry.at).long())),
         comment,
     };
-    let title = if may_moderate { "Comments to moderate" } else { "Staff home" };
     page(
         status,
-        &AdminTemplate {
-            chrome: admin_chrome(&site, title),
-            nav: Nav::new(staff, urls::ADMIN),
+        &CommentsTemplate {
+            chrome: admin_chrome(&site, "Comments to moderate"),
+            nav: Nav::new(staff, urls::ADMIN_COMMENTS),
             csrf: staff.session.csrf.clone(),
-            may_moderate,
-            roles: staff.account.roles.iter().map(|role| (role.as_str(), role.description())).collect(),
             problems,
-            counts: counts.filter(|_| may_moderate),
+            counts,
             pending: pending.into_iter().map(row).collect(),
             approved: approved.into_iter().map(row).collect(),
             done: outcome.done,
@@ -234,7 +191,7 @@ pub(super) async fn moderate(
             grouped(length),
             grouped(TEXT_MAX)
         );
-        return home_page(&state, &staff, Outcome { done: None, refused: Some((why, Some((id, reply)))) }).await;
+        return comments_page(&state, &staff, Outcome { done: None, refused: Some((why, Some((id, reply)))) }).await;
     }
     let (store, records, by) = (state.comments.clone(), state.staff.clone(), Actor::person(&staff.account));
     let done = blocking(move || {
@@ -258,7 +215,7 @@ pub(super) async fn moderate(
     .await?;
     tracing::info!(id, done, "comment moderated");
     crate::http::publish_comments(&state).await;
-    Ok(done_at(urls::ADMIN, done))
+    Ok(done_at(urls::ADMIN_COMMENTS, done))
 }
 
 #[cfg(test)]
