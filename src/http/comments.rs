@@ -14,7 +14,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{DefaultBodyLimit, Form, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -26,9 +26,7 @@ use super::reader_form::{self, FieldMessage, Messages};
 use super::respond::{Cache, html};
 use crate::comments::store::Inserted;
 use crate::comments::token::{Nonce, TokenError};
-use crate::comments::{
-    CommentText, DisplayName, InputError, NAME_MAX, NewComment, PersonalDetail, TEXT_MAX, in_words, personal_details,
-};
+use crate::comments::{CommentText, DisplayName, InputError, NAME_MAX, NewComment, TEXT_MAX, personal_details};
 use crate::site::{Chrome, CommentPage, Site};
 use crate::urls;
 
