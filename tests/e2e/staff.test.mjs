@@ -528,11 +528,15 @@ test('8. axe-core finds no WCAG 2.2 A/AA violations (target-size on) on any staf
         await check(`/admin/set-password/<used token> (${viewportName})`);
       }));
 
-    await t.test(`moderator: /admin with a comment waiting, /admin/account and the 403 page (${viewportName})`, () =>
+    await t.test(`moderator: the dashboard and /admin/comments with a comment waiting, /admin/account and the 403 page (${viewportName})`, () =>
       checkedPages(viewport, async (page, check) => {
         await signIn(page, MODERATOR);
-        assert.equal(await page.locator('#pending + ol li.moderation-item').count(), 1, 'no comment waiting on the moderator\'s /admin');
-        await check(`/admin as a moderator with a comment waiting (${viewportName})`);
+        assert.equal(await page.locator('#table-comments tbody tr').count(), 1, 'no comment waiting on the moderator\'s dashboard');
+        await check(`/admin, the moderator's dashboard (${viewportName})`);
+        await shot(page, `dashboard-moderator-${viewportName}`);
+        await open(page, '/admin/comments');
+        assert.equal(await page.locator('#pending + ol li.moderation-item').count(), 1, 'no comment waiting on /admin/comments');
+        await check(`/admin/comments as a moderator with a comment waiting (${viewportName})`);
         await shot(page, `admin-moderator-${viewportName}`);
         await open(page, '/admin/account');
         await check(`/admin/account as a moderator (${viewportName})`);
@@ -541,11 +545,12 @@ test('8. axe-core finds no WCAG 2.2 A/AA violations (target-size on) on any staf
         await shot(page, `forbidden-${viewportName}`);
       }));
 
-    await t.test(`editor: /admin without comments (${viewportName})`, () =>
+    await t.test(`editor: the dashboard without comments to moderate (${viewportName})`, () =>
       checkedPages(viewport, async (page, check) => {
         await signIn(page, EDITOR);
         assert.equal(await page.locator('.moderation-item').count(), 0);
-        await check(`/admin as an editor (${viewportName})`);
+        assert.ok((await page.locator('#table-reviews tbody tr').count()) >= 7, 'the editor\'s dashboard shows no review queue');
+        await check(`/admin, the editor's dashboard (${viewportName})`);
         await shot(page, `admin-editor-${viewportName}`);
         await open(page, '/admin/pages');
         assert.ok((await page.locator('table.admin-table tbody tr').count()) >= 7, 'too few pages listed on /admin/pages');
