@@ -296,7 +296,7 @@ mod tests {
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (k, v) in pairs {
-            map.insert(*k, HeaderValue::from_static(v));
+            map.insert(*k, axum::http::HeaderValue::from_static(v));
         }
         map
     }
