@@ -289,11 +289,13 @@ impl Workspace {
         &self,
         page: &PagePath,
         change: &Change<'_>,
-        edit: impl FnOnce(&mut Document),
+        edit: impl Fn(&mut Document),
     ) -> Result<Option<i64>, StructureError> {
         let lock = self.lock(page);
         let _held = lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let (text, hash) = read(page)?;
+        // Looked up before the save below, which is newer than it.
+        let waiting = self.pending(&page.relative)?;
         let mut doc = parse(&page.relative, &text)?;
         edit(&mut doc);
         let new = doc.to_text();
@@ -315,7 +317,44 @@ impl Workspace {
             activity: None,
             now: change.now,
         };
-        Ok(Some(self.insert(&revision)?))
+        let id = self.insert(&revision)?;
+        if let Some(waiting) = waiting {
+            self.carry_forward(page, &waiting, &new_hash, change, &edit)?;
+        }
+        Ok(Some(id))
+    }
+
+    /// A change waiting for review was made from the file as it was before
+    /// a rename, reorder or trash changed its front matter. The same change
+    /// is made to the waiting text and kept as a new waiting revision based
+    /// on the file as it is now: the reviewer still signs off the writer's
+    /// words, and publishing them keeps the new address, order or aliases
+    /// instead of quietly undoing them.
+    fn carry_forward(
+        &self,
+        page: &PagePath,
+        waiting: &RevisionSummary,
+        new_hash: &str,
+        change: &Change<'_>,
+        edit: &dyn Fn(&mut Document),
+    ) -> Result<(), StructureError> {
+        let Some(revision) = self.revision(waiting.id)? else { return Ok(()) };
+        let mut doc = parse(&page.relative, &revision.text)?;
+        edit(&mut doc);
+        let text = doc.to_text();
+        let message = format!("version {} waiting for review, carried over: {}", waiting.id, change.message);
+        self.insert(&NewRevision {
+            page,
+            kind: RevisionKind::Pending,
+            text: &text,
+            hash: &content_hash(&text),
+            base_hash: Some(new_hash),
+            by: change.by,
+            message: &message,
+            activity: None,
+            now: change.now,
+        })?;
+        Ok(())
     }
 
     /// Every page of every article, as the files say now. Pages outside an
@@ -463,13 +502,20 @@ impl Workspace {
         if urls::loose(&old_url) == urls::loose(&new_url) {
             return Ok(Renamed { old_url, new_url, saved: Saved { revision: None, hash } });
         }
+        let renaming = |doc: &mut Document| {
+            // A slug equal to the file name is the default: leave it out.
+            doc.set_slug((new_slug != file_stem(&page.relative)).then_some(new_slug));
+            keep_old_address(doc, &old_url, &new_url);
+        };
         let mut doc = parse(&page.relative, &text)?;
-        // A slug equal to the file name is the default: leave it out.
-        doc.set_slug((new_slug != file_stem(&page.relative)).then_some(new_slug));
-        keep_old_address(&mut doc, &old_url, &new_url);
+        renaming(&mut doc);
         let message = format!("address changed from {old_url} to {new_url}");
+        let waiting = self.pending(&page.relative)?;
         let edit = Edit { text: &doc.to_text(), base_hash: &hash, by, message: &message, now };
         let saved = self.write(&page, &edit, RevisionKind::Save, Kind::PageRenamed)?;
+        if let Some(waiting) = waiting.filter(|_| saved.revision.is_some()) {
+            self.carry_forward(&page, &waiting, &saved.hash, &Change { by, message: &message, now }, &renaming)?;
+        }
         Ok(Renamed { old_url, new_url, saved })
     }
 

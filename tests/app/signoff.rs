@@ -276,6 +276,20 @@ async fn with_review_required_an_edit_waits_and_the_signed_text_stays_live_until
     assert!(refused.body.contains("waiting for a clinical review"), "{}", refused.body);
     assert_eq!(file(&setup), signed_text, "still the signed text");
 
+    // Opening the page again in the editor continues the waiting change,
+    // not the live text, and says so.
+    let reopened = send_with(app, Method::GET, "/admin/pages/dry-needling/safety?whole=1", Some(&cookie), "").await;
+    let reopened = reopened.html();
+    assert!(text_of(&reopened, "textarea[name='whole']").contains("fades in a week"), "the waiting text is in the box");
+    assert!(
+        text_of(&reopened, "[role='status']")
+            .contains(&format!("A change to this page is waiting for clinical review (version {waiting}, by ")),
+        "{}",
+        text_of(&reopened, "main")
+    );
+    let base = select(&reopened, "input[name='base']")[0].value().attr("value").unwrap().to_string();
+    assert_eq!(base, current, "saving again is checked against the live file");
+
     // Reviewers see it waiting, and signing it off puts it live.
     let queue = send_with(app, Method::GET, "/admin/reviews", Some(&setup.cookie), "").await;
     assert!(queue.body.contains("Changes waiting for review (1)"), "{}", queue.body);

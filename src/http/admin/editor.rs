@@ -439,7 +439,32 @@ pub(super) async fn edit(
 ) -> Result<Response, AppError> {
     let file = file_of(&article, &name)?;
     let (workspace, reading) = (state.workspace.clone(), file.clone());
-    let (text, hash) = blocking(move || workspace.current(&reading)).await?;
+    let (text, hash, waiting) = blocking(move || {
+        let (text, hash) = workspace.current(&reading)?;
+        // A change waiting for review, made from the page as it is, is what
+        // the next edit should start from: starting from the live text
+        // would quietly replace it.
+        let waiting = match workspace.pending(&reading)? {
+            Some(waiting) if waiting.base_hash.as_deref() == Some(hash.as_str()) => {
+                workspace.revision(waiting.id)?.map(|revision| (waiting, revision.text))
+            }
+            _ => None,
+        };
+        Ok::<_, AppError>((text, hash, waiting))
+    })
+    .await?;
+    let (text, waiting) = match waiting {
+        Some((summary, waiting_text)) => {
+            let note = format!(
+                "A change to this page is waiting for clinical review (version {}, by {} on {}). The box shows that change; readers still see the reviewed text. Saving again sends your text for review in its place.",
+                summary.id,
+                summary.author,
+                crate::util::date::Date::from_unix(summary.at).long()
+            );
+            (waiting_text, Some(note))
+        }
+        None => (text, None),
+    };
     let done = match query.done.as_deref() {
         Some("saved") => Some("Saved. The change is on the live site now.".to_string()),
         Some("created") => Some(
@@ -451,6 +476,10 @@ pub(super) async fn edit(
                 .to_string(),
         ),
         _ => None,
+    };
+    let done = match (done, waiting) {
+        (Some(done), Some(waiting)) => Some(format!("{done} {waiting}")),
+        (done, waiting) => done.or(waiting),
     };
     let whole = query.whole.is_some() || Document::parse(&text).is_err();
     let view = View { text: &text, base: &hash, whole, message: "", marks: true, done, ..View::default() };

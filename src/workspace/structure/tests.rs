@@ -330,3 +330,34 @@ fn two_pages_moved_to_the_trash_at_once_both_keep_their_addresses() {
     assert_eq!(aliases, ["/guide/first/", "/guide/second/"]);
     assert_eq!(workspace.trashed(Some("guide")).unwrap().len(), 2);
 }
+
+/// A change waiting for review survives a rename and a reorder: it is
+/// carried over with the same front-matter change, based on the file as it
+/// now is, so it can still be signed off and publishing it keeps both.
+#[test]
+fn a_change_waiting_for_review_is_carried_over_a_rename_and_a_reorder() {
+    let (_dir, workspace, _staff, jane) = setup();
+    let (text, base) = workspace.current("guide/first.md").unwrap();
+    let changed = text.replace("Back to", "Go back to");
+    let waiting = workspace.save_pending("guide/first.md", &changed, &base, &jane, "wording", NOW).unwrap();
+
+    let renamed = workspace.rename("guide/first.md", "opening", &base, &jane, NOW).unwrap();
+    let after_rename = workspace.pending("guide/first.md").unwrap().expect("still waiting after the rename");
+    assert_ne!(after_rename.id, waiting, "a new waiting version");
+    assert_eq!(after_rename.base_hash.as_deref(), Some(renamed.saved.hash.as_str()), "based on the renamed file");
+    let carried = workspace.revision(after_rename.id).unwrap().unwrap().text;
+    let carried_doc = Document::parse(&carried).unwrap();
+    assert_eq!(carried_doc.fields().slug, "opening");
+    assert!(carried.contains("Go back to"), "the writer's words are kept: {carried}");
+    assert_eq!(carried_doc.fields().aliases, doc(&workspace, "guide/first.md").fields().aliases);
+
+    workspace
+        .reorder("guide", &["guide/second.md", "guide/first.md", "guide/hidden.md"].map(String::from), &jane, NOW)
+        .unwrap();
+    let after_order = workspace.pending("guide/first.md").unwrap().expect("still waiting after the reorder");
+    assert_eq!(after_order.base_hash.as_deref(), Some(hash_of(&workspace, "guide/first.md").as_str()));
+    let carried = Document::parse(&workspace.revision(after_order.id).unwrap().unwrap().text).unwrap();
+    assert_eq!((carried.fields().weight, carried.fields().slug.as_str()), (2, "opening"));
+    // The page file itself still has the live words.
+    assert!(!workspace.current("guide/first.md").unwrap().0.contains("Go back to"));
+}
