@@ -40,6 +40,10 @@ pub struct Fields {
     pub body: String,
 }
 
+fn toml_date(date: Date) -> Value {
+    date.iso().parse::<toml_edit::Datetime>().map(Value::from).expect("an ISO date is a TOML date")
+}
+
 /// One page file, opened for editing.
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -165,12 +169,23 @@ impl Document {
         self.set("draft", Value::from(draft), Some(Value::from(false)));
     }
 
+    /// When the words readers see (title, description, sources, text)
+    /// differ from `before`'s and the writer left `updated` as it was, sets
+    /// it to `today`: the page then says when it last changed for readers,
+    /// next to its last clinical review. Whether it did.
+    pub fn mark_updated(&mut self, before: &Document, today: Date) -> bool {
+        let written = |doc: &Document| doc.front.get("updated").and_then(Item::as_datetime).map(|d| d.to_string());
+        if self.reviewed_hash() == before.reviewed_hash() || written(self) != written(before) {
+            return false;
+        }
+        self.set("updated", toml_date(today), None);
+        true
+    }
+
     /// Writes a clinical sign-off: who (with credentials), when, when the
     /// next review is due, and the reviewed hash of the text signed.
     pub fn set_review(&mut self, by: &str, on: Date, next: Date, reviewed_hash: &str) {
-        let date = |date: Date| {
-            date.iso().parse::<toml_edit::Datetime>().map(Value::from).expect("an ISO date is a TOML date")
-        };
+        let date = toml_date;
         self.set("reviewed_by", Value::from(by), None);
         self.set("last_reviewed", date(on), None);
         self.set("next_review", date(next), None);
@@ -330,6 +345,26 @@ fn insert_in_order(table: &mut toml_edit::Table, key: &str, value: Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changed_words_make_the_page_updated_today_unless_the_writer_set_the_date() {
+        let today = Date::new(2026, 12, 2).unwrap();
+        let before =
+            Document::parse("+++\ntitle = \"T\"\nupdated = 2026-01-15 # as typed\n+++\n\nOld words.\n").unwrap();
+        let mut same = before.clone();
+        same.set_weight(3);
+        assert!(!same.mark_updated(&before, today), "an order change is not an update for readers");
+        let mut edited = before.clone();
+        edited.set_body("\nNew words.\n");
+        assert!(edited.mark_updated(&before, today));
+        assert_eq!(edited.to_text(), "+++\ntitle = \"T\"\nupdated = 2026-12-02 # as typed\n+++\n\nNew words.\n");
+        let mut dated = Document::parse("+++\ntitle = \"T\"\nupdated = 2026-11-30\n+++\n\nNew words.\n").unwrap();
+        assert!(!dated.mark_updated(&before, today), "the writer's own date is kept");
+        let mut first = Document::parse("+++\ntitle = \"T\"\n+++\n\nWords.\n").unwrap();
+        let empty = Document::parse("+++\ntitle = \"T\"\n+++\n").unwrap();
+        assert!(first.mark_updated(&empty, today));
+        assert!(first.to_text().contains("updated = 2026-12-02\n"), "{}", first.to_text());
+    }
 
     const PAGE: &str = "+++\n# Shown in the tab\ntitle = \"Is Dry Needling Safe?\"  # keep short\ndescription = 'How safe it is.'\n\nsources = [\"apta-2013\"]\n+++\n\nThe text.\n";
 

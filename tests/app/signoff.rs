@@ -263,6 +263,11 @@ async fn with_review_required_an_edit_waits_and_the_signed_text_stays_live_until
     );
     assert_eq!(file(&setup), signed_text, "the file keeps the signed text");
     assert_eq!(app.state.workspace.history(SAFETY).unwrap()[0].kind, RevisionKind::Pending);
+    // Its words changed, so it says it was updated today.
+    let waiting_text =
+        app.state.workspace.revision(app.state.workspace.history(SAFETY).unwrap()[0].id).unwrap().unwrap();
+    let today = clinic_site::util::date::Date::from_unix(now()).iso();
+    assert!(waiting_text.text.contains(&format!("\nupdated = {today}\n")), "{}", waiting_text.text);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let public = get(app, SAFETY_PUBLIC).await;
     assert!(!public.body.contains("fades in a week") && public.body.contains("Reviewed by"));

@@ -290,6 +290,7 @@ test('2. after an editor changes the page, readers see "Updated ... Last clinica
   await withPage(browser, VIEWPORTS.desktop, async (page) => {
     const problems = watchForProblems(page);
     const updated = updatedDay();
+    assert.deepEqual(updated, today(), 'changing the words did not make the page "updated" today');
     await waitForReviewLine(page, {
       text: `Updated ${updated.long}. Last clinical review ${signedOn.long}.`,
       days: [updated.iso, signedOn.iso],

@@ -662,6 +662,23 @@ pub(super) async fn save(
         return render(&state, &staff, &file, view(done, error, Vec::new()), status).await;
     }
 
+    // The words readers see changed: the page says it was updated today
+    // (unless the writer set the date in the whole-file box).
+    let text = {
+        let (workspace, reading) = (state.workspace.clone(), file.clone());
+        let (current, _) = blocking(move || workspace.current(&reading).map_err(AppError::from)).await?;
+        match (Document::parse(&current), Document::parse(&text)) {
+            (Ok(before), Ok(mut typed)) => {
+                if typed.mark_updated(&before, Date::today()) {
+                    typed.to_text()
+                } else {
+                    text.clone()
+                }
+            }
+            _ => text.clone(),
+        }
+    };
+
     // With review required, a change to a signed-off page waits for a
     // reviewer and the live page keeps the text that was signed.
     if state.site.load().settings.review.require_review {
