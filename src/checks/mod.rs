@@ -217,6 +217,16 @@ fn unused_sources(pages: &[Checked<'_>], context: &Context<'_>, problems: &mut V
     }
 }
 
+/// How a claim warning's message ends, after the claim words: the one
+/// place it is written, so [`is_claim_warning`] finds exactly these.
+const CLAIM_WITHOUT_SOURCE: &str = "makes a health claim, but this page has no sources";
+
+/// Whether a problem is a health claim on a page without sources, which the
+/// quality report counts per page.
+pub fn is_claim_warning(problem: &ContentError) -> bool {
+    problem.severity == Severity::Warning && problem.message.ends_with(CLAIM_WITHOUT_SOURCE)
+}
+
 /// Words that promise an outcome, on a page that shows no source for it.
 /// One warning per sentence, at the first such word.
 fn claims(checked: &Checked<'_>, context: &Context<'_>, problems: &mut Vec<ContentError>) {
@@ -246,7 +256,7 @@ fn claims(checked: &Checked<'_>, context: &Context<'_>, problems: &mut Vec<Conte
             words.dedup();
             let (line_number, column) = crate::content::line_col(&page.source, start + sentence_start + first);
             problems.push(
-                ContentError::new(&page.path, line_number, format!("\"{}\" makes a health claim, but this page has no sources", words.join("\", \"")))
+                ContentError::new(&page.path, line_number, format!("\"{}\" {CLAIM_WITHOUT_SOURCE}", words.join("\", \"")))
                     .column(column)
                     .hint("add a source that supports it (cite it with [^key] or list it in sources), or soften the claim, like \"can help\" or \"some people find\"")
                     .warning(),

@@ -134,8 +134,12 @@ async fn staff_pages_show_only_the_links_a_person_may_use() {
     let app = real_app();
     for (username, roles, links) in [
         ("mod", vec![Role::Moderator], vec!["Comments", "Feedback", "Your account"]),
-        ("ed", vec![Role::Editor], vec!["Staff home", "Feedback", "Figures", "Pages", "Pictures", "Your account"]),
-        ("rev", vec![Role::Reviewer], vec!["Staff home", "Reviews", "Your account"]),
+        (
+            "ed",
+            vec![Role::Editor],
+            vec!["Staff home", "Feedback", "Figures", "Pages", "Pictures", "Quality", "Your account"],
+        ),
+        ("rev", vec![Role::Reviewer], vec!["Staff home", "Reviews", "Quality", "Your account"]),
         (
             "own",
             vec![Role::Owner],
@@ -146,6 +150,7 @@ async fn staff_pages_show_only_the_links_a_person_may_use() {
                 "Pages",
                 "Pictures",
                 "Reviews",
+                "Quality",
                 "Staff",
                 "Activity",
                 "Your account",

@@ -247,6 +247,7 @@ test('1. an owner signs in and adds an editor and a moderator on /admin/staff; e
         { text: 'Pages', path: '/admin/pages' },
         { text: 'Pictures', path: '/admin/images' },
         { text: 'Reviews', path: '/admin/reviews' },
+        { text: 'Quality', path: '/admin/quality' },
         { text: 'Staff', path: '/admin/staff' },
         { text: 'Activity', path: '/admin/activity' },
         { text: 'Your account', path: '/admin/account' },
@@ -357,6 +358,7 @@ test('5. the editor\'s /admin shows what their role lets them do and no comments
       { text: 'Figures', path: '/admin/figures' },
       { text: 'Pages', path: '/admin/pages' },
       { text: 'Pictures', path: '/admin/images' },
+      { text: 'Quality', path: '/admin/quality' },
       { text: 'Your account', path: '/admin/account' },
     ]);
     const main = await textOf(page.locator('main'));
