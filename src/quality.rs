@@ -205,6 +205,17 @@ fn sources(page: &Page, rendered: &Rendered) -> usize {
     keys.len()
 }
 
+/// Whether an edit of the page waits for a reviewer. A file the workspace
+/// cannot edit (a link to another file) can have none waiting; as in the
+/// review queue, it does not stop the report.
+fn change_waiting(workspace: &Workspace, file: &str) -> Result<bool, SaveError> {
+    match workspace.pending(file) {
+        Ok(pending) => Ok(pending.is_some()),
+        Err(SaveError::BadPath { .. }) => Ok(false),
+        Err(other) => Err(other),
+    }
+}
+
 /// Builds the report.
 pub fn build(inputs: &Inputs<'_>) -> Result<QualityReport, QualityError> {
     let today = Date::from_unix(inputs.now);
@@ -231,7 +242,7 @@ pub fn build(inputs: &Inputs<'_>) -> Result<QualityReport, QualityError> {
             pages.push(PageQuality {
                 title: page.front.title.clone(),
                 url: url.to_string(),
-                change_waiting: inputs.workspace.pending(&file)?.is_some(),
+                change_waiting: change_waiting(inputs.workspace, &file)?,
                 file,
                 review_status,
                 review_status_label: review_status.label(),

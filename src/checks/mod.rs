@@ -760,6 +760,32 @@ mod tests {
     }
 
     #[test]
+    fn claim_warnings_are_told_from_other_problems() {
+        use super::{CheckOptions, Checked, Context, claims, is_claim_warning};
+        let source = "+++\ntitle = \"T\"\ndescription = \"D\"\n+++\nIt is effective. It is a cure.\n".to_string();
+        let page = crate::content::Page::parse(std::path::Path::new("content/a/p.md"), source).unwrap();
+        let rendered = crate::render::render(page.body());
+        let checked = Checked { page: &page, url: "/a/p/", rendered: &rendered, readability: Default::default() };
+        let assets = crate::asset::Assets::default();
+        let options = CheckOptions {
+            assets: &assets,
+            static_dir: std::path::Path::new("static"),
+            today: crate::util::date::Date::new(2026, 12, 2).unwrap(),
+            publish: false,
+        };
+        let bibliography = crate::content::Bibliography::default();
+        let words = vec!["effective".to_string(), "cure".to_string()];
+        let context = Context { options: &options, max_grade: 8.0, bibliography: &bibliography, claim_words: &words };
+        let mut problems = Vec::new();
+        claims(&checked, &context, &mut problems);
+        assert_eq!(problems.len(), 2, "one warning per sentence");
+        assert!(problems.iter().all(is_claim_warning));
+        let other =
+            crate::content::ContentError::new(std::path::Path::new("content/a/p.md"), 1, "the title is long").warning();
+        assert!(!is_claim_warning(&other));
+    }
+
+    #[test]
     fn sentences_keep_their_offsets() {
         assert_eq!(sentences("One. Two! Three"), vec![(0, "One."), (4, " Two!"), (9, " Three")]);
     }
