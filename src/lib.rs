@@ -18,6 +18,7 @@ pub mod feedback;
 pub mod figures;
 pub mod http;
 pub mod plain_english;
+pub mod quality;
 pub mod readability;
 pub mod render;
 pub mod report;

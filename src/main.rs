@@ -51,6 +51,25 @@ enum Command {
     /// review, due within 30 days or overdue, and changes waiting for
     /// review. For a clinic's reminder job; always exits 0.
     Reviews(ReviewsArgs),
+    /// The quality report: per page, its clinical review, sources, claim
+    /// warnings, reading grades, helpfulness, views and open problem
+    /// reports. The evidence a clinic shows an assessor.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// The content and static folders the site is built from.
+    #[command(flatten)]
+    folders: Folders,
+
+    /// `text` for people (and printing), `json` for scripts.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+
+    /// The data folder, for sign-offs, changes waiting, feedback and views.
+    #[command(flatten)]
+    data: DataFolder,
 }
 
 #[derive(Args)]
@@ -211,6 +230,7 @@ fn main() -> ExitCode {
         Some(Command::Comments(CommentsCommand::Export { format, data })) => export_comments(&data, format),
         Some(Command::Comments(CommentsCommand::Delete { id, data })) => delete_comment(&data, id),
         Some(Command::Reviews(args)) => reviews(&args),
+        Some(Command::Report(args)) => quality_report(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -276,6 +296,55 @@ fn reviews(args: &ReviewsArgs) -> anyhow::Result<()> {
     group("Never reviewed", &queue.never_reviewed);
     group("Review due within 30 days or overdue", &queue.due);
     print!("{out}");
+    Ok(())
+}
+
+/// The quality report, as `/admin/quality` shows it.
+fn quality_report(args: &ReportArgs) -> anyhow::Result<()> {
+    use clinic_site::feedback::FeedbackStore;
+    use clinic_site::figures::store::FiguresStore;
+    use clinic_site::quality::{self, Inputs};
+    use clinic_site::workspace::Workspace;
+    let content = &args.folders.content;
+    anyhow::ensure!(
+        content.is_dir(),
+        "there is no content folder at {}; give the folder with site.toml and the article folders with --content",
+        content.display()
+    );
+    // Built as the server builds it, so the report is of the pages readers get.
+    let site = Site::load(content, &SiteOptions::public(&args.folders.static_dir), &[])?;
+    let db = args.data.comments_db();
+    let new = !db.exists();
+    std::fs::create_dir_all(&args.data.dir)
+        .with_context(|| format!("cannot create the data folder {}", args.data.dir.display()))?;
+    Store::open(&db)?;
+    if new {
+        eprintln!(
+            "note: there was no database at {}, so a new, empty one was made: no sign-offs, feedback or views to report. If the site has them, give its data folder with --data.",
+            db.display()
+        );
+    }
+    let workspace =
+        Workspace::open(&db, content).with_context(|| format!("cannot open the page history in {}", db.display()))?;
+    let feedback =
+        FeedbackStore::open(&db).with_context(|| format!("cannot open readers' feedback in {}", db.display()))?;
+    let figures =
+        FiguresStore::open(&db).with_context(|| format!("cannot open the reading figures in {}", db.display()))?;
+    let inputs = Inputs {
+        site: &site,
+        content_dir: content,
+        workspace: &workspace,
+        feedback: &feedback,
+        figures: &figures,
+        now: now(),
+    };
+    let report = quality::build(&inputs)?;
+    let out = match args.format {
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
+        Format::Text => report.text(),
+    };
+    // A closed pipe (`report | head`) is not worth a crash.
+    let _ = std::io::stdout().write_all(out.as_bytes());
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Readability figures for patient text: word, sentence and syllable counts,
-//! and from them Flesch reading ease and Flesch-Kincaid grade level.
+//! and from them Flesch reading ease, Flesch-Kincaid grade level and the
+//! SMOG grade.
 //!
 //! # Agreement with textstat
 //!
@@ -65,7 +66,7 @@
 //! `tests/fixtures/readability/reference.py` runs textstat 0.7.3 (with pyphen
 //! 0.18.1) on `tests/fixtures/seed/dry-needling-article.txt` and stores its
 //! figures in `textstat-0.7.3.json`; the `matches_textstat_on_seed_article`
-//! test compares ours with them. Words and sentences match exactly there, and
+//! test compares ours with them (SMOG: 10.79 here, 10.9 from textstat). Words and sentences match exactly there, and
 //! matched on the markdown of every page in `content/` and on edge cases
 //! (abbreviations, "?!", "...", numbers, underscores, accented and non-Latin
 //! text, unusual whitespace). While the syllable rules were written they were
@@ -100,15 +101,20 @@ pub struct Readability {
     /// breaks its hyphenation dictionary seldom makes (see the module
     /// documentation), so a little under what [`syllables`] gives.
     pub syllables: usize,
+    /// Words of three or more syllables, counted as `syllables` counts them
+    /// (textstat's `polysyllabcount`), for the SMOG grade.
+    pub polysyllables: usize,
 }
 
 impl Readability {
     /// Counts plain text (markdown already removed). Blocks such as headings,
     /// paragraphs and list items are given separated by newlines.
     pub(crate) fn of_text(text: &str) -> Readability {
-        let (words, syllables) =
-            words(text).fold((0, 0), |(count, total), word| (count + 1, total + textstat_syllables(&word)));
-        Readability { words, sentences: sentence_count(text), syllables }
+        let (words, syllables, polysyllables) = words(text).fold((0, 0, 0), |(count, total, long), word| {
+            let syllables = textstat_syllables(&word);
+            (count + 1, total + syllables, long + usize::from(syllables >= POLYSYLLABLE))
+        });
+        Readability { words, sentences: sentence_count(text), syllables, polysyllables }
     }
 
     /// Counts rendered page text, one block (paragraph, heading, list item)
@@ -132,6 +138,7 @@ impl Readability {
         self.words += other.words;
         self.sentences += other.sentences;
         self.syllables += other.syllables;
+        self.polysyllables += other.polysyllables;
     }
 
     /// Flesch reading ease: 206.835 - 1.015 × words/sentence - 84.6 ×
@@ -158,6 +165,28 @@ impl Readability {
             None => 0.0,
         }
     }
+
+    /// SMOG grade (McLaughlin 1969), as textstat's `smog_index` computes it:
+    /// 1.043 × √(polysyllables × 30 / sentences) + 3.1291, the US school
+    /// grade needed to understand the text. SMOG was made for samples of 30
+    /// sentences; like textstat, text of fewer than three sentences
+    /// ([`Readability::SMOG_MIN_SENTENCES`]) is not scored and gives 0.0, which
+    /// callers should show as "too short to score" rather than as a grade
+    /// ([`Readability::smog_scored`] says which).
+    pub fn smog(&self) -> f64 {
+        if !self.smog_scored() {
+            return 0.0;
+        }
+        1.043 * (self.polysyllables as f64 * 30.0 / self.sentences as f64).sqrt() + 3.1291
+    }
+
+    /// Whether the text has enough sentences for a SMOG grade.
+    pub fn smog_scored(&self) -> bool {
+        self.sentences >= Readability::SMOG_MIN_SENTENCES
+    }
+
+    /// The fewest sentences textstat gives a SMOG grade for.
+    pub const SMOG_MIN_SENTENCES: usize = 3;
 
     /// Words per sentence and syllables per word, or `None` for text without
     /// words. Text whose only "sentences" are short fragments still has words,
@@ -219,6 +248,9 @@ fn sentence_count(text: &str) -> usize {
     }
     count
 }
+
+/// Syllables that make a word "polysyllabic" for SMOG.
+const POLYSYLLABLE: usize = 3;
 
 /// Words whose spelling misleads the rules below, with their syllable counts.
 /// Only genuinely irregular English words belong here.
@@ -737,7 +769,7 @@ mod tests {
     #[test]
     fn text_without_full_sentences_counts_as_one_sentence_in_formulas() {
         let counts = Readability::of_text("Contact us");
-        assert_eq!(counts, Readability { words: 2, sentences: 0, syllables: 3 });
+        assert_eq!(counts, Readability { words: 2, sentences: 0, syllables: 3, polysyllables: 0 });
         // 2 words in 1 sentence, 1.5 syllables a word.
         assert!((counts.grade() - (0.39 * 2.0 + 11.8 * 1.5 - 15.59)).abs() < 1e-9);
         assert!((counts.reading_ease() - (206.835 - 1.015 * 2.0 - 84.6 * 1.5)).abs() < 1e-9);
@@ -751,7 +783,7 @@ mod tests {
             assert_eq!(counts.grade(), 0.0);
             assert_eq!(counts.reading_ease(), 0.0);
         }
-        let odd = Readability { words: 0, sentences: 3, syllables: 5 };
+        let odd = Readability { words: 0, sentences: 3, syllables: 5, polysyllables: 0 };
         assert_eq!(odd.grade(), 0.0);
         assert_eq!(odd.reading_ease(), 0.0);
     }
@@ -765,6 +797,7 @@ mod tests {
         assert_eq!(total.words, first.words + second.words);
         assert_eq!(total.sentences, 2);
         assert_eq!(total.syllables, first.syllables + second.syllables);
+        assert_eq!(total.polysyllables, first.polysyllables + second.polysyllables);
         // Text split between sentences counts the same as the whole.
         assert_eq!(total, Readability::of_text("Dry needling eases muscle pain. Most people feel only a small pinch."));
         let mut empty = Readability::default();
@@ -774,9 +807,40 @@ mod tests {
 
     #[test]
     fn formulas_match_their_definitions() {
-        let counts = Readability { words: 100, sentences: 5, syllables: 150 };
+        let counts = Readability { words: 100, sentences: 5, syllables: 150, polysyllables: 0 };
         assert!((counts.reading_ease() - (206.835 - 1.015 * 20.0 - 84.6 * 1.5)).abs() < 1e-9);
         assert!((counts.grade() - (0.39 * 20.0 + 11.8 * 1.5 - 15.59)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn smog_matches_its_definition() {
+        // 1.043 × √(12 × 30 / 10) + 3.1291 = 1.043 × 6 + 3.1291.
+        let counts = Readability { words: 100, sentences: 10, syllables: 150, polysyllables: 12 };
+        assert!((counts.smog() - 9.3871).abs() < 1e-9, "{}", counts.smog());
+        let none = Readability { polysyllables: 0, ..counts };
+        assert!((none.smog() - 3.1291).abs() < 1e-9, "no long words is SMOG's floor");
+    }
+
+    #[test]
+    fn smog_counts_words_of_three_or_more_syllables() {
+        // inflammation (4), recovery (3), evaluate (3), experience (4); every
+        // other word has one or two syllables. Three sentences.
+        let counts = Readability::of_text(
+            "Inflammation can slow recovery. We evaluate your experience first. The needle is small.",
+        );
+        assert_eq!((counts.sentences, counts.polysyllables), (3, 4));
+        // 1.043 × √(4 × 30 / 3) + 3.1291 = 1.043 × √40 + 3.1291 = 9.72561...
+        assert!((counts.smog() - 9.725_61).abs() < 1e-5, "{}", counts.smog());
+        assert!(counts.smog_scored());
+    }
+
+    #[test]
+    fn smog_is_not_scored_under_three_sentences() {
+        let two = Readability::of_text("Inflammation can slow recovery. We evaluate your experience first.");
+        assert_eq!((two.sentences, two.polysyllables), (2, 4));
+        assert!(!two.smog_scored());
+        assert_eq!(two.smog(), 0.0, "textstat gives 0.0 below three sentences");
+        assert_eq!(Readability::default().smog(), 0.0);
     }
 
     /// textstat 0.7.3's figures for the seed article, written by
@@ -788,6 +852,7 @@ mod tests {
         syllable_count: usize,
         flesch_reading_ease: f64,
         flesch_kincaid_grade: f64,
+        smog_index: f64,
     }
 
     #[test]
@@ -803,6 +868,7 @@ mod tests {
         println!("syllables    {:>8} {:>10}", ours.syllables, reference.syllable_count);
         println!("FK grade     {:>8.2} {:>10}", ours.grade(), reference.flesch_kincaid_grade);
         println!("reading ease {:>8.2} {:>10}", ours.reading_ease(), reference.flesch_reading_ease);
+        println!("SMOG         {:>8.2} {:>10}", ours.smog(), reference.smog_index);
 
         assert_eq!(ours.words, reference.lexicon_count, "words are counted as textstat counts them");
         assert_eq!(ours.sentences, reference.sentence_count, "sentences are counted as textstat counts them");
@@ -817,6 +883,14 @@ mod tests {
             "reading ease {:.2} vs textstat {}",
             ours.reading_ease(),
             reference.flesch_reading_ease
+        );
+        // textstat rounds SMOG to one decimal place; its syllable counts
+        // differ from ours word by word (see the module documentation).
+        assert!(
+            (ours.smog() - reference.smog_index).abs() <= 0.5,
+            "SMOG {:.2} vs textstat {}",
+            ours.smog(),
+            reference.smog_index
         );
     }
 }

@@ -63,6 +63,9 @@ pub(crate) const ADMIN_FEEDBACK: &str = "/admin/feedback";
 pub(crate) const ADMIN_FEEDBACK_REPORT: &str = "/admin/feedback/reports/{id}/{action}";
 /// Reviewers: pages never reviewed, changed since review, due, waiting.
 pub(crate) const ADMIN_REVIEWS: &str = "/admin/reviews";
+/// Editors and reviewers: the quality report, each page's review, sources,
+/// grades and readers (`?format=csv` for a spreadsheet).
+pub(crate) const ADMIN_QUALITY: &str = "/admin/quality";
 /// Reviewers: a page as readers will see it, and signing it off.
 pub(crate) const ADMIN_PAGE_SIGN_OFF: &str = "/admin/pages/{article}/{page}/sign-off";
 /// Where the reading figures were before the dashboard took them in: sent

@@ -217,6 +217,16 @@ fn unused_sources(pages: &[Checked<'_>], context: &Context<'_>, problems: &mut V
     }
 }
 
+/// How a claim warning's message ends, after the claim words: the one
+/// place it is written, so [`is_claim_warning`] finds exactly these.
+const CLAIM_WITHOUT_SOURCE: &str = "makes a health claim, but this page has no sources";
+
+/// Whether a problem is a health claim on a page without sources, which the
+/// quality report counts per page.
+pub fn is_claim_warning(problem: &ContentError) -> bool {
+    problem.severity == Severity::Warning && problem.message.ends_with(CLAIM_WITHOUT_SOURCE)
+}
+
 /// Words that promise an outcome, on a page that shows no source for it.
 /// One warning per sentence, at the first such word.
 fn claims(checked: &Checked<'_>, context: &Context<'_>, problems: &mut Vec<ContentError>) {
@@ -246,7 +256,7 @@ fn claims(checked: &Checked<'_>, context: &Context<'_>, problems: &mut Vec<Conte
             words.dedup();
             let (line_number, column) = crate::content::line_col(&page.source, start + sentence_start + first);
             problems.push(
-                ContentError::new(&page.path, line_number, format!("\"{}\" makes a health claim, but this page has no sources", words.join("\", \"")))
+                ContentError::new(&page.path, line_number, format!("\"{}\" {CLAIM_WITHOUT_SOURCE}", words.join("\", \"")))
                     .column(column)
                     .hint("add a source that supports it (cite it with [^key] or list it in sources), or soften the claim, like \"can help\" or \"some people find\"")
                     .warning(),
@@ -747,6 +757,32 @@ mod tests {
         assert_eq!(find_claim("a secure place", "cure"), None);
         assert_eq!(find_claim("ineffective", "effective"), None);
         assert_eq!(find_claim("curettage", "cure"), None);
+    }
+
+    #[test]
+    fn claim_warnings_are_told_from_other_problems() {
+        use super::{CheckOptions, Checked, Context, claims, is_claim_warning};
+        let source = "+++\ntitle = \"T\"\ndescription = \"D\"\n+++\nIt is effective. It is a cure.\n".to_string();
+        let page = crate::content::Page::parse(std::path::Path::new("content/a/p.md"), source).unwrap();
+        let rendered = crate::render::render(page.body());
+        let checked = Checked { page: &page, url: "/a/p/", rendered: &rendered, readability: Default::default() };
+        let assets = crate::asset::Assets::default();
+        let options = CheckOptions {
+            assets: &assets,
+            static_dir: std::path::Path::new("static"),
+            today: crate::util::date::Date::new(2026, 12, 2).unwrap(),
+            publish: false,
+        };
+        let bibliography = crate::content::Bibliography::default();
+        let words = vec!["effective".to_string(), "cure".to_string()];
+        let context = Context { options: &options, max_grade: 8.0, bibliography: &bibliography, claim_words: &words };
+        let mut problems = Vec::new();
+        claims(&checked, &context, &mut problems);
+        assert_eq!(problems.len(), 2, "one warning per sentence");
+        assert!(problems.iter().all(is_claim_warning));
+        let other =
+            crate::content::ContentError::new(std::path::Path::new("content/a/p.md"), 1, "the title is long").warning();
+        assert!(!is_claim_warning(&other));
     }
 
     #[test]

@@ -23,6 +23,16 @@ pub enum Sent {
     AlreadyUsed,
 }
 
+/// One page's figures for the quality report: its answers and its problem
+/// reports still open.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageCounts {
+    pub page: String,
+    pub helpful: usize,
+    pub not_helpful: usize,
+    pub open_reports: usize,
+}
+
 /// One page's answers, for staff.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageFeedback {
@@ -188,6 +198,29 @@ impl FeedbackStore {
         Ok(reports)
     }
 
+    /// Every page with an answer or an open report, by page address.
+    pub fn page_counts(&self) -> Result<Vec<PageCounts>, FeedbackError> {
+        let conn = self.conn();
+        let mut statement = conn.prepare(
+            "SELECT page, sum(helpful), sum(not_helpful), sum(open) FROM (
+                 SELECT page, helpful, 1 - helpful AS not_helpful, 0 AS open FROM page_feedback
+                 UNION ALL
+                 SELECT page, 0, 0, 1 FROM problem_reports WHERE status = 'open'
+             ) GROUP BY page ORDER BY page",
+        )?;
+        let counts = statement
+            .query_map([], |row| {
+                Ok(PageCounts {
+                    page: row.get(0)?,
+                    helpful: row.get::<_, i64>(1)? as usize,
+                    not_helpful: row.get::<_, i64>(2)? as usize,
+                    open_reports: row.get::<_, i64>(3)? as usize,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(counts)
+    }
+
     /// How many reports are open, for the staff pages.
     pub fn open_reports(&self) -> Result<usize, FeedbackError> {
         let count: i64 =
@@ -280,6 +313,8 @@ mod tests {
         assert_eq!(feedback.add_answer(&yes, form("n2"), now).unwrap(), Sent::Stored);
         let pages = feedback.by_page().unwrap();
         assert_eq!(pages.len(), 1);
+        let counts = PageCounts { page: "/a/".into(), helpful: 1, not_helpful: 1, open_reports: 0 };
+        assert_eq!(feedback.page_counts().unwrap(), [counts]);
         assert_eq!((pages[0].helpful, pages[0].not_helpful), (1, 1));
         assert_eq!(
             pages[0].texts,
@@ -306,10 +341,13 @@ mod tests {
         assert_eq!(feedback.add_report(&report, form("r1"), now).unwrap(), Sent::AlreadyUsed);
         let id = feedback.reports().unwrap()[0].id;
         assert_eq!(feedback.open_reports().unwrap(), 1);
+        let open = PageCounts { page: "/a/b/".into(), open_reports: 1, ..PageCounts::default() };
+        assert_eq!(feedback.page_counts().unwrap(), [open]);
         let by = Actor::person(&account);
         let done = feedback.set_done(id, true, &by, now + 60).unwrap();
         assert_eq!(done.closed, Some(("Jane Smith (jane)".to_string(), now + 60)));
         assert_eq!(feedback.open_reports().unwrap(), 0);
+        assert!(feedback.page_counts().unwrap().is_empty(), "a report marked done is not counted");
         let reopened = feedback.set_done(id, false, &by, now + 120).unwrap();
         assert_eq!(reopened.closed, None);
         let kinds: Vec<String> = staff

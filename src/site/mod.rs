@@ -358,6 +358,12 @@ impl Site {
         &self.version.redirects
     }
 
+    /// Every article's pages as this version rendered them, in content
+    /// order: for reports on each page (`quality`), without rendering again.
+    pub(crate) fn articles(&self) -> Vec<RenderedArticle<'_>> {
+        RenderedArticle::all(&self.version.content, &self.version.rendered)
+    }
+
     /// Every social card path, sorted.
     pub fn card_paths(&self) -> Vec<&str> {
         let mut paths: Vec<&str> = self.version.cards.keys().map(String::as_str).collect();

@@ -14,6 +14,7 @@ mod links;
 mod pages;
 mod properties;
 mod publish;
+mod quality;
 mod reload;
 mod safety;
 mod security;

@@ -134,8 +134,8 @@ async fn staff_pages_show_only_the_links_a_person_may_use() {
     let app = real_app();
     for (username, roles, links) in [
         ("mod", vec![Role::Moderator], vec!["Dashboard", "Comments", "Feedback", "Your account"]),
-        ("ed", vec![Role::Editor], vec!["Dashboard", "Feedback", "Pages", "Pictures", "Your account"]),
-        ("rev", vec![Role::Reviewer], vec!["Dashboard", "Reviews", "Your account"]),
+        ("ed", vec![Role::Editor], vec!["Dashboard", "Feedback", "Pages", "Pictures", "Quality", "Your account"]),
+        ("rev", vec![Role::Reviewer], vec!["Dashboard", "Reviews", "Quality", "Your account"]),
         (
             "own",
             vec![Role::Owner],
@@ -146,6 +146,7 @@ async fn staff_pages_show_only_the_links_a_person_may_use() {
                 "Pages",
                 "Pictures",
                 "Reviews",
+                "Quality",
                 "Staff",
                 "Activity",
                 "Your account",

@@ -247,6 +247,7 @@ test('1. an owner signs in and adds an editor and a moderator on /admin/staff; e
         { text: 'Pages', path: '/admin/pages' },
         { text: 'Pictures', path: '/admin/images' },
         { text: 'Reviews', path: '/admin/reviews' },
+        { text: 'Quality', path: '/admin/quality' },
         { text: 'Staff', path: '/admin/staff' },
         { text: 'Activity', path: '/admin/activity' },
         { text: 'Your account', path: '/admin/account' },
@@ -361,6 +362,7 @@ test('5. the editor\'s dashboard shows the reading figures and no comments to mo
       { text: 'Feedback', path: '/admin/feedback' },
       { text: 'Pages', path: '/admin/pages' },
       { text: 'Pictures', path: '/admin/images' },
+      { text: 'Quality', path: '/admin/quality' },
       { text: 'Your account', path: '/admin/account' },
     ]);
     const headings = (await page.locator('main section.figures h2').allTextContents()).map((h) => h.trim());

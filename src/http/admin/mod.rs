@@ -18,6 +18,7 @@ mod feedback;
 mod images;
 mod moderation;
 mod pages;
+mod quality;
 mod reviews;
 mod sign_in;
 mod staff;
@@ -139,6 +140,7 @@ pub fn routes() -> Vec<AdminRoute> {
             GET_POST,
             get(reviews::sign_off_page).post(reviews::sign_off),
         ),
+        route(urls::ADMIN_QUALITY, either(Role::Editor, Role::Reviewer), GET, get(quality::report)),
     ]
 }
 
@@ -391,6 +393,9 @@ impl Nav {
         }
         if roles.may(Role::Reviewer) {
             links.push((urls::ADMIN_REVIEWS, "Reviews"));
+        }
+        if roles.may(Role::Editor) || roles.may(Role::Reviewer) {
+            links.push((urls::ADMIN_QUALITY, "Quality"));
         }
         if roles.may(Role::Owner) {
             links.push((urls::ADMIN_STAFF, "Staff"));
