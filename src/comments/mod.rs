@@ -10,6 +10,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::util::number::thousands;
+
 /// Where a comment is in moderation. Readers only ever see `Approved`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -197,9 +199,9 @@ pub struct NewComment {
 pub enum InputError {
     #[error("Enter your comment")]
     TextEmpty,
-    #[error("Your comment must be 2,000 characters or fewer. It is {0} characters now")]
+    #[error("Your comment must be 2,000 characters or fewer. It is {} characters now.", thousands(*.0 as u64))]
     TextTooLong(usize),
-    #[error("Your name must be 60 characters or fewer. It is {0} characters now")]
+    #[error("Your name must be 60 characters or fewer. It is {} characters now.", thousands(*.0 as u64))]
     NameTooLong(usize),
     /// Only invisible characters: on the page it would be a blank name.
     #[error("Your name has no letters or numbers we can show. Leave it empty to post as Anonymous")]

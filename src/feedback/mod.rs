@@ -26,7 +26,7 @@ pub struct FeedbackText(String);
 pub enum TextError {
     #[error("Tell us what the problem is")]
     Empty,
-    #[error("Please keep it to 1,000 characters or fewer. It is {0} characters now")]
+    #[error("Please keep it to 1,000 characters or fewer. It is {} characters now.", crate::util::number::thousands(*.0 as u64))]
     TooLong(usize),
 }
 

@@ -146,6 +146,12 @@ impl<'de> Deserialize<'de> for Date {
     }
 }
 
+/// A day kept as `2026-12-02` written for people: "2 December 2026"
+/// (anything that is not a date is shown as it is).
+pub fn long_day(iso: &str) -> String {
+    iso.parse::<Date>().map_or_else(|_| iso.to_string(), |day| day.long())
+}
+
 /// A moment for staff pages and records: "2 December 2026, 14:05 UTC".
 pub fn moment(secs: i64) -> String {
     let minutes = secs.rem_euclid(86_400) / 60;

@@ -19,6 +19,7 @@
 //! folder's usual reading serves them (and under content-hashed names too,
 //! cacheable for good), so there is no second way of serving files.
 
+use crate::util::number::thousands;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -113,19 +114,6 @@ impl ImageError {
 
 fn mb(bytes: usize) -> String {
     format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
-}
-
-/// `30000` as "30,000".
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Alt text that can be put in a page: one line, not empty, not too long.

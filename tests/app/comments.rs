@@ -145,7 +145,7 @@ async fn bad_input_is_explained_and_the_text_is_kept() {
         (&[("name", "Kim"), ("comment", "   "), ("consent", "yes")], "Enter your comment"),
         (
             &[("name", "Kim"), ("comment", &"x".repeat(2001)), ("consent", "yes")],
-            "Your comment must be 2,000 characters or fewer. It is 2001 characters now",
+            "Your comment must be 2,000 characters or fewer. It is 2,001 characters now.",
         ),
         (
             &[("name", "Kim"), ("comment", "Kept text <b>here</b>")],
@@ -153,7 +153,7 @@ async fn bad_input_is_explained_and_the_text_is_kept() {
         ),
         (
             &[("name", &"n".repeat(61)), ("comment", "Kept text"), ("consent", "yes")],
-            "Your name must be 60 characters or fewer. It is 61 characters now",
+            "Your name must be 60 characters or fewer. It is 61 characters now.",
         ),
     ];
     for (fields, message) in cases {
@@ -650,7 +650,7 @@ async fn two_thousand_characters_of_any_script_fit_and_only_abuse_gets_413() {
     // A little over the rule is a reader: they get the message, text kept.
     let over = post_comment(&app, &"😀".repeat(2001), "").await;
     assert_eq!(over.status, StatusCode::BAD_REQUEST);
-    assert!(text_of(&over.html(), ".error-summary").contains("It is 2001 characters now"));
+    assert!(text_of(&over.html(), ".error-summary").contains("It is 2,001 characters now."));
 
     // Far over is not.
     let abuse = post_comment(&app, &"😀".repeat(2200), "").await;

@@ -59,7 +59,7 @@ const BACK = `Back to “${PAGE_TITLE}”`;
 const CLINIC_PHONE = '(555) 010-0142';
 const BOX_LABEL = 'What was missing or wrong? (optional)';
 const PERSONAL_WARNING = 'Your message looks like it may include a phone number. We do not need these details to improve the page, and we cannot reply to you.';
-const TOO_LONG = 'Please keep it to 1,000 characters or fewer. It is 1001 characters now';
+const TOO_LONG = 'Please keep it to 1,000 characters or fewer. It is 1,001 characters now.';
 
 // The Yes and No buttons say more to a screen reader than they show
 // ("Yes, this page was helpful"); browsers put a space before the comma
@@ -409,8 +409,10 @@ test('6. a moderator sees the answers and the reports on /admin/feedback, marks 
     assert.deepEqual(await row.getByRole('cell').allInnerTexts(), [PAGE_TITLE, '2', '2']);
     const notes = page.locator('ul.feedback-notes li');
     const noteTexts = (await notes.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
-    // Staff see the day each was sent as 2026-12-02 (UTC, as the server counts days).
-    const today = new Date().toISOString().slice(0, 10);
+    // Staff see the day each was sent as "2 December 2026" (UTC, as the server counts days).
+    const now = new Date();
+    const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+    const today = `${now.getUTCDate()} ${MONTH_NAMES[now.getUTCMonth()]} ${now.getUTCFullYear()}`;
     assert.deepEqual(noteTexts.sort(), [
       `No · ${today} ${NOTE_NO_JS}`,
       `No · ${today} The reader was warned this may include personal details and sent it anyway. ${NOTE_PHONE}`,

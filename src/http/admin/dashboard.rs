@@ -28,7 +28,7 @@ use crate::http::AppState;
 use crate::http::error::{AppError, blocking};
 use crate::site::{Chrome, Site};
 use crate::urls;
-use crate::util::date::Date;
+use crate::util::date::{Date, long_day};
 use crate::util::html::escape;
 use crate::workspace::{QueueItem, Reason, ReviewQueue};
 
@@ -466,7 +466,7 @@ fn open_reports(site: &Site, reports: &[Report]) -> Section {
                     vec![
                         page_label(site, &r.page),
                         r.kind.map_or_else(|| "Something else".to_string(), |kind| kind.to_string()),
-                        r.day.parse::<Date>().map_or_else(|_| r.day.clone(), |d| d.long()),
+                        long_day(&r.day),
                     ]
                 })
                 .collect(),

@@ -20,6 +20,7 @@ use crate::http::error::{AppError, blocking};
 use crate::site::Chrome;
 use crate::urls;
 use crate::util::date::Date;
+use crate::util::number::thousands;
 
 /// A comment as the moderation page shows it.
 struct Row {
@@ -155,19 +156,6 @@ async fn comments_page(state: &AppState, staff: &Staff, outcome: Outcome) -> Res
     )
 }
 
-/// `n` with thousands separated, as the staff guide writes numbers.
-fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
 #[derive(Deserialize)]
 pub(super) struct ModerateForm {
     #[serde(default)]
@@ -188,8 +176,8 @@ pub(super) async fn moderate(
     if action == "reply" && length > TEXT_MAX {
         let why = format!(
             "The reply was not saved: it is {} characters long, and replies can be at most {}. It is still in its box below: shorten it and save it again.",
-            grouped(length),
-            grouped(TEXT_MAX)
+            thousands(length as u64),
+            thousands(TEXT_MAX as u64)
         );
         return comments_page(&state, &staff, Outcome { done: None, refused: Some((why, Some((id, reply)))) }).await;
     }
@@ -216,15 +204,4 @@ pub(super) async fn moderate(
     tracing::info!(id, done, "comment moderated");
     crate::http::publish_comments(&state).await;
     Ok(done_at(urls::ADMIN_COMMENTS, done))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn numbers_are_grouped_in_thousands() {
-        let cases = [(0, "0"), (999, "999"), (2_000, "2,000"), (16_000, "16,000"), (1_234_567, "1,234,567")];
-        for (n, text) in cases {
-            assert_eq!(super::grouped(n), text);
-        }
-    }
 }

@@ -288,11 +288,3 @@ fn an_upload_is_saved_in_the_static_folder_and_noted_in_the_activity_record() {
     assert_eq!(std::fs::read_dir(static_dir.path().join(FOLDER)).unwrap().count(), 2);
     assert_eq!(staff.activity(&Filter { kind: Some(Kind::ImageUploaded), ..Filter::default() }, 10).unwrap().len(), 1);
 }
-
-#[test]
-fn numbers_in_messages_are_easy_to_read() {
-    assert_eq!(thousands(0), "0");
-    assert_eq!(thousands(999), "999");
-    assert_eq!(thousands(12_000), "12,000");
-    assert_eq!(thousands(1_234_567), "1,234,567");
-}
