@@ -324,6 +324,29 @@ impl Workspace {
         Ok(newest.filter(|r| r.kind == RevisionKind::Pending))
     }
 
+    /// With review required, whether putting back revision `revision_id`
+    /// of a signed-off page must wait for a reviewer: it must unless the
+    /// words being put back are themselves the words a sign-off covered
+    /// (undoing a mistake by going back to the reviewed text needs no new
+    /// review, and the page then says so).
+    pub fn restore_needs_review(&self, path: &str, revision_id: i64) -> Result<bool, SaveError> {
+        if !self.is_signed_off(path)? {
+            return Ok(false);
+        }
+        let page = self.page(path)?;
+        // Another page's revision, or a change already waiting: `restore`
+        // refuses both, with the reason.
+        let Some(old) = self
+            .revision(revision_id)?
+            .filter(|r| r.summary.path == page.relative && r.summary.kind != RevisionKind::Pending)
+        else {
+            return Ok(false);
+        };
+        let signed =
+            Page::parse(&page.full, old.text).is_ok_and(|p| matches!(p.review_state(), ReviewState::Current(_)));
+        Ok(!signed)
+    }
+
     /// Whether the page has ever been signed off in the workspace: then,
     /// when review is required, its edits wait for a reviewer.
     pub fn is_signed_off(&self, path: &str) -> Result<bool, SaveError> {

@@ -308,6 +308,26 @@ async fn with_review_required_an_edit_waits_and_the_signed_text_stays_live_until
     assert!(text_of(&html, ".review").starts_with("Reviewed by Jane Smith, DPT"));
     let queue = send_with(app, Method::GET, "/admin/reviews", Some(&setup.cookie), "").await;
     assert!(!queue.body.contains("Changes waiting for review"), "{}", queue.body);
+    // Putting back a version from before the sign-off (unreviewed words)
+    // waits for review too; the signed version itself goes back at once.
+    let (_, current) = app.state.workspace.current(SAFETY).unwrap();
+    let signed_text = file(&setup);
+    let history = app.state.workspace.history(SAFETY).unwrap();
+    let unreviewed = history.iter().rev().find(|r| r.kind != RevisionKind::SignOff).map(|r| r.id);
+    if let Some(first) =
+        unreviewed.filter(|id| !app.state.workspace.revision(*id).unwrap().unwrap().text.contains("reviewed_revision"))
+    {
+        let restore = format!("/admin/pages/dry-needling/safety/restore/{first}");
+        let held = send_with(app, Method::POST, &restore, Some(&cookie), &format!("csrf={csrf}&base={current}")).await;
+        assert_eq!(
+            (held.status, held.header("location")),
+            (StatusCode::SEE_OTHER, "/admin/pages/dry-needling/safety/history?done=restored-for-review")
+        );
+        assert_eq!(file(&setup), signed_text, "the signed text stays live");
+        assert_eq!(app.state.workspace.history(SAFETY).unwrap()[0].kind, RevisionKind::Pending);
+    } else {
+        panic!("the page's history has no version from before its sign-off: {history:?}");
+    }
 }
 
 #[tokio::test]

@@ -203,6 +203,9 @@ pub(super) async fn history(
         Some("restored") => {
             Some("The earlier version is back on the page. It is a new version in the history: nothing was lost.")
         }
+        Some("restored-for-review") => Some(
+            "The earlier version is waiting for clinical review: readers keep seeing the reviewed text until a reviewer signs it off. Nothing was lost.",
+        ),
         _ => None,
     };
     history_page(&state, &staff, &file, &query, StatusCode::OK, done, None).await
@@ -279,8 +282,25 @@ pub(super) async fn restore(
     let file = file_of(&article, &name)?;
     let live = state.site.subscribe();
     let (workspace, restoring, by) = (state.workspace.clone(), file.clone(), Actor::person(&staff.account));
-    let restored =
-        blocking(move || Ok::<_, AppError>(workspace.restore(&restoring, revision, &form.base, &by, now()))).await?;
+    // With review required, earlier words that no sign-off covers wait for
+    // a reviewer like any other change to a signed-off page.
+    let require_review = state.site.load().settings.review.require_review;
+    let restored = blocking(move || {
+        if require_review && workspace.restore_needs_review(&restoring, revision)? {
+            let old = workspace.revision(revision)?.ok_or(AppError::NotFound)?;
+            let message = format!("restored revision {revision}, waiting for review");
+            return Ok::<_, AppError>(
+                workspace.save_pending(&restoring, &old.text, &form.base, &by, &message, now()).map(|_| None),
+            );
+        }
+        Ok(workspace.restore(&restoring, revision, &form.base, &by, now()).map(Some))
+    })
+    .await?;
+    let restored = match restored {
+        Ok(None) => return Ok(done_at(&history_address(&file).unwrap_or_default(), "restored-for-review")),
+        Ok(Some(saved)) => Ok(saved),
+        Err(e) => Err(e),
+    };
     match restored {
         Ok(saved) => {
             if saved.revision.is_some() {
