@@ -192,6 +192,24 @@ impl Document {
         self.set("reviewed_revision", Value::from(reviewed_hash), None);
     }
 
+    /// The parts of a page a sign-off covers, as plain text to compare:
+    /// title, description, sources and body. A reviewer comparing two
+    /// versions sees the words that changed, not the settings (order,
+    /// dates, the review itself) around them. Text that is not a page file
+    /// is compared as it is.
+    pub fn reviewed_text(text: &str) -> String {
+        match Document::parse(text) {
+            Ok(doc) => format!(
+                "{}\n{}\nSources: {}\n\n{}",
+                doc.title().unwrap_or_default(),
+                doc.description().unwrap_or_default(),
+                doc.sources().join(", "),
+                doc.body.trim_start()
+            ),
+            Err(_) => text.to_string(),
+        }
+    }
+
     /// The hash a sign-off of this text covers (`content::reviewed_hash`).
     pub fn reviewed_hash(&self) -> String {
         crate::content::reviewed_hash(
@@ -345,6 +363,16 @@ fn insert_in_order(table: &mut toml_edit::Table, key: &str, value: Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reviewed_text_leaves_out_settings_a_review_does_not_cover() {
+        let before = "+++\ntitle = \"T\"\ndescription = \"D\"\nweight = 2\nupdated = 2026-01-15\nsources = [\"a\"]\n+++\n\nWords.\n";
+        let after = before.replace("weight = 2", "weight = 3").replace("2026-01-15", "2026-12-02");
+        assert_eq!(Document::reviewed_text(before), "T\nD\nSources: a\n\nWords.\n");
+        assert_eq!(Document::reviewed_text(before), Document::reviewed_text(&after));
+        assert_ne!(Document::reviewed_text(before), Document::reviewed_text(&before.replace("Words", "Other words")));
+        assert_eq!(Document::reviewed_text("no front matter"), "no front matter");
+    }
 
     #[test]
     fn changed_words_make_the_page_updated_today_unless_the_writer_set_the_date() {

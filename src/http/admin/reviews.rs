@@ -25,7 +25,7 @@ use crate::http::AppState;
 use crate::http::error::{AppError, blocking, capitalised};
 use crate::site::Chrome;
 use crate::urls;
-use crate::workspace::{QueueItem, ReviewQueue, Segment, SignOffError, SignOffRequest, diff};
+use crate::workspace::{Document, QueueItem, ReviewQueue, Segment, SignOffError, SignOffRequest, diff};
 
 /// A page in the queue as the list shows it.
 struct Row {
@@ -54,6 +54,12 @@ pub(super) struct QueueQuery {
 }
 
 /// The sign-off page's address for a queue item.
+/// The words a reviewer is asked about, changed between two versions of a
+/// page: what a sign-off covers, not the settings around it.
+fn reviewed_words(before: &str, after: &str) -> Vec<Segment> {
+    diff::words(&Document::reviewed_text(before), &Document::reviewed_text(after))
+}
+
 fn sign_off_address(item: &QueueItem) -> String {
     let address = page_address(urls::ADMIN_PAGE_SIGN_OFF, &item.file);
     match item.pending_revision {
@@ -77,7 +83,7 @@ pub(super) async fn queue(
             .map(|item| {
                 let signed = item.signed_revision.and_then(|id| workspace.revision(id).ok().flatten());
                 match (signed, workspace.current(&item.file)) {
-                    (Some(signed), Ok((now, _))) => diff::words(&signed.text, &now),
+                    (Some(signed), Ok((now, _))) => reviewed_words(&signed.text, &now),
                     _ => Vec::new(),
                 }
             })
@@ -186,7 +192,7 @@ fn shown(state: &AppState, file: &str, pending: Option<i64>) -> Result<Shown, Ap
         .unwrap_or_else(|| file.to_string());
     let last = workspace.signoffs(file)?.into_iter().next();
     let changes = match &last {
-        Some(signed) => workspace.revision(signed.revision_id)?.map(|r| diff::words(&r.text, &text)),
+        Some(signed) => workspace.revision(signed.revision_id)?.map(|r| reviewed_words(&r.text, &text)),
         None => None,
     };
     let last_signoff = last.map(|s| {
