@@ -323,6 +323,9 @@ async fn the_dashboard_shows_each_role_its_panels_with_csv_of_every_table() {
     assert_eq!(safety[1..], ["1", "1", "0", "0"]);
     let days = table(&html, "days");
     assert_eq!(days.len(), 30);
+    // Long tables start folded away; short ones are shown.
+    assert_eq!(select(&html, "details.figures-table #table-days").len(), 1, "30 rows fold away");
+    assert!(select(&html, "details #table-reviews").is_empty(), "7 rows stay open");
     assert_eq!(days.last().unwrap()[1], "4");
     assert_eq!(table(&html, "referrers"), [["news.example", "4", "4"]]);
     assert_eq!(table(&html, "comments").len(), 1);

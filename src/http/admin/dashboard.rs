@@ -63,6 +63,8 @@ struct DashboardTemplate<'a> {
     figures: bool,
     counting: bool,
     sections: Vec<Section>,
+    /// Tables longer than this start folded away.
+    fold_after: usize,
 }
 
 #[derive(Deserialize)]
@@ -145,6 +147,8 @@ struct Loaded {
     queue: ReviewQueue,
 }
 
+/// Tables longer than this start folded away (`<details>`).
+const FOLD_AFTER: usize = 10;
 /// Most referring sites listed.
 const TOP_SITES: usize = 20;
 /// Most pending comments and open reports listed (their own pages have
@@ -226,6 +230,7 @@ pub(super) async fn dashboard(
             figures: panels.figures,
             counting: state.figures.counter.is_some(),
             sections,
+            fold_after: FOLD_AFTER,
         },
     )
 }
@@ -296,7 +301,7 @@ fn figure_sections(site: &Site, loaded: &Loaded, sections: &mut Vec<Section>) {
     sections.push(Section {
         id: "days",
         heading: "Views per day, last 30 days",
-        chart: Some(column_chart("days", "Views per day, last 30 days", &bars)),
+        chart: (total > 0).then(|| column_chart("days", "Views per day, last 30 days", &bars)),
         summary,
         table: Table {
             caption: "Views of all pages per day (UTC)".into(),
