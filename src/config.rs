@@ -84,6 +84,14 @@ pub struct Config {
     #[arg(long, env = "CLINIC_MAX_CONNECTIONS", default_value_t = 1024, value_name = "N")]
     pub max_connections: usize,
 
+    /// Most connections one client (an IPv4 address, or an IPv6 /64) may
+    /// have open at once; more get a short "too many connections" answer,
+    /// so one client cannot take every slot. 0 for no limit. Off with
+    /// --trust-proxy, where every connection comes from the proxy: the
+    /// proxy must limit connections per client itself.
+    #[arg(long, env = "CLINIC_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64, value_name = "N")]
+    pub max_connections_per_client: usize,
+
     /// Seconds a client may take to send a request's headers.
     #[arg(long, env = "CLINIC_HEADER_TIMEOUT", default_value_t = 10, value_name = "SECS")]
     pub header_timeout: u64,
@@ -106,6 +114,14 @@ impl Config {
         self.addr.unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, self.port)))
     }
 
+    /// The per-client connection limit, if there is one. Behind a proxy the
+    /// connection's address is the proxy's, shared by every reader, so a
+    /// limit here would only cap the proxy as a whole, which
+    /// `max_connections` already does.
+    pub(crate) fn connections_per_client(&self) -> Option<usize> {
+        (self.max_connections_per_client > 0 && !self.trust_proxy).then_some(self.max_connections_per_client)
+    }
+
     /// Settings for tests: the repository's own folders, any free port and
     /// the given data folder (a fresh one per test).
     pub fn for_test(data: &std::path::Path) -> Config {
@@ -118,6 +134,7 @@ impl Config {
             trust_proxy: false,
             comment_limit: 5,
             max_connections: 1024,
+            max_connections_per_client: 64,
             header_timeout: 10,
             no_counting: false,
             dev: false,

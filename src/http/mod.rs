@@ -5,6 +5,7 @@
 
 mod admin;
 mod comments;
+mod connections;
 mod counting;
 mod dev;
 mod error;
@@ -223,7 +224,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// limits a public server needs that `axum::serve` does not offer: a time
 /// limit on reading request headers (so slow clients cannot hold
 /// connections open) and a cap on open connections, past which a client
-/// gets a short 503 instead of waiting.
+/// gets a short 503 instead of waiting. Each client also has its own cap
+/// (see [`connections`]), checked first, so one client over its share is
+/// told so without taking one of the shared slots.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = config.listen_addr();
     let state = AppState::load(config)?;
@@ -240,6 +243,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
     let header_timeout = Duration::from_secs(state.config.header_timeout.max(1));
     let slots = Arc::new(tokio::sync::Semaphore::new(state.config.max_connections.max(1)));
+    let per_client = state.config.connections_per_client().map(connections::ConnectionLimit::new);
+    if state.config.trust_proxy && state.config.max_connections_per_client > 0 {
+        tracing::info!(
+            "no per-client connection limit with --trust-proxy: every connection comes from the proxy, which must limit connections per client itself"
+        );
+    }
     let app = router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
@@ -256,8 +265,20 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             },
             () = &mut shutdown => break,
         };
+        // Before a byte is read, so an idle or half-sent connection counts too.
+        let client = match &per_client {
+            Some(limit) => match limit.try_open(remote.ip()) {
+                Some(open) => Some(open),
+                None => {
+                    tracing::debug!("refused a connection from {remote}: too many open from that client");
+                    tokio::spawn(refuse(stream, TOO_MANY_FROM_CLIENT));
+                    continue;
+                }
+            },
+            None => None,
+        };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tokio::spawn(refuse_busy(stream));
+            tokio::spawn(refuse(stream, BUSY));
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -275,6 +296,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                 tracing::debug!("connection from {remote} ended: {e}");
             }
             drop(slot);
+            drop(client);
         });
     }
     drop(listener);
@@ -287,13 +309,34 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The answer when every connection slot is taken: plain and short, since
-/// the server is busy, and telling browsers when to try again.
-async fn refuse_busy(mut stream: tokio::net::TcpStream) {
-    const BODY: &str = "The site is very busy right now. Please try again in a few seconds.\n";
+/// A refusal sent on a raw connection, before any request is read: plain
+/// and short, and telling browsers when to try again.
+struct Refusal {
+    status: &'static str,
+    body: &'static str,
+}
+
+/// Every shared connection slot is taken.
+const BUSY: Refusal = Refusal {
+    status: "503 Service Unavailable",
+    body: "The site is very busy right now. Please try again in a few seconds.\n",
+};
+
+/// This client has its whole share of connections open. 429 rather than
+/// 503: the site has room and only this client is over its share, and
+/// anyone counting status codes (an uptime check, a CDN) can tell the two
+/// apart (503: the site is full, raise --max-connections; 429: one client
+/// holds too many connections, nothing to change).
+const TOO_MANY_FROM_CLIENT: Refusal = Refusal {
+    status: "429 Too Many Requests",
+    body: "Too many connections to this site are open from your network. Please try again in a few seconds.\n",
+};
+
+async fn refuse(mut stream: tokio::net::TcpStream, refusal: Refusal) {
+    let Refusal { status, body } = refusal;
     let response = format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nretry-after: 5\r\ncache-control: no-store\r\nconnection: close\r\n\r\n{BODY}",
-        BODY.len()
+        "HTTP/1.1 {status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nretry-after: 5\r\ncache-control: no-store\r\nconnection: close\r\n\r\n{body}",
+        body.len()
     );
     let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(response.as_bytes())).await;
 }
