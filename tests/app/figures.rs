@@ -236,38 +236,7 @@ async fn nothing_is_counted_with_no_counting_and_the_privacy_notice_says_so() {
 
 /// Cells of a table on the dashboard, row by row.
 fn table(html: &scraper::Html, id: &str) -> Vec<Vec<String>> {
-    select(html, &format!("#table-{id} tbody tr"))
-        .iter()
-        .map(|row| {
-            row.select(&scraper::Selector::parse("th, td").unwrap())
-                .map(|c| collapse(&c.text().collect::<String>()))
-                .collect()
-        })
-        .collect()
-}
-
-/// A minimal RFC 4180 reader: enough to check the export parses.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let mut rows = vec![];
-    let (mut row, mut cell, mut quoted, mut chars) = (vec![], String::new(), false, text.chars().peekable());
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                chars.next();
-                cell.push('"');
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => row.push(std::mem::take(&mut cell)),
-            ('\r', false) => {}
-            ('\n', false) => {
-                row.push(std::mem::take(&mut cell));
-                rows.push(std::mem::take(&mut row));
-            }
-            (c, _) => cell.push(c),
-        }
-    }
-    assert!(!quoted && cell.is_empty() && row.is_empty(), "the CSV ends with a whole row");
-    rows
+    table_cells(html, &format!("#table-{id}"))
 }
 
 #[tokio::test]

@@ -350,3 +350,42 @@ pub fn stylesheet(html: &str) -> String {
     let html = Html::parse_document(html);
     select(&html, "link[rel='stylesheet']").first().and_then(|l| l.value().attr("href")).unwrap_or_default().to_string()
 }
+
+/// Splits CSV text into records of fields (RFC 4180: quoted fields may
+/// hold commas, quotes and line breaks; records end in CRLF or LF).
+pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let (mut records, mut record, mut field) = (Vec::new(), Vec::new(), String::new());
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\r') if chars.peek() == Some(&'\n') => {}
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    assert!(!quoted && field.is_empty() && record.is_empty(), "the CSV ends with a whole record");
+    records
+}
+
+/// The cells of the body rows of the table `css` picks, row by row, their
+/// white space collapsed.
+pub fn table_cells(html: &Html, css: &str) -> Vec<Vec<String>> {
+    select(html, &format!("{css} tbody tr"))
+        .iter()
+        .map(|row| {
+            row.select(&Selector::parse("th, td").unwrap()).map(|c| collapse(&c.text().collect::<String>())).collect()
+        })
+        .collect()
+}

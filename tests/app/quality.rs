@@ -251,38 +251,7 @@ fn the_command_line_report_works_on_an_empty_data_folder_and_names_a_missing_con
 
 /// Cells of the report's table, row by row.
 fn table(html: &scraper::Html) -> Vec<Vec<String>> {
-    select(html, "#quality-table tbody tr")
-        .iter()
-        .map(|row| {
-            row.select(&scraper::Selector::parse("th, td").unwrap())
-                .map(|c| collapse(&c.text().collect::<String>()))
-                .collect()
-        })
-        .collect()
-}
-
-/// A minimal RFC 4180 reader: enough to check the export parses.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let mut rows = vec![];
-    let (mut row, mut cell, mut quoted, mut chars) = (vec![], String::new(), false, text.chars().peekable());
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                chars.next();
-                cell.push('"');
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => row.push(std::mem::take(&mut cell)),
-            ('\r', false) => {}
-            ('\n', false) => {
-                row.push(std::mem::take(&mut cell));
-                rows.push(std::mem::take(&mut row));
-            }
-            (c, _) => cell.push(c),
-        }
-    }
-    assert!(!quoted && cell.is_empty() && row.is_empty(), "the CSV ends with a whole row");
-    rows
+    table_cells(html, "#quality-table")
 }
 
 #[tokio::test]

@@ -557,33 +557,6 @@ async fn every_action_is_on_the_record_with_the_person_who_did_it() {
     );
 }
 
-/// Splits CSV text into records of fields (RFC 4180: quoted fields may
-/// hold commas, quotes and line breaks).
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let (mut records, mut record, mut field) = (Vec::new(), Vec::new(), String::new());
-    let mut chars = text.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') if field.is_empty() => quoted = true,
-            (false, ',') => record.push(std::mem::take(&mut field)),
-            (false, '\n') => {
-                record.push(std::mem::take(&mut field));
-                records.push(std::mem::take(&mut record));
-            }
-            (false, c) => field.push(c),
-        }
-    }
-    assert!(!quoted && field.is_empty() && record.is_empty(), "the CSV ends cleanly");
-    records
-}
-
 #[tokio::test]
 async fn the_activity_record_exports_as_csv() {
     let app = real_app();

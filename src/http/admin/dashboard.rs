@@ -269,6 +269,17 @@ fn counted(n: usize, one: &str, many: &str) -> String {
     if n == 1 { format!("1 {one} is") } else { format!("{n} {many} are") }
 }
 
+/// How many there are of a list the dashboard shows the newest
+/// [`LISTED`] of: "No comments are waiting for review.", "1 comment is
+/// waiting for review.", "25 ... The newest 20 are listed."
+fn listed(n: usize, (one, many): (&str, &str), state: &str) -> String {
+    match n {
+        0 => format!("No {many} are {state}."),
+        n if n > LISTED => format!("{} {state}. The newest {LISTED} are listed.", counted(n, one, many)),
+        n => format!("{} {state}.", counted(n, one, many)),
+    }
+}
+
 fn sections(site: &Site, loaded: &Loaded, panels: Panels) -> Vec<Section> {
     let mut sections = Vec::new();
     if panels.figures {
@@ -449,13 +460,7 @@ fn helpfulness(site: &Site, pages: &[PageFeedback]) -> Section {
 }
 
 fn open_reports(site: &Site, reports: &[Report]) -> Section {
-    let summary = match reports.len() {
-        0 => "No problem reports are open.".to_string(),
-        n if n > LISTED => {
-            format!("{} open. The newest {LISTED} are listed.", counted(n, "problem report", "problem reports"))
-        }
-        n => format!("{} open.", counted(n, "problem report", "problem reports")),
-    };
+    let summary = listed(reports.len(), ("problem report", "problem reports"), "open");
     Section {
         id: "reports",
         heading: "Problem reports",
@@ -481,13 +486,7 @@ fn open_reports(site: &Site, reports: &[Report]) -> Section {
 }
 
 fn pending_comments(site: &Site, loaded: &Loaded, may_moderate: bool) -> Section {
-    let summary = match loaded.pending_count {
-        0 => "No comments are waiting for review.".to_string(),
-        n if n > LISTED => {
-            format!("{} waiting for review. The newest {LISTED} are listed.", counted(n, "comment", "comments"))
-        }
-        n => format!("{} waiting for review.", counted(n, "comment", "comments")),
-    };
+    let summary = listed(loaded.pending_count, ("comment", "comments"), "waiting for review");
     Section {
         id: "comments",
         heading: "Comments waiting for review",
