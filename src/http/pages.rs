@@ -31,7 +31,7 @@ pub async fn page(
     let path = uri.path();
     if let Some(page) = site.page(path) {
         let response = send(page, StatusCode::OK, &method, &headers, Cache::Page, site.built_at);
-        super::counting::page_served(&state, path, &method, &headers, response.status());
+        super::counting::page_served(&state, &site, path, &method, &headers, response.status());
         return Ok(response);
     }
     // An old address staff listed in `aliases` gets 301, the status every
