@@ -3,6 +3,7 @@
 mod admin;
 mod check;
 mod comments;
+mod compression;
 mod content_errors;
 mod editor;
 mod export;
