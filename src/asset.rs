@@ -84,7 +84,7 @@ impl Prepared {
     }
 }
 
-fn is_text(content_type: &str) -> bool {
+pub(crate) fn is_text(content_type: &str) -> bool {
     content_type.starts_with("text/")
         || content_type.contains("javascript")
         || content_type.contains("xml")

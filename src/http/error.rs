@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::respond::{Cache, html, send};
+use super::respond::{AcceptEncoding, Cache, html, send};
 use crate::comments::store::StoreError;
 use crate::site::Chrome;
 
@@ -235,14 +235,20 @@ impl IntoResponse for AppError {
 /// Layer: gives an error's bare answer the friendly page, with the current
 /// site's look. Headers set on the way out (`Allow`, `Retry-After`, the
 /// staff area's) are kept; any other response passes untouched.
-pub async fn error_page(State(state): State<AppState>, mut response: Response) -> Response {
+pub async fn error_page(
+    State(state): State<AppState>,
+    method: Method,
+    accept: AcceptEncoding,
+    mut response: Response,
+) -> Response {
     let Some(error) = response.extensions_mut().remove::<AppError>() else { return response };
     let site = state.site.load();
     let status = response.status();
     let page = match error {
-        // The 404 page is built with the site: it lists the articles.
+        // The 404 page is built with the site (it lists the articles), and
+        // compressed with it: sent as the request asks, not compressed again.
         AppError::NotFound | AppError::MethodNotAllowed => {
-            Ok(send(site.not_found(), status, &Method::GET, &HeaderMap::new(), Cache::NoStore, site.built_at))
+            Ok(send(site.not_found(), status, &method, &accept.headers(), Cache::NoStore, site.built_at))
         }
         other => {
             let (heading, message) = other.explain();

@@ -204,6 +204,8 @@ pub fn router(state: AppState) -> Router {
         // Outside every handler and `paths`, so each error becomes the
         // friendly page here and only here.
         .layer(axum::middleware::map_response_with_state(state.clone(), error::error_page))
+        // Outside the error pages, so they are compressed too.
+        .layer(axum::middleware::from_fn(respond::compress))
         .layer(axum::middleware::map_response_with_state(state.clone(), headers::security))
         .layer(
             TraceLayer::new_for_http()

@@ -3,6 +3,7 @@
 mod admin;
 mod check;
 mod comments;
+mod compression;
 mod connections;
 mod content_errors;
 mod editor;
