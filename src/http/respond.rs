@@ -80,7 +80,8 @@ const DYNAMIC_GZIP_LEVEL: u32 = 6;
 /// as the body streams, so answers lose `Content-Length` and go chunked.
 /// Every dynamic body here is already whole in memory when the handler
 /// returns, so compressing it in one go holds nothing back that was not
-/// already held, and the length is known before the first byte is sent. What this passes untouched:
+/// already held, and the length is known before the first byte is sent.
+/// What this passes untouched:
 /// - bodies prepared when the site was built, which negotiated already
 ///   (they carry `Content-Encoding` or `Vary: Accept-Encoding`);
 /// - bodies whose length is not known, i.e. streams such as the `--dev`
@@ -91,6 +92,13 @@ const DYNAMIC_GZIP_LEVEL: u32 = 6;
 ///
 /// `HEAD` is compressed like `GET`, so both carry the same headers; the
 /// router drops the body afterwards.
+///
+/// Compressing a page that holds a secret (a staff page's CSRF token) next
+/// to text an attacker chose is what BREACH measures. Here the attacker
+/// cannot get such a page: the staff cookie is `SameSite=Strict`, so a
+/// request started from another site arrives signed out and gets the
+/// sign-in page, and readers' form tokens are not secrets (anyone may ask
+/// for one).
 pub async fn compress(request: Request, next: Next) -> Response {
     let accept = request.headers().get(header::ACCEPT_ENCODING).cloned();
     let response = next.run(request).await;
