@@ -7,7 +7,8 @@ The content is in this site's format: `site.toml` (the keys of
 content/site.toml, copied from it when it is there) and article folders of
 `--sections` pages each: an `index.md` plus section files, every one with
 `+++` front matter (title, description of 50-160 characters, weight,
-last_reviewed = 2026-11-20) and a body of about `--words` words with `##` and
+updated = 2026-11-20; no review, which only a reviewer's
+sign-off may claim) and a body of about `--words` words with `##` and
 `###` headings, bulleted and numbered lists, a callout now and then, and
 links to other pages of the same article (`/<article>/<slug>/`), all valid.
 
@@ -170,7 +171,7 @@ def generate(pages: int, sections: int, target_words: int, out: Path, mdbook: Pa
                 f'title = "{title}"',
                 f'description = "{description(rng, title)}"',
                 f"weight = {index}",
-                f"last_reviewed = {REVIEWED}",
+                f"updated = {REVIEWED}",
             ]
             if index == 0:
                 front.append(f'about = "{article.about}"')

@@ -98,19 +98,39 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     encoder.finish().expect("writing to memory cannot fail")
 }
 
-/// Brotli level 10 is the sensible top: on this site's pages level 11 saves
-/// another 3% of bytes but takes 2.3 times as long (measured: 4 pages,
-/// 28 ms at 10, 65 ms at 11), and every page is compressed again whenever
-/// it changes and at every start. Above this size (the one-page handout of
-/// a long article) level 9, at a fifth of level 10's cost per byte.
-const BROTLI_LEVEL_10_LIMIT: usize = 64 * 1024;
+/// The brotli quality for every prepared text body (HTML, CSS, JavaScript,
+/// XML, JSON), chosen by bytes saved per ms spent (`cargo bench --bench
+/// cards -- brotli`, load about 3.9 on 2 shared cores, so the times are
+/// high but comparable; BENCHMARKS.md, "Cheaper cards and brotli levels"):
+///
+/// | kind (input bytes)          | q9: ms, bytes | q10          | q11          |
+/// |------------------------------|---------------|--------------|--------------|
+/// | HTML, 10 pages (163,583)     | 78, 39,942    | 124, 35,637  | 297, 34,655  |
+/// | CSS, site.css (27,136)       | 11.4, 6,515   | 14.9, 6,059  | 37.0, 5,946  |
+/// | JS, share+editor (17,581)    | 12.8, 5,618   | 18.0, 5,199  | 38.5, 5,039  |
+///
+/// 9 to 10 saves 81-131 bytes per extra ms, 10 to 11 only 5-8: 10 is the
+/// knee for every kind, so one level serves all. Levels 5 to 8 gave the
+/// same bytes as each other, more than 9, and were no faster than 9 with
+/// this crate, so nothing below 9 is worth having.
+const BROTLI_QUALITY: i32 = 10;
+
+/// Above this size (the one-page handout of a long article) level 9, at a
+/// fifth of level 10's cost per byte.
+const BROTLI_LARGE_BODY: usize = 64 * 1024;
+const BROTLI_LARGE_QUALITY: i32 = 9;
 
 pub fn brotli(data: &[u8]) -> Vec<u8> {
+    brotli_at(data, if data.len() <= BROTLI_LARGE_BODY { BROTLI_QUALITY } else { BROTLI_LARGE_QUALITY })
+}
+
+/// Brotli at a given quality (0 to 11), with the window `brotli` uses; for
+/// measuring levels (benches/cards.rs).
+pub fn brotli_at(data: &[u8], quality: i32) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len() / 3);
     // A window no larger than the input gives the same output for less
     // setup work.
     let lgwin = (usize::BITS - data.len().max(1).leading_zeros()).clamp(16, 22) as i32;
-    let quality = if data.len() <= BROTLI_LEVEL_10_LIMIT { 10 } else { 9 };
     let params = brotli::enc::BrotliEncoderParams { quality, lgwin, size_hint: data.len(), ..Default::default() };
     brotli::BrotliCompress(&mut std::io::Cursor::new(data), &mut out, &params).expect("writing to memory cannot fail");
     out

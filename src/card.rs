@@ -36,12 +36,143 @@ pub struct CardText {
 
 /// Renders a card to PNG bytes.
 pub fn render_png(card: &CardText) -> Vec<u8> {
+    encode_png(&draw(card), CARD_ENCODING)
+}
+
+/// Draws a card's pixels (premultiplied RGBA; a card is fully opaque).
+pub fn draw(card: &CardText) -> tiny_skia::Pixmap {
     let svg = render_svg(card);
     let options = usvg::Options { fontdb: fonts(), font_family: FAMILY.to_string(), ..usvg::Options::default() };
     let tree = usvg::Tree::from_str(&svg, &options).expect("the card template is valid SVG");
     let mut pixmap = tiny_skia::Pixmap::new(WIDTH, HEIGHT).expect("card size is not zero");
     resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
-    pixmap.encode_png().expect("encoding a pixmap in memory cannot fail")
+    pixmap
+}
+
+/// How a card's pixels are laid out in the PNG. Every layout decodes to the
+/// same pixels: `Rgb` only when every pixel is opaque, `Indexed` only when
+/// there are at most 256 colours; otherwise the next wider one is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Rgba,
+    Rgb,
+    Indexed,
+}
+
+/// PNG settings for a card.
+#[derive(Debug, Clone, Copy)]
+pub struct Encoding {
+    pub layout: Layout,
+    pub compression: png::Compression,
+    pub filter: png::Filter,
+}
+
+/// What `tiny_skia::Pixmap::encode_png` does: RGBA, balanced deflate,
+/// adaptive filter. Kept to compare against (benches/cards.rs).
+pub const TINY_SKIA_ENCODING: Encoding =
+    Encoding { layout: Layout::Rgba, compression: png::Compression::Balanced, filter: png::Filter::Adaptive };
+
+/// The settings cards are written with, chosen by measurement
+/// (`cargo bench --bench cards`; BENCHMARKS.md, "Cheaper cards and brotli
+/// levels"). A card has about 100 colours (flat fills plus antialiased text
+/// edges), so a palette holds it exactly; with the fast deflate and the
+/// adaptive filter a card took about 4 ms and 24 KB, against 12-15 ms and
+/// 34 KB for `TINY_SKIA_ENCODING`. Slower deflate levels save 3-6 KB more
+/// for 2.5-4 times the time; no filter is 10 times the bytes.
+pub const CARD_ENCODING: Encoding =
+    Encoding { layout: Layout::Indexed, compression: png::Compression::Fast, filter: png::Filter::Adaptive };
+
+/// Encodes a pixmap as PNG; the result decodes to exactly the pixmap's
+/// (demultiplied) pixels whatever the settings.
+pub fn encode_png(pixmap: &tiny_skia::Pixmap, encoding: Encoding) -> Vec<u8> {
+    let rgba: Vec<u8> = pixmap
+        .pixels()
+        .iter()
+        .flat_map(|p| {
+            let c = p.demultiply();
+            [c.red(), c.green(), c.blue(), c.alpha()]
+        })
+        .collect();
+    let opaque = rgba.chunks_exact(4).all(|p| p[3] == 255);
+    let mut layout = encoding.layout;
+    let mut palette: Vec<[u8; 4]> = Vec::new();
+    let mut indices: Vec<u8> = Vec::new();
+    if layout == Layout::Indexed {
+        match index(&rgba) {
+            Some((p, i)) => (palette, indices) = (p, i),
+            None => layout = Layout::Rgb,
+        }
+    }
+    if layout != Layout::Rgba && !opaque {
+        // Transparent pixels need the alpha channel (or a tRNS chunk, which
+        // no card needs).
+        layout = Layout::Rgba;
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, pixmap.width(), pixmap.height());
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(encoding.compression);
+    encoder.set_filter(encoding.filter);
+    let data: Vec<u8> = match layout {
+        Layout::Rgba => {
+            encoder.set_color(png::ColorType::Rgba);
+            rgba
+        }
+        Layout::Rgb => {
+            encoder.set_color(png::ColorType::Rgb);
+            rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect()
+        }
+        Layout::Indexed => {
+            encoder.set_color(png::ColorType::Indexed);
+            encoder.set_palette(palette.iter().flat_map(|c| [c[0], c[1], c[2]]).collect::<Vec<u8>>());
+            indices
+        }
+    };
+    let mut writer = encoder.write_header().expect("writing a PNG header to memory cannot fail");
+    writer.write_image_data(&data).expect("the data matches the header's size and layout");
+    writer.finish().expect("writing to memory cannot fail");
+    out
+}
+
+/// The palette and per-pixel indices, or `None` past 256 colours.
+fn index(rgba: &[u8]) -> Option<(Vec<[u8; 4]>, Vec<u8>)> {
+    let mut palette: Vec<[u8; 4]> = Vec::new();
+    let mut lookup: std::collections::HashMap<[u8; 4], u8> = std::collections::HashMap::new();
+    let mut indices = Vec::with_capacity(rgba.len() / 4);
+    // Most pixels repeat their left neighbour (flat background, bands), so
+    // check it before hashing.
+    let mut last: Option<([u8; 4], u8)> = None;
+    for p in rgba.chunks_exact(4) {
+        let colour = [p[0], p[1], p[2], p[3]];
+        if let Some((c, i)) = last
+            && c == colour
+        {
+            indices.push(i);
+            continue;
+        }
+        let i = match lookup.get(&colour) {
+            Some(&i) => i,
+            None => {
+                let i = u8::try_from(palette.len()).ok()?;
+                palette.push(colour);
+                lookup.insert(colour, i);
+                i
+            }
+        };
+        indices.push(i);
+        last = Some((colour, i));
+    }
+    Some((palette, indices))
+}
+
+/// How many distinct colours a pixmap has (to judge whether a palette fits).
+pub fn distinct_colours(pixmap: &tiny_skia::Pixmap) -> usize {
+    pixmap
+        .pixels()
+        .iter()
+        .map(|p| (p.red(), p.green(), p.blue(), p.alpha()))
+        .collect::<std::collections::HashSet<_>>()
+        .len()
 }
 
 fn fonts() -> Arc<usvg::fontdb::Database> {
@@ -175,6 +306,66 @@ mod tests {
         let (_, cut) = fit(&"word ".repeat(200), FONT_BOLD, &[46.0], 3);
         assert_eq!(cut.len(), 3);
         assert!(cut[2].ends_with('…'));
+    }
+
+    /// The pixels a PNG decodes to, as RGBA, and its colour type.
+    fn decode(bytes: &[u8]) -> (Vec<u8>, png::ColorType) {
+        let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::ALPHA);
+        let mut reader = decoder.read_info().unwrap();
+        let colour = reader.info().color_type;
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        buf.truncate(info.buffer_size());
+        (buf, colour)
+    }
+
+    fn rgba(pixmap: &tiny_skia::Pixmap) -> Vec<u8> {
+        pixmap
+            .pixels()
+            .iter()
+            .flat_map(|p| {
+                let c = p.demultiply();
+                [c.red(), c.green(), c.blue(), c.alpha()]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cards_decode_to_exactly_the_drawn_pixels_and_stay_small() {
+        let mut long =
+            card("How Dry Needling Therapy Effectively Relieves Migraines and Chronic Pain, and What to Expect");
+        long.article = None;
+        for text in [card("Is Dry Needling Safe?"), long] {
+            let pixmap = draw(&text);
+            let png = encode_png(&pixmap, CARD_ENCODING);
+            let (pixels, colour) = decode(&png);
+            assert_eq!(colour, png::ColorType::Indexed, "a card fits a palette");
+            assert!(pixels == rgba(&pixmap), "the PNG of {:?} differs from the drawn pixels", text.title);
+            assert!(png.len() < 300 * 1024, "{} bytes", png.len());
+            // The same pixels tiny-skia's own encoder writes.
+            assert!(decode(&pixmap.encode_png().unwrap()).0 == pixels);
+            assert_eq!(render_png(&text), png);
+        }
+    }
+
+    #[test]
+    fn too_many_colours_or_transparency_fall_back_to_a_wider_layout() {
+        // 300 greys: more than a palette holds.
+        let mut many = tiny_skia::Pixmap::new(300, 2).unwrap();
+        for (i, p) in many.pixels_mut().iter_mut().enumerate() {
+            let v = (i % 300 * 255 / 299) as u8;
+            *p = tiny_skia::ColorU8::from_rgba(v, 255 - v, (i % 7) as u8, 255).premultiply();
+        }
+        let (pixels, colour) = decode(&encode_png(&many, CARD_ENCODING));
+        assert_eq!(colour, png::ColorType::Rgb);
+        assert!(pixels == rgba(&many));
+        // Half transparent: alpha must survive.
+        let mut clear = tiny_skia::Pixmap::new(4, 4).unwrap();
+        clear.fill(tiny_skia::Color::from_rgba8(10, 20, 30, 128));
+        let (pixels, colour) = decode(&encode_png(&clear, CARD_ENCODING));
+        assert_eq!(colour, png::ColorType::Rgba);
+        assert!(pixels == rgba(&clear));
     }
 
     #[test]
