@@ -29,7 +29,7 @@ import shutil
 import sys
 from pathlib import Path
 
-REVIEWED = "2026-11-20"
+UPDATED = "2026-11-20"
 
 # Plain words, so pages read at about the site's grade limit and the check
 # does not print a warning for every page.
@@ -171,7 +171,7 @@ def generate(pages: int, sections: int, target_words: int, out: Path, mdbook: Pa
                 f'title = "{title}"',
                 f'description = "{description(rng, title)}"',
                 f"weight = {index}",
-                f"updated = {REVIEWED}",
+                f"updated = {UPDATED}",
             ]
             if index == 0:
                 front.append(f'about = "{article.about}"')
