@@ -72,7 +72,11 @@ for pages in $SIZES; do
   for run in $(seq "$REPEATS"); do
     timed "$pages" "clinic-site check" "$run" "$BIN" check --content "$dir/content" --static "$ROOT/static"
   done
-  grep -q "No problems found" "$T/last.log" || { echo "check found problems in the generated content:" >&2; tail -n 20 "$T/last.log" >&2; exit 1; }
+  # Generated pages carry no clinical review (only a reviewer's sign-off
+  # may claim one), so `check` warns about each: errors are what stop a run.
+  if grep -qE "[0-9]+ errors? " "$T/last.log"; then
+    echo "check found errors in the generated content:" >&2; tail -n 20 "$T/last.log" >&2; exit 1
+  fi
   for run in $(seq "$REPEATS"); do
     timed "$pages" "clinic-site build" "$run" "$BIN" build --allow-placeholders --content "$dir/content" --static "$ROOT/static" --data "$dir/no-data" --out "$dir/out"
   done
