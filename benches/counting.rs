@@ -53,22 +53,6 @@ async fn round(app: &axum::Router, requests: usize) -> f64 {
     requests as f64 / start.elapsed().as_secs_f64()
 }
 
-const BOT_WORDS: &[&str] = &[
-    "bot",
-    "crawl",
-    "spider",
-    "slurp",
-    "facebookexternalhit",
-    "preview",
-    "curl",
-    "wget",
-    "python",
-    "go-http-client",
-    "headless",
-    "lighthouse",
-    "monitor",
-    "scanner",
-];
 fn old_is_browser(user_agent: &str) -> bool {
     if !user_agent.starts_with("Mozilla/") {
         return false;
@@ -80,7 +64,7 @@ fn old_is_browser(user_agent: &str) -> bool {
     lower.copy_from_slice(user_agent.as_bytes());
     lower.make_ascii_lowercase();
     let lower = std::str::from_utf8(lower).expect("lower-casing ASCII letters keeps UTF-8 valid");
-    !BOT_WORDS.iter().any(|word| lower.contains(word))
+    !clinic_site::figures::BOT_WORDS.iter().any(|word| lower.contains(word))
 }
 
 /// `PIECES=1`: each step of counting one page served, timed alone over

@@ -399,7 +399,7 @@ pub struct Figures {
 
 /// Words in a user agent that mean a program, not a person reading: search
 /// engines, link preview fetchers, monitors and command-line tools.
-const BOT_WORDS: &[&str] = &[
+pub const BOT_WORDS: &[&str] = &[
     "bot",
     "crawl",
     "spider",
