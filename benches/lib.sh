@@ -72,30 +72,32 @@ wait_http() {
   done
 }
 
-# start_clinic BIN PORT CONTENT STATIC DATA LOG [CPU]: starts `serve` pinned
-# to CPU (default 1), waits until it answers; sets CLINIC_PID.
+# start_clinic BIN PORT CONTENT STATIC DATA LOG [CPUS]: starts `serve` pinned
+# to CPUS (a taskset list, default 1; tokio starts one worker thread per CPU
+# it may use), waits until it answers; sets CLINIC_PID.
 #
-# The server logs one INFO line per request to stdout. LOG may be /dev/null
-# for load runs (a file would grow by hundreds of MB a minute); the server
-# still formats and writes every line, so the cost of logging is measured.
+# The server writes one access line per request to stdout (through its
+# buffered log writer), here to the file LOG.
 #
 # Every load generator here connects from one address (127.0.0.1), so the
 # per-client connection share (64 by default) is turned off: the runs measure
 # serving, not that limit.
 start_clinic() {
-  local bin="$1" port="$2" content="$3" static="$4" data="$5" logfile="$6" cpu="${7:-1}"
-  taskset -c "$cpu" "$bin" serve --addr "127.0.0.1:$port" --content "$content" --static "$static" --data "$data" \
+  local bin="$1" port="$2" content="$3" static="$4" data="$5" logfile="$6" cpus="${7:-1}"
+  taskset -c "$cpus" "$bin" serve --addr "127.0.0.1:$port" --content "$content" --static "$static" --data "$data" \
     --max-connections-per-client 0 >"$logfile" 2>&1 &
   CLINIC_PID=$!
   BENCH_PIDS+=("$CLINIC_PID")
   wait_http "http://127.0.0.1:$port/healthz" 120
 }
 
-# write_nginx_conf DIR PORT ROOT: a production-style config for the static
-# export: one worker, sendfile, keep-alive, precompressed .gz files, no
-# access log, the same security and cache headers the Rust server sends.
+# write_nginx_conf DIR PORT ROOT [WORKERS]: a production-style config for the
+# static export: WORKERS worker processes (default 1), sendfile, keep-alive,
+# precompressed .gz files, an access log written through a 64 KB buffer (as
+# `serve` writes its own), the same security and cache headers the Rust
+# server sends.
 write_nginx_conf() {
-  local dir="$1" port="$2" root="$3"
+  local dir="$1" port="$2" root="$3" workers="${4:-1}"
   mkdir -p "$dir/logs" "$dir/tmp"
   local security='
       add_header Content-Security-Policy "default-src '"'"'self'"'"'; script-src '"'"'self'"'"'; style-src '"'"'self'"'"'; img-src '"'"'self'"'"' data:; form-action '"'"'self'"'"'; frame-ancestors '"'"'none'"'"'; base-uri '"'"'self'"'"'; object-src '"'"'none'"'"'" always;
@@ -107,7 +109,7 @@ write_nginx_conf() {
       add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;'
   cat >"$dir/nginx.conf" <<EOF
 # Written by benches/lib.sh: nginx serving \`clinic-site build\` output.
-worker_processes 1;
+worker_processes $workers;
 daemon off;
 master_process on;
 pid $dir/nginx.pid;
@@ -123,7 +125,7 @@ http {
   default_type application/octet-stream;
   charset utf-8;
   charset_types text/css text/plain text/xml application/xml application/javascript text/javascript;
-  access_log off;
+  access_log $dir/logs/access.log combined buffer=64k flush=1s;
   server_tokens off;
   sendfile on;
   tcp_nopush on;
@@ -161,11 +163,11 @@ http {
 EOF
 }
 
-# start_nginx DIR PORT [CPU]: nginx in the foreground with DIR as prefix,
-# master and worker pinned to CPU (default 1); sets NGINX_PID (the master).
+# start_nginx DIR PORT [CPUS]: nginx in the foreground with DIR as prefix,
+# master and workers pinned to CPUS (default 1); sets NGINX_PID (the master).
 start_nginx() {
-  local dir="$1" port="$2" cpu="${3:-1}"
-  taskset -c "$cpu" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" >"$dir/logs/stdout.log" 2>&1 &
+  local dir="$1" port="$2" cpus="${3:-1}"
+  taskset -c "$cpus" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" >"$dir/logs/stdout.log" 2>&1 &
   NGINX_PID=$!
   BENCH_PIDS+=("$NGINX_PID")
   wait_http "http://127.0.0.1:$port/" 30

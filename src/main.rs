@@ -209,11 +209,8 @@ enum ExportFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_target(false)
-        .with_ansi(std::io::stdout().is_terminal())
-        .init();
+    // Dropped last, when `main` returns: writes what the log still holds.
+    let _log = start_logging(matches!(cli.command, None | Some(Command::Serve(_))));
     let result = match cli.command {
         Some(Command::Serve(config)) => run_server(config),
         None => run_server(cli.serve),
@@ -239,6 +236,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The server's log goes through a buffer written out by a thread of its
+/// own (see `http::log`), so no request waits for the terminal or the disk.
+/// Other commands log straight away, in order with what they print.
+fn start_logging(serving: bool) -> Option<clinic_site::http::log::Guard> {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let ansi = std::io::stdout().is_terminal();
+    let log = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi);
+    if !serving {
+        log.init();
+        return None;
+    }
+    let (writer, guard) = clinic_site::http::log::start(std::io::stdout());
+    log.with_writer(writer).init();
+    Some(guard)
 }
 
 fn run_server(config: Config) -> anyhow::Result<()> {

@@ -248,7 +248,7 @@ pub async fn error_page(
         // The 404 page is built with the site (it lists the articles), and
         // compressed with it: sent as the request asks, not compressed again.
         AppError::NotFound | AppError::MethodNotAllowed => {
-            Ok(send(site.not_found(), status, &method, &accept.headers(), Cache::NoStore, site.built_at))
+            Ok(send(site.not_found(), status, &method, &accept.headers(), Cache::NoStore, &site))
         }
         other => {
             let (heading, message) = other.explain();

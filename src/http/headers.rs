@@ -2,7 +2,7 @@
 //! set in one place.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -26,19 +26,30 @@ const SECURITY_HEADERS: &[(HeaderName, &str)] = &[
 ];
 
 pub async fn security(State(state): State<AppState>, mut response: Response) -> Response {
-    let headers = response.headers_mut();
+    let https = state.site.load().settings.base_url.starts_with("https://");
+    add_security(response.headers_mut(), https);
+    response
+}
+
+/// The security headers, on every response: the router's through the
+/// layer above, prepared pages' in [`super::service`].
+pub(super) fn add_security(headers: &mut HeaderMap, https: bool) {
     for (name, value) in SECURITY_HEADERS {
         headers.insert(name.clone(), HeaderValue::from_static(value));
     }
-    headers.insert(HeaderName::from_static("permissions-policy"), HeaderValue::from_static(PERMISSIONS_POLICY));
-    headers.insert(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin"));
+    headers.insert(PERMISSIONS_POLICY_HEADER, HeaderValue::from_static(PERMISSIONS_POLICY));
+    headers.insert(CROSS_ORIGIN_OPENER_POLICY, HeaderValue::from_static("same-origin"));
     // Only a site served over HTTPS may promise to stay on it.
-    if state.site.load().settings.base_url.starts_with("https://") {
+    if https {
         headers
             .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
-    response
 }
+
+/// Named once: a name made from a `&str` on each response is checked and
+/// copied each time.
+const PERMISSIONS_POLICY_HEADER: HeaderName = HeaderName::from_static("permissions-policy");
+const CROSS_ORIGIN_OPENER_POLICY: HeaderName = HeaderName::from_static("cross-origin-opener-policy");
 
 /// Longest path any page has is far below this; longer ones are refused
 /// before anything looks them up.
@@ -54,17 +65,40 @@ pub async fn paths(request: Request, next: Next) -> Response {
     }
 }
 
-fn path_problem(path: &str) -> Option<AppError> {
+pub(super) fn path_problem(path: &str) -> Option<AppError> {
     let invalid = || Some(AppError::BadRequest("That web address is not valid. Check it and try again.".into()));
     if path.len() > MAX_PATH {
         return Some(AppError::UriTooLong);
     }
-    let lower = path.to_ascii_lowercase();
-    if ["%00", "%2f", "%5c", "\\"].iter().any(|bad| lower.contains(bad)) {
-        return invalid();
+    // Checked on every request, pages included: byte by byte, without
+    // copying the path.
+    let bytes = path.as_bytes();
+    let escaped =
+        |at: usize, code: &[u8; 2]| bytes.get(at + 1..at + 3).is_some_and(|hex| hex.eq_ignore_ascii_case(code));
+    for (at, &byte) in bytes.iter().enumerate() {
+        let hidden =
+            byte == b'\\' || (byte == b'%' && (escaped(at, b"00") || escaped(at, b"2f") || escaped(at, b"5c")));
+        if hidden {
+            return invalid();
+        }
     }
-    let decoded = lower.replace("%2e", ".");
-    if decoded.split('/').any(|segment| segment == ".." || segment == ".") {
+    // `.` and `..` segments, with the dots written out or as `%2e`.
+    let dots = |segment: &str| {
+        let mut rest = segment.as_bytes();
+        let mut count = 0;
+        while !rest.is_empty() {
+            if rest[0] == b'.' {
+                rest = &rest[1..];
+            } else if rest.len() >= 3 && rest[0] == b'%' && rest[1..3].eq_ignore_ascii_case(b"2e") {
+                rest = &rest[3..];
+            } else {
+                return None;
+            }
+            count += 1;
+        }
+        Some(count)
+    };
+    if path.split('/').any(|segment| matches!(dots(segment), Some(1 | 2))) {
         return invalid();
     }
     None
@@ -85,12 +119,23 @@ mod tests {
             "/a/%00",
             "/a/./b",
             "/a\\b",
+            "/a/%2E/b",
+            "/a/.%2e/b",
+            "/a/%5C",
         ] {
             assert!(path_problem(bad).is_some(), "{bad}");
         }
         assert!(path_problem(&format!("/{}", "a".repeat(2000))).is_some());
-        for good in ["/", "/dry-needling/safety/", "/static/site.3f9a1c2b.css", "/og/dry-needling/index.png", "/a/b.c/"]
-        {
+        for good in [
+            "/",
+            "/dry-needling/safety/",
+            "/static/site.3f9a1c2b.css",
+            "/og/dry-needling/index.png",
+            "/a/b.c/",
+            "/a/.../",
+            "/a/%25/",
+            "/a/.well-known/",
+        ] {
             assert!(path_problem(good).is_none(), "{good}");
         }
     }

@@ -12,24 +12,23 @@ mod error;
 mod feedback;
 mod headers;
 mod limit;
+pub mod log;
 mod pages;
 mod reader_form;
 mod respond;
+mod service;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use axum::routing::get;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::io::AsyncWriteExt;
-use tower::ServiceExt;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultMakeSpan, TraceLayer};
 use tracing::Level;
 
 use crate::auth::StaffStore;
@@ -207,11 +206,10 @@ pub fn router(state: AppState) -> Router {
         // Outside the error pages, so they are compressed too.
         .layer(axum::middleware::from_fn(respond::compress))
         .layer(axum::middleware::map_response_with_state(state.clone(), headers::security))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
+        // A span for what handlers log, naming the request; the access
+        // line itself is written by `service` for every request, routed or
+        // not.
+        .layer(TraceLayer::new_for_http().make_span_with(DefaultMakeSpan::new().level(Level::INFO)).on_response(()))
         .with_state(state)
 }
 
@@ -251,7 +249,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             "no per-client connection limit with --trust-proxy: every connection comes from the proxy, which must limit connections per client itself"
         );
     }
-    let app = router(state);
+    let service = service::Service::new(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
@@ -284,14 +282,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let service = app.clone().map_request(move |mut request: axum::extract::Request<hyper::body::Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(remote));
-            request
-        });
+        let service = service.clone();
+        let answer = hyper::service::service_fn(move |request| service.clone().call(request, remote));
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(header_timeout)
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+            .serve_connection(TokioIo::new(stream), answer);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(e) = connection.await {

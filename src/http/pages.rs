@@ -30,7 +30,7 @@ pub async fn page(
     }
     let path = uri.path();
     if let Some(page) = site.page(path) {
-        let response = send(page, StatusCode::OK, &method, &headers, Cache::Page, site.built_at);
+        let response = send(page, StatusCode::OK, &method, &headers, Cache::Page, &site);
         super::counting::page_served(&state, &site, path, &method, &headers, response.status());
         return Ok(response);
     }
@@ -71,7 +71,7 @@ pub async fn asset(
     let path = format!("{}{path}", urls::STATIC);
     let file = site.assets.get(&path).ok_or(AppError::NotFound)?;
     let cache = if site.assets.is_fingerprinted(&path) { Cache::Immutable } else { Cache::Short };
-    Ok(send(file, StatusCode::OK, &method, &headers, cache, site.built_at))
+    Ok(send(file, StatusCode::OK, &method, &headers, cache, &site))
 }
 
 /// Social card images: the URL stays the same across edits, so caches keep
@@ -88,17 +88,17 @@ pub async fn card(
     // threads that answer other requests.
     let drawing = site.clone();
     let png = blocking(move || drawing.card(&path).ok_or(AppError::NotFound)).await?;
-    Ok(send(&png, StatusCode::OK, &method, &headers, Cache::Short, site.built_at))
+    Ok(send(&png, StatusCode::OK, &method, &headers, Cache::Short, &site))
 }
 
 pub async fn sitemap(State(state): State<AppState>, method: Method, headers: HeaderMap) -> Response {
     let site = state.site.load();
-    send(site.sitemap(), StatusCode::OK, &method, &headers, Cache::Short, site.built_at)
+    send(site.sitemap(), StatusCode::OK, &method, &headers, Cache::Short, &site)
 }
 
 pub async fn robots(State(state): State<AppState>, method: Method, headers: HeaderMap) -> Response {
     let site = state.site.load();
-    send(site.robots(), StatusCode::OK, &method, &headers, Cache::Short, site.built_at)
+    send(site.robots(), StatusCode::OK, &method, &headers, Cache::Short, &site)
 }
 
 /// Liveness for load balancers and uptime checks: always 200 while the

@@ -16,7 +16,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::AppError;
 use crate::asset::Prepared;
-use crate::util::date::{httpdate, parse_httpdate, whole_seconds};
+use crate::site::Site;
+use crate::util::date::{parse_httpdate, whole_seconds};
 
 /// How long others may keep a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,27 +214,29 @@ enum Encoding {
     Identity,
 }
 
-/// Builds the response for `prepared` as this request asks for it.
+/// Builds the response for `prepared` from `site`, as this request asks
+/// for it. Every header value is made once, with the body or the site
+/// version; here they are only put together.
 pub fn send(
     prepared: &Prepared,
     status: StatusCode,
     method: &Method,
     request: &HeaderMap,
     cache: Cache,
-    modified: SystemTime,
+    site: &Site,
 ) -> Response {
     let compressible = prepared.gzip.is_some() || prepared.brotli.is_some();
-    let encoding = negotiate(accept_encoding(request), prepared.brotli.is_some(), prepared.gzip.is_some());
-    let last_modified = httpdate(modified);
-    let fresh = status == StatusCode::OK && not_modified(request, &prepared.etag, modified);
+    let fresh = status == StatusCode::OK && not_modified(request, &prepared.etag, site.built_at);
 
     let mut response = Response::new(Body::empty());
     *response.status_mut() = if fresh { StatusCode::NOT_MODIFIED } else { status };
     let headers = response.headers_mut();
+    headers.reserve(16);
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache.header()));
     if status == StatusCode::OK {
         headers.insert(header::ETAG, HeaderValue::from_str(&prepared.etag).expect("an ETag is hex in quotes"));
-        headers.insert(header::LAST_MODIFIED, HeaderValue::from_str(&last_modified).expect("an HTTP date is ASCII"));
+        headers
+            .insert(header::LAST_MODIFIED, HeaderValue::from_str(&site.last_modified).expect("an HTTP date is ASCII"));
     }
     if compressible {
         headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
@@ -242,6 +245,11 @@ pub fn send(
         return response;
     }
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(prepared.content_type));
+    let encoding = if compressible {
+        negotiate(accept_encoding(request), prepared.brotli.is_some(), prepared.gzip.is_some())
+    } else {
+        Encoding::Identity
+    };
     let body = match encoding {
         Encoding::Brotli => {
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
@@ -392,15 +400,5 @@ mod tests {
         assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
         let page = html(StatusCode::OK, Cache::Short, &Snippet { text: "" }).unwrap();
         assert_eq!(page.headers()[header::CACHE_CONTROL], "public, max-age=3600");
-    }
-
-    #[test]
-    fn http_dates_round_trip() {
-        let time = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(784_111_777);
-        assert_eq!(httpdate(time), "Sun, 06 Nov 1994 08:49:37 GMT");
-        assert_eq!(parse_httpdate("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
-        assert_eq!(parse_httpdate("Sunday, 06-Nov-94 08:49:37 GMT"), None);
-        let now = SystemTime::now();
-        assert_eq!(parse_httpdate(&httpdate(now)), Some(whole_seconds(now)));
     }
 }

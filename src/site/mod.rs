@@ -154,6 +154,8 @@ pub struct Site {
     pub asset_urls: AssetUrls,
     /// When this version was published, for `Last-Modified`.
     pub built_at: SystemTime,
+    /// `built_at` as an HTTP date, written once rather than per response.
+    pub last_modified: String,
     /// Problems that did not stop this version going live.
     pub warnings: Vec<ContentError>,
     version: Arc<Version>,
@@ -249,6 +251,7 @@ impl Site {
             assets: version.assets.clone(),
             asset_urls: version.asset_urls.clone(),
             built_at,
+            last_modified: crate::util::date::httpdate(built_at),
             warnings: version.warnings.clone(),
             version,
             commented,

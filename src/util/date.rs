@@ -212,6 +212,9 @@ mod tests {
         let time = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(784_111_777);
         assert_eq!(httpdate(time), "Sun, 06 Nov 1994 08:49:37 GMT");
         assert_eq!(parse_httpdate("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(parse_httpdate("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+        let now = SystemTime::now();
+        assert_eq!(parse_httpdate(&httpdate(now)), Some(whole_seconds(now)));
         assert_eq!(Date::new(2026, 11, 24).unwrap().days_since_epoch(), 20_781);
     }
 

@@ -14,6 +14,7 @@ mod helpers;
 mod images;
 mod links;
 mod pages;
+mod prepared;
 mod properties;
 mod publish;
 mod quality;
