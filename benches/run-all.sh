@@ -3,13 +3,16 @@
 #
 #   benches/run-all.sh
 #
-# 1. serve-vs-nginx.sh  throughput and latency against nginx, memory, start-up
+# 1. serve-vs-nginx.sh  throughput, CPU and latency against nginx (both
+#                       logging) on one core and on two, memory, start-up
 # 2. scale.sh           check/build time for 100, 1,000 and 5,000 pages vs mdbook
 # 3. cargo bench        criterion: render, Site::load, compression, cards
 # 4. soak.sh            60 s at 256 connections plus malformed and slow clients
-# 5. lighthouse.sh      Lighthouse scores and page weight
-# 6. reload-latency.py  time from saving a content file to the new text served
-# 7. cargo bench        the page editor: preview latency, save to live
+# 5. fair-share.py      one client holding 1,100 connections, another served
+# 6. cargo bench        dynamic pages compressed: cost per form page
+# 7. lighthouse.sh      Lighthouse scores and page weight
+# 8. reload-latency.py  time from saving a content file to the new text served
+# 9. cargo bench        the page editor: preview latency, save to live
 #
 # The release binary is built once and used by every step (CLINIC_BIN), so
 # edits made while the benchmarks run do not change what is measured.
@@ -67,6 +70,8 @@ step scale "$BENCH_DIR/scale.sh"
 # Criterion compiles the library from the working tree (not the copied binary).
 step criterion bash -c 'cd "$0" && git log -1 --format="commit: %h %s" && cargo bench --bench render -- --noplot' "$ROOT"
 step soak "$BENCH_DIR/soak.sh"
+step fair-share python3 "$BENCH_DIR/fair-share.py" "$CLINIC_BIN" "$ROOT/content" "$ROOT/static"
+step dynamic bash -c 'cd "$0" && git log -1 --format="commit: %h %s" && cargo bench --bench dynamic' "$ROOT"
 step lighthouse "$BENCH_DIR/lighthouse.sh"
 step reload-latency python3 "$BENCH_DIR/reload-latency.py" "$CLINIC_BIN"
 step editor bash -c 'cd "$0" && git log -1 --format="commit: %h %s" && cargo bench --bench editor' "$ROOT"
