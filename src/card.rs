@@ -6,9 +6,11 @@
 use std::sync::{Arc, OnceLock};
 
 use resvg::{tiny_skia, usvg};
+use sha2::{Digest, Sha256};
 use skrifa::instance::{LocationRef, Size};
 use skrifa::{FontRef, MetadataProvider};
 
+use crate::cache::{Cache, Key, Kind};
 use crate::util::html::escape;
 
 pub(crate) const WIDTH: u32 = 1200;
@@ -37,6 +39,35 @@ pub struct CardText {
 /// Renders a card to PNG bytes.
 pub fn render_png(card: &CardText) -> Vec<u8> {
     encode_png(&draw(card), CARD_ENCODING)
+}
+
+/// The same bytes, from `cache` when it has them (and saved to it when it
+/// does not).
+pub fn render_png_cached(card: &CardText, cache: Option<&Cache>) -> Vec<u8> {
+    match cache {
+        Some(cache) => cache.get_or_make(Kind::Card, &cache_key(card), || render_png(card)),
+        None => render_png(card),
+    }
+}
+
+/// A card's cache key: every field it shows, and everything that decides
+/// how it looks as compiled in: this file (the template, colours, sizes
+/// and wrapping), the fonts and the PNG settings.
+pub fn cache_key(card: &CardText) -> Key {
+    static LOOK: OnceLock<[u8; 32]> = OnceLock::new();
+    let look = LOOK.get_or_init(|| {
+        let mut hasher = Sha256::new();
+        hasher.update(include_bytes!("card.rs"));
+        hasher.update(FONT_REGULAR);
+        hasher.update(FONT_BOLD);
+        hasher.update(format!("{CARD_ENCODING:?}").as_bytes());
+        hasher.finalize().into()
+    });
+    let article = card.article.as_deref().map(|a| format!("+{a}")).unwrap_or_default();
+    Cache::key(
+        Kind::Card,
+        &[look, card.title.as_bytes(), article.as_bytes(), card.clinic.as_bytes(), card.site.as_bytes()],
+    )
 }
 
 /// Draws a card's pixels (premultiplied RGBA; a card is fully opaque).
