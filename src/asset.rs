@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, Weak};
 use axum::body::Bytes;
 use sha2::{Digest, Sha256};
 
+use crate::cache::{Cache, Kind};
 use crate::content::ContentError;
 use crate::urls;
 use crate::util::bytes::hex;
@@ -32,11 +33,27 @@ pub struct Prepared {
 /// Below this, compressed output plus headers is no smaller.
 const MIN_COMPRESS: usize = 256;
 
+/// Bodies smaller than this are compressed afresh rather than kept in the
+/// build cache: a 2 KB page (the export's closed-form pages, 3 for every
+/// page) takes 0.1 ms to compress, no more than opening and checking a
+/// cache file, and caching them tripled the files a cold build creates.
+const CACHE_FROM: usize = 8 * 1024;
+
 /// Bodies already prepared by a site still in use, by content type and
 /// hash. A rebuild after one page changed then compresses only that page
 /// (brotli at its highest level is the slow part of a rebuild), which keeps
 /// a saved edit's way to the reader short.
-static PREPARED: Mutex<Option<HashMap<PreparedKey, Weak<Prepared>>>> = Mutex::new(None);
+static PREPARED: Mutex<Option<Memo>> = Mutex::new(None);
+
+/// The memo, and the size at which its dead entries are next dropped:
+/// twice what was alive at the last drop, so dropping costs O(1) per
+/// insert however many bodies a site keeps alive (a fixed limit made a
+/// 5,000-page build scan the whole memo on every insert).
+#[derive(Default)]
+struct Memo {
+    bodies: HashMap<PreparedKey, Weak<Prepared>>,
+    sweep_at: usize,
+}
 
 /// Content type and SHA-256 of the bytes.
 type PreparedKey = (&'static str, [u8; 32]);
@@ -44,16 +61,21 @@ type PreparedKey = (&'static str, [u8; 32]);
 impl Prepared {
     pub fn new(content_type: &'static str, identity: Bytes) -> Prepared {
         let hash: [u8; 32] = Sha256::digest(&identity).into();
-        Prepared::from_hash(content_type, identity, &hash)
+        Prepared::from_hash(content_type, identity, &hash, None)
     }
 
-    fn from_hash(content_type: &'static str, identity: Bytes, hash: &[u8; 32]) -> Prepared {
+    fn from_hash(content_type: &'static str, identity: Bytes, hash: &[u8; 32], cache: Option<&Cache>) -> Prepared {
         let compress = is_text(content_type) && identity.len() >= MIN_COMPRESS;
         let etag = format!("\"{}\"", &hex(hash)[..20]);
+        let cache = cache.filter(|_| identity.len() >= CACHE_FROM);
+        let variant = |kind: Kind, make: fn(&[u8]) -> Vec<u8>| match cache {
+            Some(cache) => cache.get_or_make(kind, &variant_key(kind, hash), || make(&identity)),
+            None => make(&identity),
+        };
         Prepared {
             content_type,
-            gzip: compress.then(|| Bytes::from(gzip(&identity))),
-            brotli: compress.then(|| Bytes::from(brotli(&identity))),
+            gzip: compress.then(|| Bytes::from(variant(Kind::Gzip, gzip))),
+            brotli: compress.then(|| Bytes::from(variant(Kind::Brotli, brotli))),
             identity,
             etag,
         }
@@ -62,26 +84,63 @@ impl Prepared {
     /// The prepared form of these bytes, reusing one a live site already
     /// has.
     pub fn shared(content_type: &'static str, identity: Bytes) -> Arc<Prepared> {
+        Prepared::cached(content_type, identity, None)
+    }
+
+    /// The same, with the compressed forms taken from `cache` when it has
+    /// them (and saved to it when it does not).
+    pub fn cached(content_type: &'static str, identity: Bytes, cache: Option<&Cache>) -> Arc<Prepared> {
         let hash: [u8; 32] = Sha256::digest(&identity).into();
         let key = (content_type, hash);
         let memo = || PREPARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(prepared) = memo().get_or_insert_with(HashMap::new).get(&key).and_then(Weak::upgrade) {
+        if let Some(prepared) = memo().get_or_insert_with(Memo::default).bodies.get(&key).and_then(Weak::upgrade) {
+            // Still the current version's, for cleaning the cache.
+            if let Some(cache) = cache
+                && prepared.gzip.is_some()
+                && prepared.identity.len() >= CACHE_FROM
+            {
+                cache.mark_used(&variant_key(Kind::Gzip, &hash));
+                cache.mark_used(&variant_key(Kind::Brotli, &hash));
+            }
             return prepared;
         }
         // Compress without holding the lock, so other threads can too.
-        let prepared = Arc::new(Prepared::from_hash(content_type, identity, &hash));
+        let prepared = Arc::new(Prepared::from_hash(content_type, identity, &hash, cache));
         let mut memo = memo();
-        let memo = memo.get_or_insert_with(HashMap::new);
-        if memo.len() > 4 * 1024 {
-            memo.retain(|_, weak| weak.strong_count() > 0);
+        let memo = memo.get_or_insert_with(Memo::default);
+        if memo.bodies.len() >= memo.sweep_at {
+            memo.bodies.retain(|_, weak| weak.strong_count() > 0);
+            memo.sweep_at = (2 * memo.bodies.len()).max(4 * 1024);
         }
-        memo.insert(key, Arc::downgrade(&prepared));
+        memo.bodies.insert(key, Arc::downgrade(&prepared));
         prepared
     }
 
     pub fn html(html: String) -> Arc<Prepared> {
         Prepared::shared("text/html; charset=utf-8", Bytes::from(html))
     }
+
+    pub(crate) fn html_cached(html: String, cache: Option<&Cache>) -> Arc<Prepared> {
+        Prepared::cached("text/html; charset=utf-8", Bytes::from(html), cache)
+    }
+}
+
+/// The cache keys of a body's gzip and brotli forms.
+pub fn compressed_keys(identity: &[u8]) -> [crate::cache::Key; 2] {
+    let hash: [u8; 32] = Sha256::digest(identity).into();
+    [variant_key(Kind::Gzip, &hash), variant_key(Kind::Brotli, &hash)]
+}
+
+/// The cache key of a body's compressed form: the body's hash and every
+/// setting the compressor is given.
+fn variant_key(kind: Kind, hash: &[u8; 32]) -> crate::cache::Key {
+    let settings = match kind {
+        Kind::Gzip => "flate2 gzip best".to_string(),
+        Kind::Brotli | Kind::Card => format!(
+            "brotli q{BROTLI_QUALITY} window {BROTLI_WINDOW}, q{BROTLI_LARGE_QUALITY} above {BROTLI_LARGE_BODY} bytes with window by size 16-22"
+        ),
+    };
+    Cache::key(kind, &[settings.as_bytes(), hash])
 }
 
 pub(crate) fn is_text(content_type: &str) -> bool {
@@ -98,39 +157,54 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     encoder.finish().expect("writing to memory cannot fail")
 }
 
-/// The brotli quality for every prepared text body (HTML, CSS, JavaScript,
-/// XML, JSON), chosen by bytes saved per ms spent (`cargo bench --bench
-/// cards -- brotli`, load about 3.9 on 2 shared cores, so the times are
-/// high but comparable; BENCHMARKS.md, "Cheaper cards and brotli levels"):
+/// The brotli quality and window for prepared text bodies up to
+/// [`BROTLI_LARGE_BODY`] (pages, CSS, JavaScript), chosen by bytes saved
+/// per ms spent on the pages a build writes (`cargo bench --bench
+/// build_costs` on a generated 1,000-page export, every 10th file; load
+/// about 4 on 2 shared cores; BENCHMARKS.md section 12):
 ///
-/// | kind (input bytes)          | q9: ms, bytes | q10          | q11          |
-/// |------------------------------|---------------|--------------|--------------|
-/// | HTML, 10 pages (163,583)     | 78, 39,942    | 124, 35,637  | 297, 34,655  |
-/// | CSS, site.css (27,136)       | 11.4, 6,515   | 14.9, 6,059  | 37.0, 5,946  |
-/// | JS, share+editor (17,581)    | 12.8, 5,618   | 18.0, 5,199  | 38.5, 5,039  |
+/// | per file                      | q5, window 22 | q6, window 22 | q8, window 22 | q10          |
+/// |-------------------------------|---------------|---------------|---------------|--------------|
+/// | article page (22,479 B)       | 0.45 ms, 4,040 | 0.48 ms, 4,030 | 1.22 ms, 4,016 | 11.3 ms, 3,667 |
+/// | closed form page (1,890 B)    | 0.07 ms, 729  | 0.08 ms, 729  | 0.40 ms, 728  | 1.56 ms, 601 |
 ///
-/// 9 to 10 saves 81-131 bytes per extra ms, 10 to 11 only 5-8: 10 is the
-/// knee for every kind, so one level serves all. Levels 5 to 8 gave the
-/// same bytes as each other, more than 9, and were no faster than 9 with
-/// this crate, so nothing below 9 is worth having.
-const BROTLI_QUALITY: i32 = 10;
+/// Level 10 saves 9% (article pages) for 24 times the time: 34 bytes per
+/// extra ms, against hundreds below level 6, and at 5,000 pages it was
+/// 70% of a cold build. The window matters as much as the level: with
+/// the smallest window that holds the input (16 bits for these pages)
+/// levels 5 to 9 take 8-9 ms with this crate (another hasher), which is
+/// why an earlier measurement found them no faster than 9. Readers get
+/// about 370 more bytes a page; a build or a server start without a cache
+/// does 20 times less brotli work.
+const BROTLI_QUALITY: i32 = 6;
+const BROTLI_WINDOW: i32 = 22;
 
-/// Above this size (the one-page handout of a long article) level 9, at a
-/// fifth of level 10's cost per byte.
+/// Above this size (the one-page handout of a whole article) level 9 with
+/// the window the size needs: 17 ms and 27.7 KB for a 376 KB handout,
+/// against 4.4 ms and 31.3 KB at level 6 and 200 ms and 25.7 KB at 10.
 const BROTLI_LARGE_BODY: usize = 64 * 1024;
 const BROTLI_LARGE_QUALITY: i32 = 9;
 
 pub fn brotli(data: &[u8]) -> Vec<u8> {
-    brotli_at(data, if data.len() <= BROTLI_LARGE_BODY { BROTLI_QUALITY } else { BROTLI_LARGE_QUALITY })
+    if data.len() <= BROTLI_LARGE_BODY {
+        brotli_with(data, BROTLI_QUALITY, BROTLI_WINDOW)
+    } else {
+        brotli_at(data, BROTLI_LARGE_QUALITY)
+    }
 }
 
-/// Brotli at a given quality (0 to 11), with the window `brotli` uses; for
-/// measuring levels (benches/cards.rs).
+/// Brotli at a given quality (0 to 11) with the smallest window that holds
+/// the input; for large bodies and for measuring levels (benches/cards.rs).
 pub fn brotli_at(data: &[u8], quality: i32) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() / 3);
     // A window no larger than the input gives the same output for less
     // setup work.
     let lgwin = (usize::BITS - data.len().max(1).leading_zeros()).clamp(16, 22) as i32;
+    brotli_with(data, quality, lgwin)
+}
+
+/// Brotli at a given quality and window (log2 of its size, 10 to 24).
+pub fn brotli_with(data: &[u8], quality: i32, lgwin: i32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() / 3);
     let params = brotli::enc::BrotliEncoderParams { quality, lgwin, size_hint: data.len(), ..Default::default() };
     brotli::BrotliCompress(&mut std::io::Cursor::new(data), &mut out, &params).expect("writing to memory cannot fail");
     out
@@ -221,6 +295,11 @@ impl Assets {
     /// `dir` is served like the file itself: it publishes nothing that is
     /// not published already.
     pub fn load(dir: &Path) -> Result<Assets, Vec<ContentError>> {
+        Assets::load_cached(dir, None)
+    }
+
+    /// The same, with the compressed forms kept in `cache`.
+    pub fn load_cached(dir: &Path, cache: Option<&Cache>) -> Result<Assets, Vec<ContentError>> {
         let root = std::fs::canonicalize(dir).map_err(|e| {
             vec![
                 ContentError::new(dir, 0, format!("cannot read the static folder: {e}"))
@@ -229,11 +308,18 @@ impl Assets {
         })?;
         let mut assets = Assets::default();
         let mut problems = Vec::new();
-        assets.add_dir(&root, dir, urls::STATIC.trim_end_matches('/'), &mut problems);
+        assets.add_dir(&root, dir, urls::STATIC.trim_end_matches('/'), cache, &mut problems);
         if problems.is_empty() { Ok(assets) } else { Err(problems) }
     }
 
-    fn add_dir(&mut self, root: &Path, dir: &Path, prefix: &str, problems: &mut Vec<ContentError>) {
+    fn add_dir(
+        &mut self,
+        root: &Path,
+        dir: &Path,
+        prefix: &str,
+        cache: Option<&Cache>,
+        problems: &mut Vec<ContentError>,
+    ) {
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(e) => {
@@ -275,7 +361,7 @@ impl Assets {
                 continue;
             }
             if is_dir {
-                self.add_dir(root, &path, &url, problems);
+                self.add_dir(root, &path, &url, cache, problems);
                 continue;
             }
             let bytes = match std::fs::read(&path) {
@@ -288,7 +374,7 @@ impl Assets {
                     continue;
                 }
             };
-            let prepared = Prepared::shared(content_type(&name), Bytes::from(bytes));
+            let prepared = Prepared::cached(content_type(&name), Bytes::from(bytes), cache);
             let hashed = match name.rsplit_once('.') {
                 Some((stem, ext)) => format!("{prefix}/{stem}.{}.{ext}", &prepared.etag[1..9]),
                 None => format!("{prefix}/{name}.{}", &prepared.etag[1..9]),

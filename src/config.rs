@@ -39,6 +39,12 @@ impl DataFolder {
         self.dir.join("comments.db")
     }
 
+    /// Compressed pages and cards kept between builds and starts (see
+    /// `cache`); safe to delete at any time.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.dir.join("cache")
+    }
+
     /// The key that signs comment forms.
     pub(crate) fn form_key(&self) -> PathBuf {
         self.dir.join("secret.key")

@@ -8,6 +8,7 @@
 
 pub mod asset;
 pub mod auth;
+pub mod cache;
 pub mod card;
 pub mod checks;
 pub mod comments;

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clinic_site::auth::activity::Filter;
 use clinic_site::auth::{Actor, AuthError, Kind, NewAccount, Role, Roles, StaffStore};
+use clinic_site::cache::Cache;
 use clinic_site::comments::store::Store;
 use clinic_site::config::Config;
 use clinic_site::config::{DataFolder, Folders};
@@ -185,12 +186,15 @@ struct BuildArgs {
     #[command(flatten)]
     folders: Folders,
 
-    /// Where to write the site; replaced as a whole when the build succeeds.
+    /// Where to write the site. A folder an earlier build wrote is updated
+    /// in place (only changed files are written); any other is replaced as
+    /// a whole when the build succeeds.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
 
     /// Data folder of the running site, for its approved comments (read
-    /// only; a missing database means no comments).
+    /// only; a missing database means no comments), and where compressed
+    /// pages and cards are kept between builds (`cache/` in it).
     #[command(flatten)]
     data: DataFolder,
 
@@ -265,11 +269,47 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
         None => Vec::new(),
     };
     let static_dir = &args.folders.static_dir;
-    let options =
+    let mut options =
         if args.allow_placeholders { SiteOptions::public(static_dir) } else { SiteOptions::export(static_dir) };
+    // The cache lives in the site's data folder; a build is not the one to
+    // create that folder (a mistyped --data would leave a stray one).
+    if args.data.dir.is_dir() {
+        options.cache = Some(Cache::open(&args.data.cache_dir(), "build"));
+    } else {
+        eprintln!(
+            "note: no data folder at {}, so nothing is cached and the next build starts from nothing too; give the site's data folder with --data",
+            args.data.dir.display()
+        );
+    }
+    let started = std::time::Instant::now();
     let site = Site::load(&args.folders.content, &options, &comments)?;
+    let loaded = started.elapsed();
     let exported = export::export(&site, &args.out)?;
-    println!("Wrote {} files ({} KB) to {}", exported.files, exported.bytes / 1024, args.out.display());
+    let written = started.elapsed();
+    if let Some(cache) = &options.cache {
+        let removed = cache.finish();
+        let stats = cache.stats();
+        tracing::debug!(
+            "cache: {} read, {} made, {} damaged and made again, {removed} unused deleted",
+            stats.hits,
+            stats.misses,
+            stats.damaged
+        );
+    }
+    tracing::debug!(
+        "site built in {} ms, written in {} ms, cache cleaned in {} ms",
+        loaded.as_millis(),
+        (written - loaded).as_millis(),
+        (started.elapsed() - written).as_millis()
+    );
+    println!(
+        "Wrote {} files ({} KB) to {} ({} new or changed, {} removed)",
+        exported.files,
+        exported.bytes / 1024,
+        args.out.display(),
+        exported.changed,
+        exported.removed
+    );
     Ok(())
 }
 

@@ -196,6 +196,9 @@ impl Rebuilder {
         // was starting must not be mistaken for the state it started with.
         let mut last = None;
         let mut problem: Option<String> = None;
+        // Off the start-up path: record what the first version uses and
+        // clean the cache of the rest.
+        clean_cache(&self.options);
         loop {
             let (mut changed, mut failed) = (false, None);
             let mut note = |signal| match signal {
@@ -240,7 +243,9 @@ impl Rebuilder {
             }
             last = Some(now);
             record_outside_edits(&self.workspace);
-            rebuild(&self.handle, &self.content_dir, &self.options, &self.comments);
+            if rebuild(&self.handle, &self.content_dir, &self.options, &self.comments) {
+                clean_cache(&self.options);
+            }
         }
     }
 
@@ -299,7 +304,20 @@ fn record_outside_edits(workspace: &Workspace) {
     }
 }
 
-fn rebuild(handle: &SiteHandle, content_dir: &Path, options: &SiteOptions, comments: &Store) {
+/// Records what the version being served uses from the cache, and deletes
+/// what nothing uses (see `cache`). After the new version is live, so it
+/// adds nothing to the time a saved edit takes to show.
+fn clean_cache(options: &SiteOptions) {
+    if let Some(cache) = &options.cache {
+        let removed = cache.finish();
+        if removed > 0 {
+            tracing::debug!("removed {removed} unused entries from the cache {}", cache.dir().display());
+        }
+    }
+}
+
+/// Whether the new version was published.
+fn rebuild(handle: &SiteHandle, content_dir: &Path, options: &SiteOptions, comments: &Store) -> bool {
     let started = Instant::now();
     match handle.reload(|| Site::load(content_dir, options, &comments.approved_or_none())) {
         Ok(site) => {
@@ -307,10 +325,14 @@ fn rebuild(handle: &SiteHandle, content_dir: &Path, options: &SiteOptions, comme
             if !site.warnings.is_empty() {
                 tracing::warn!("the content has warnings:\n{}", crate::content::format_text(&site.warnings));
             }
+            true
         }
-        Err(errors) => tracing::error!(
-            "content changed but has errors; the last good version is still being served:\n{}",
-            crate::content::format_text(&errors.0)
-        ),
+        Err(errors) => {
+            tracing::error!(
+                "content changed but has errors; the last good version is still being served:\n{}",
+                crate::content::format_text(&errors.0)
+            );
+            false
+        }
     }
 }

@@ -36,6 +36,7 @@ use askama::Template;
 use axum::body::Bytes;
 
 use crate::asset::{AssetUrls, Assets, Prepared};
+use crate::cache::Cache;
 use crate::card::{self, CardText};
 use crate::checks::CheckOptions;
 use crate::comments::Comment;
@@ -61,11 +62,14 @@ pub struct SiteOptions {
     /// The server counts page views (`serve` without `--no-counting`): the
     /// privacy notice says what is counted. Never in the static export.
     pub counting: bool,
+    /// Where compressed bodies and cards are kept between runs; `None` to
+    /// make everything afresh.
+    pub cache: Option<Cache>,
 }
 
 impl SiteOptions {
     pub fn public(static_dir: &Path) -> Self {
-        SiteOptions { dev: false, static_dir: static_dir.to_path_buf(), publish: false, counting: false }
+        SiteOptions { dev: false, static_dir: static_dir.to_path_buf(), publish: false, counting: false, cache: None }
     }
 
     /// For `serve`: previews (`--dev`) show drafts and reload themselves.
@@ -73,6 +77,7 @@ impl SiteOptions {
         SiteOptions {
             dev: config.dev,
             counting: !config.no_counting,
+            cache: Some(Cache::open(&config.data.cache_dir(), if config.dev { "preview" } else { "serve" })),
             ..SiteOptions::public(&config.folders.static_dir)
         }
     }
@@ -96,8 +101,13 @@ impl Sources {
     /// Reads the content folder and the static folder, reporting every
     /// problem with either.
     pub fn read(content_dir: &Path, options: &SiteOptions) -> Result<Sources, ContentErrors> {
+        if let Some(cache) = &options.cache {
+            // A new version starts here: what it uses, static files
+            // included, is what counts as used from now on.
+            cache.begin_version();
+        }
         let content = content::load(content_dir, LoadOptions { include_drafts: options.dev });
-        let assets = Assets::load(&options.static_dir);
+        let assets = Assets::load_cached(&options.static_dir, options.cache.as_ref());
         match (content, assets) {
             (Ok(content), Ok(assets)) => Ok(Sources { content, assets }),
             (content, assets) => {
@@ -141,6 +151,7 @@ struct Version {
     sitemap: Arc<Prepared>,
     robots: Arc<Prepared>,
     not_found: Arc<Prepared>,
+    cache: Option<Cache>,
 }
 
 /// One immutable version of the whole site: a [`Version`] of the content
@@ -272,7 +283,8 @@ impl Site {
                     &format!("Share your experience: {}", page.title),
                     &urls::comment_form(&page.url),
                 );
-                (urls::comment_form(&page.url), render_template(&CommentsClosedTemplate { chrome, page }))
+                let html = render_html(&CommentsClosedTemplate { chrome, page });
+                (urls::comment_form(&page.url), Prepared::html_cached(html, self.cache()))
             })
             .collect();
         pages.sort_by(|a, b| a.0.cmp(&b.0));
@@ -297,7 +309,8 @@ impl Site {
                             &format!("{heading}: {}", page.title),
                             &url,
                         );
-                        (url, render_template(&FeedbackClosedTemplate { chrome, page, heading }))
+                        let html = render_html(&FeedbackClosedTemplate { chrome, page, heading });
+                        (url, Prepared::html_cached(html, self.cache()))
                     })
             })
             .collect();
@@ -330,11 +343,19 @@ impl Site {
         self.version.loose.get(&urls::loose(path)).map(String::as_str)
     }
 
-    /// The social card PNG at `/og/...`, drawn on first request and kept for
-    /// the life of this content version.
+    /// The social card PNG at `/og/...`, drawn on first request (or read
+    /// from the cache) and kept for the life of this content version.
     pub fn card(&self, path: &str) -> Option<Arc<Prepared>> {
         let (text, png) = self.version.cards.get(path)?;
-        Some(png.get_or_init(|| Prepared::shared("image/png", Bytes::from(card::render_png(text)))).clone())
+        Some(
+            png.get_or_init(|| Prepared::shared("image/png", Bytes::from(card::render_png_cached(text, self.cache()))))
+                .clone(),
+        )
+    }
+
+    /// Where this version keeps compressed bodies and cards, if anywhere.
+    pub fn cache(&self) -> Option<&Cache> {
+        self.version.cache.as_ref()
     }
 
     pub fn sitemap(&self) -> &Arc<Prepared> {
@@ -388,6 +409,7 @@ impl Version {
         if inspection.errors() > 0 {
             return Err(ContentErrors(inspection.problems));
         }
+        let cache = options.cache.as_ref();
         let settings = &content.settings;
         let urls = assets.urls();
         let dev = options.dev;
@@ -406,6 +428,10 @@ impl Version {
                 clinic: settings.clinic_name.clone(),
                 site: site_host.clone(),
             };
+            if let Some(cache) = cache {
+                // Drawn only when asked for, but used from now on.
+                cache.mark_used(&card::cache_key(&text));
+            }
             cards.insert(path.clone(), (text, OnceLock::new()));
             path
         };
@@ -457,14 +483,20 @@ impl Version {
             counting: options.counting,
         };
         html.push((urls::PRIVACY.to_string(), render_html(&privacy)));
-        let not_found = render_template(&NotFoundTemplate {
-            chrome: Chrome { dev, ..Chrome::plain(settings, &urls, "Page not found", "/404/") },
-            articles: cards_for(&articles),
-        });
-        let sitemap = Prepared::shared("application/xml; charset=utf-8", Bytes::from(sitemap(settings, &articles)));
-        let robots = Prepared::shared("text/plain; charset=utf-8", Bytes::from(robots(settings)));
+        let not_found = Prepared::html_cached(
+            render_html(&NotFoundTemplate {
+                chrome: Chrome { dev, ..Chrome::plain(settings, &urls, "Page not found", "/404/") },
+                articles: cards_for(&articles),
+            }),
+            cache,
+        );
+        let sitemap =
+            Prepared::cached("application/xml; charset=utf-8", Bytes::from(sitemap(settings, &articles)), cache);
+        let robots = Prepared::cached("text/plain; charset=utf-8", Bytes::from(robots(settings)), cache);
         let pages: HashMap<String, Arc<Prepared>> =
-            crate::asset::par_map(html, |(path, html)| (path, Prepared::html(html))).into_iter().collect();
+            crate::asset::par_map(html, |(path, html)| (path, Prepared::html_cached(html, cache)))
+                .into_iter()
+                .collect();
         let loose = pages.keys().chain(comment_pages.keys()).map(|path| (urls::loose(path), path.clone())).collect();
         // Ends the borrow of `content`, which moves into the version.
         drop(articles);
@@ -485,6 +517,7 @@ impl Version {
             robots,
             not_found,
             content,
+            cache: options.cache.clone(),
         })
     }
 
@@ -502,13 +535,9 @@ impl Version {
             let mut template =
                 article_page(settings, &self.asset_urls, &article, page.part, &urls::card(url), rendered, self.dev);
             template.comments = Some(CommentsView { list: list.clone(), form_url: urls::comment_form(url) });
-            (page.url.clone(), (list, Prepared::html(render_html(&template))))
+            (page.url.clone(), (list, Prepared::html_cached(render_html(&template), self.cache.as_ref())))
         })
     }
-}
-
-fn render_template(template: &impl Template) -> Arc<Prepared> {
-    Prepared::html(render_html(template))
 }
 
 fn render_html(template: &impl Template) -> String {

@@ -1,6 +1,7 @@
 //! Integration tests: the whole application driven through its router.
 
 mod admin;
+mod build_cache;
 mod check;
 mod comments;
 mod compression;
