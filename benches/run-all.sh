@@ -18,7 +18,8 @@
 # edits made while the benchmarks run do not change what is measured.
 # Output goes to the terminal and to benches/results/<date>/ (ignored by git):
 # one log per step plus the raw wrk, timing and Lighthouse files.
-# Takes about 35 minutes on 2 cores, most of it the 5,000-page builds.
+# Takes about 45 minutes on 2 cores (estimated: the serving comparison now
+# runs on one core and on two, and the new steps were timed alone).
 # Environment settings of each script pass through (ROUNDS, DURATION, SIZES,
 # REPEATS, RUNS, ...); SKIP="scale lighthouse" leaves steps out.
 set -euo pipefail
