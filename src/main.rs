@@ -302,11 +302,13 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
         (written - loaded).as_millis(),
         (started.elapsed() - written).as_millis()
     );
+    // What a person uploading the folder needs: how much is there, and how
+    // much of it changed since the last build.
     println!(
-        "Wrote {} files ({} KB) to {} ({} new or changed, {} removed)",
+        "{} holds the site: {} files ({} KB); {} new or changed, {} removed since the last build",
+        args.out.display(),
         exported.files,
         exported.bytes / 1024,
-        args.out.display(),
         exported.changed,
         exported.removed
     );
