@@ -8,7 +8,10 @@
 # REPEATS times (median reported) with its wall time and peak memory.
 # `build` runs cold (empty data folder, so an empty cache, and no earlier
 # export), then warm with nothing changed, then warm after one page's text
-# was edited (the export updated in place).
+# was edited (the export updated in place). On the largest size `serve`
+# then starts REPEATS times with a fresh data folder (empty cache) and
+# REPEATS times with the builds' data folder (warm cache): time from the
+# spawn to the first 200 for the home page, and resident memory then.
 #
 # Settings (environment): SIZES ("100 1000 5000"), REPEATS (3),
 # MDBOOK_REPEATS_LARGEST (1: mdbook on the largest size takes minutes),
@@ -67,6 +70,31 @@ timed() {
   printf '  %5s pages  %-20s run %s  %8.2f s wall  %8.2f s CPU  %6.0f MB  (load %s)\n' "$pages" "$tool" "$run" "$secs" "$cpu" "$((rss / 1024))" "$load" >&2
 }
 
+STARTS_FILE="$RESULTS/serve-starts.tsv"
+printf 'pages\tkind\trun\tms\trss_kb\n' >"$STARTS_FILE"
+
+# serve_start PAGES KIND RUN DATA CONTENT: starts `serve`, polls the home
+# page every 10 ms until it answers 200, records the time and VmRSS, stops it.
+serve_start() {
+  local pages="$1" kind="$2" run="$3" data="$4" content="$5" port start pid ms rss
+  port="$(free_port)"
+  start="$(date +%s%N)"
+  "$BIN" serve --addr "127.0.0.1:$port" --content "$content" --static "$ROOT/static" --data "$data" >"$T/serve.log" 2>&1 &
+  pid=$!
+  BENCH_PIDS+=("$pid")
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/" || true)" = "200" ]; do
+    kill -0 "$pid" 2>/dev/null || { echo "serve stopped while starting:" >&2; tail -n 20 "$T/serve.log" >&2; exit 1; }
+    sleep 0.01
+  done
+  ms=$((($(date +%s%N) - start) / 1000000))
+  rss="$(rss_kb "$pid")"
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+  printf '%s\t%s\t%s\t%s\t%s\n' "$pages" "$kind" "$run" "$ms" "$rss" >>"$STARTS_FILE"
+  printf '  %5s pages  serve, %-17s run %s  %8.2f s to the first 200  %6.0f MB resident\n' \
+    "$pages" "$kind" "$run" "$(awk -v m="$ms" 'BEGIN {print m / 1000}')" "$((rss / 1024))" >&2
+}
+
 largest="$(printf '%s\n' $SIZES | sort -n | tail -n1)"
 for pages in $SIZES; do
   log "$pages pages"
@@ -99,6 +127,15 @@ for pages in $SIZES; do
     timed "$pages" "build, 1 page edited" "$run" "$BIN" "${build_args[@]}"
   done
   echo "    $(tail -n1 "$T/last.log")" >&2
+  if [ "$pages" = "$largest" ]; then
+    for run in $(seq "$REPEATS"); do
+      rm -rf "$dir/serve-data"
+      serve_start "$pages" "empty cache" "$run" "$dir/serve-data" "$dir/content"
+    done
+    for run in $(seq "$REPEATS"); do
+      serve_start "$pages" "warm cache" "$run" "$dir/data" "$dir/content"
+    done
+  fi
   runs="$REPEATS"
   [ "$pages" = "$largest" ] && runs="$MDBOOK_REPEATS_LARGEST"
   for run in $(seq "$runs"); do
@@ -109,7 +146,7 @@ for pages in $SIZES; do
   rm -rf "$dir"
 done
 
-python3 - "$TIMES" <<'EOF'
+python3 - "$TIMES" "$STARTS_FILE" <<'EOF'
 import statistics, sys
 from collections import defaultdict
 wall, cpu, rss, load = defaultdict(list), defaultdict(list), defaultdict(list), []
@@ -155,4 +192,16 @@ if (big, "clinic-site build") in wall:
 if (big, "build, 1 page edited") in wall:
     m = med(wall, (big, "build, 1 page edited"))
     print(f"goal: {big} pages, warm rebuild after editing one page in <= 1 s: {m:.1f} s wall ({'met' if m <= 1 else 'NOT met'})")
+starts = defaultdict(list)
+with open(sys.argv[2]) as f:
+    next(f)
+    for line in f:
+        pages, kind, run, ms, kb = line.rstrip("\n").split("\t")
+        starts[(int(pages), kind)].append((int(ms), int(kb)))
+for (pages, kind), values in sorted(starts.items()):
+    s = statistics.median(ms for ms, _ in values) / 1000
+    mb = statistics.median(kb for _, kb in values) / 1024
+    print(f"goal: {pages} pages, serve start-up with {kind}: median {s:.1f} s to the first 200 "
+          f"({min(ms for ms, _ in values) / 1000:.1f}-{max(ms for ms, _ in values) / 1000:.1f} s), "
+          f"{mb:.0f} MB resident ({'met' if mb < 250 else 'NOT met'}: goal < 250 MB)")
 EOF
