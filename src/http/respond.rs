@@ -185,19 +185,10 @@ fn compressible_length(response: &Response) -> Option<usize> {
     (length >= COMPRESS_FROM).then_some(length)
 }
 
-/// The window is as large as the body and no larger: the same output for
-/// less setup work on small pages.
+/// With the window as large as the body and no larger (`asset::brotli_at`):
+/// the same output for less setup work on small pages.
 fn dynamic_brotli(data: &[u8]) -> Vec<u8> {
-    let lgwin = (usize::BITS - data.len().max(1).leading_zeros()).clamp(16, 22) as i32;
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: DYNAMIC_BROTLI_QUALITY,
-        lgwin,
-        size_hint: data.len(),
-        ..Default::default()
-    };
-    let mut out = Vec::with_capacity(data.len() / 3);
-    brotli::BrotliCompress(&mut std::io::Cursor::new(data), &mut out, &params).expect("writing to memory cannot fail");
-    out
+    crate::asset::brotli_at(data, DYNAMIC_BROTLI_QUALITY)
 }
 
 fn dynamic_gzip(data: &[u8]) -> Vec<u8> {

@@ -256,6 +256,14 @@ pub fn http_post_form(addr: std::net::SocketAddr, path: &str, form: &str) -> (u1
 
 /// Sends one HTTP/1.0 request and reads the whole answer: status and body.
 pub fn exchange(addr: std::net::SocketAddr, request: &str) -> (u16, Vec<u8>) {
+    let (head, body) = exchange_raw(addr, request);
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status code");
+    (status, body)
+}
+
+/// Sends one request as written and reads until the server closes: the
+/// head (status line and headers, as text) and the body bytes.
+pub fn exchange_raw(addr: std::net::SocketAddr, request: &str) -> (String, Vec<u8>) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).expect("connects");
     stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("timeout set");
@@ -263,9 +271,7 @@ pub fn exchange(addr: std::net::SocketAddr, request: &str) -> (u16, Vec<u8>) {
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("response read");
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("response has headers");
-    let head = String::from_utf8_lossy(&raw[..split]);
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status code");
-    (status, raw[split + 4..].to_vec())
+    (String::from_utf8_lossy(&raw[..split]).into_owned(), raw[split + 4..].to_vec())
 }
 
 /// Overwrites three pages in the middle of a closed SQLite file with

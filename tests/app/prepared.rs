@@ -5,7 +5,6 @@
 //! or routed, gets one access-log line.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 
 use axum::body::Body;
 use axum::http::Request;
@@ -28,13 +27,7 @@ fn raw(addr: std::net::SocketAddr, method: &str, path: &str, extra: &[(&str, &st
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
-    let mut stream = std::net::TcpStream::connect(addr).expect("connects");
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("timeout set");
-    stream.write_all(request.as_bytes()).expect("request sent");
-    let mut bytes = Vec::new();
-    stream.read_to_end(&mut bytes).expect("response read");
-    let split = bytes.windows(4).position(|w| w == b"\r\n\r\n").expect("a head");
-    let head = String::from_utf8(bytes[..split].to_vec()).expect("an ASCII head");
+    let (head, body) = exchange_raw(addr, &request);
     let mut lines = head.split("\r\n");
     let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("a status");
     let mut headers = BTreeMap::new();
@@ -45,7 +38,7 @@ fn raw(addr: std::net::SocketAddr, method: &str, path: &str, extra: &[(&str, &st
             .and_modify(|v: &mut String| v.push_str(&format!(", {}", value.trim())))
             .or_insert_with(|| value.trim().to_string());
     }
-    Answer { status, headers, body: bytes[split + 4..].to_vec() }
+    Answer { status, headers, body }
 }
 
 async fn routed(app: &TestApp, method: &str, path: &str, extra: &[(&str, &str)]) -> Answer {
