@@ -7,9 +7,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::token::Nonce;
 use super::{Comment, NewComment, Status, flags_from_codes, flags_to_codes};
@@ -118,8 +118,9 @@ impl Store {
             }
         };
         let mut conn = Connection::open(path).map_err(open_error)?;
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
-            .map_err(open_error)?;
+        conn.execute_batch("PRAGMA busy_timeout = 5000;").map_err(open_error)?;
+        use_wal(&conn).map_err(open_error)?;
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;").map_err(open_error)?;
         check_integrity(&conn, path)?;
         migrate(&mut conn)?;
         Ok(Store { conn: Mutex::new(conn), failure: Mutex::default() })
@@ -391,6 +392,23 @@ fn insert_row(conn: &Connection, comment: &NewComment, now: i64) -> Result<i64, 
 /// Refuses a database SQLite finds damaged. `quick_check` reads every page
 /// but skips the slow index cross-checks, so it takes milliseconds on a
 /// comments database.
+/// Puts the database in WAL mode. The switch needs the file to itself for
+/// a moment, and when another connection is opening it at the same time
+/// SQLite answers "locked" at once instead of waiting (its busy handler is
+/// skipped there to avoid a deadlock), so wait and try again here.
+fn use_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let give_up = Instant::now() + Duration::from_secs(5);
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get::<_, String>(0)) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) && Instant::now() < give_up => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 fn check_integrity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     let damaged = |detail: String| StoreError::Damaged { path: path.to_path_buf(), detail };
     let findings = conn.prepare("PRAGMA quick_check(5)").and_then(|mut statement| {
@@ -417,20 +435,30 @@ fn steps() -> Vec<String> {
 
 /// Applies the steps this database has not had yet, each in a transaction,
 /// so running it again (or on a new database) is safe.
+///
+/// Several processes may open a new or old database at once (`serve` and
+/// `check` started together, or a test suite's binaries): each step takes
+/// the write lock first (`BEGIN IMMEDIATE`) and reads the version under it,
+/// so a step another process has just applied is skipped, not run twice.
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let done: i64 = conn
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(|source| StoreError::Migrate { step: 0, source })?;
-    let done = usize::try_from(done).unwrap_or(0);
-    for (index, step) in steps().into_iter().enumerate().skip(done) {
-        let number = index + 1;
+    let steps = steps();
+    loop {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|source| StoreError::Migrate { step: 0, source })?;
+        let done: i64 = tx
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(|source| StoreError::Migrate { step: 0, source })?;
+        let done = usize::try_from(done).unwrap_or(0);
+        let Some(step) = steps.get(done) else {
+            return Ok(());
+        };
+        let number = done + 1;
         let failed = |source| StoreError::Migrate { step: number, source };
-        let tx = conn.transaction().map_err(failed)?;
-        tx.execute_batch(&step).map_err(failed)?;
+        tx.execute_batch(step).map_err(failed)?;
         tx.pragma_update(None, "user_version", number as i64).map_err(failed)?;
         tx.commit().map_err(failed)?;
     }
-    Ok(())
 }
 
 /// The schema version a database is at (for tests and diagnostics).
@@ -490,6 +518,42 @@ mod tests {
         assert_eq!(all[0].body, "old comment");
         assert!(!all[0].flagged, "the new column has its default");
         assert_eq!(schema_version(&path).unwrap(), steps().len());
+    }
+
+    /// Processes starting together (a test suite, `serve` beside `check`)
+    /// must not apply a step twice: that failed CI once with "duplicate
+    /// column name". Threads with their own connections race the same way.
+    #[test]
+    fn many_openers_at_once_upgrade_a_database_exactly_once() {
+        for from_version in [0, 1, 2] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("comments.db");
+            if from_version > 0 {
+                let conn = Connection::open(&path).unwrap();
+                for step in &steps()[..from_version] {
+                    conn.execute_batch(step).unwrap();
+                }
+                conn.pragma_update(None, "user_version", from_version as i64).unwrap();
+            }
+            let openers = 8;
+            let start = std::sync::Barrier::new(openers);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..openers)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            start.wait();
+                            Store::open(&path).map(drop)
+                        })
+                    })
+                    .collect();
+                for handle in handles {
+                    if let Err(e) = handle.join().unwrap() {
+                        panic!("from version {from_version}: {:#}", anyhow::Error::new(e));
+                    }
+                }
+            });
+            assert_eq!(schema_version(&path).unwrap(), steps().len());
+        }
     }
 
     #[test]

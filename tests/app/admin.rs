@@ -772,6 +772,12 @@ fn many_simultaneous_sign_ins_run_a_few_password_checks_at_a_time_in_bounded_mem
     );
     assert_eq!(count("401") + count("503") + count("429"), 200, "each is refused or told to wait: {statuses:?}");
     assert!(count("401") >= 1);
+    // The log reaches the test through the server's log thread and a pipe.
+    assert!(
+        wait_until(10, || server.log.lock().unwrap().contains("password checks at once: ")),
+        "{}",
+        server.log.lock().unwrap()
+    );
     let log = server.log.lock().unwrap().clone();
     let most_at_once = log
         .lines()

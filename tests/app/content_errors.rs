@@ -47,8 +47,13 @@ fn links_to_missing_pages_and_headings_are_errors() {
 
 #[test]
 fn server_refuses_to_start_on_bad_content_with_a_plain_message() {
+    // A data folder of its own: the checkout's `data/` is the developer's,
+    // and other tests' binaries may be opening it at the same moment.
+    let data = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_clinic-site"))
         .args(["serve", "--addr", "127.0.0.1:0", "--content", "tests/fixtures/invalid/missing-description"])
+        .arg("--data")
+        .arg(data.path())
         .output()
         .expect("the binary runs");
     assert_eq!(output.status.code(), Some(1));
@@ -63,8 +68,11 @@ fn server_refuses_to_start_on_bad_content_with_a_plain_message() {
 
 #[test]
 fn missing_content_folder_is_explained() {
+    let data = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_clinic-site"))
         .args(["--addr", "127.0.0.1:0", "--content", "tests/fixtures/no-such-folder"])
+        .arg("--data")
+        .arg(data.path())
         .output()
         .expect("the binary runs");
     assert_eq!(output.status.code(), Some(1));
