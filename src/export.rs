@@ -136,11 +136,10 @@ fn write_manifest(root: &Path, written: &[String]) -> anyhow::Result<()> {
 /// rebuild most of the work is comparing files with what is there).
 /// Returns what was written and every file's path under `root`.
 fn write_all(site: &Site, root: &Path, in_place: bool) -> anyhow::Result<(Exported, Vec<String>)> {
-    let mut files: Vec<(String, Arc<Prepared>)> = Vec::new();
-    for path in site.paths() {
-        let page = site.page(path).expect("paths() lists pages");
-        files.push((format!("{path}index.html"), page.clone()));
-    }
+    // On every core: printable pages are prepared on first request.
+    let mut files: Vec<(String, Arc<Prepared>)> = crate::asset::par_map(site.paths(), |path| {
+        (format!("{path}index.html"), site.page(path).expect("paths() lists pages").clone())
+    });
     files.push(("404.html".into(), site.not_found().clone()));
     files.push(("sitemap.xml".into(), site.sitemap().clone()));
     files.push(("robots.txt".into(), site.robots().clone()));

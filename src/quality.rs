@@ -229,7 +229,8 @@ pub fn build(inputs: &Inputs<'_>) -> Result<QualityReport, QualityError> {
 
     let mut pages = Vec::new();
     let mut whole = Readability::default();
-    for article in inputs.site.articles() {
+    let rendered = inputs.site.render_articles();
+    for article in inputs.site.articles(&rendered) {
         for (page, url, rendered) in article.pages() {
             let readability = Readability::of_blocks(&rendered.text);
             whole.add(readability);

@@ -246,6 +246,8 @@ impl Rebuilder {
             if rebuild(&self.handle, &self.content_dir, &self.options, &self.comments) {
                 clean_cache(&self.options);
             }
+            // Published or not, building freed as much as the site keeps.
+            crate::util::memory::release_free_memory();
         }
     }
 

@@ -230,6 +230,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = config.listen_addr();
     let state = AppState::load(config)?;
+    crate::util::memory::release_free_memory();
     // Dropping the watcher stops it, so it lives as long as the server.
     let _watcher =
         crate::watch::spawn(&state.config, state.site.clone(), state.comments.clone(), state.workspace.clone())?;

@@ -124,10 +124,11 @@ impl Sources {
 /// [`Site`] built from it shares it, so a new comment leaves it alone.
 #[derive(Debug)]
 struct Version {
+    /// The content as read. Its markdown rendered is not kept: at 5,000
+    /// pages that was a quarter of the server's memory, and rendering an
+    /// article again when a comment on it is approved takes about a
+    /// millisecond (see `Version::render`).
     content: Content,
-    /// Each article's pages rendered from markdown, in content order, for
-    /// rendering a commented page's template again.
-    rendered: Vec<RenderedPages>,
     assets: Arc<Assets>,
     asset_urls: AssetUrls,
     warnings: Vec<ContentError>,
@@ -135,6 +136,11 @@ struct Version {
     /// Canonical path (always ending in `/`) to the finished HTML, for the
     /// pages that show no comments.
     pages: HashMap<String, Arc<Prepared>>,
+    /// Each article's printable page, by canonical path: its article's
+    /// number and, once asked for, the page. A reader rarely prints, and at
+    /// 5,000 pages in articles of 50 they were a fifth of the server's
+    /// memory (48 MB), so they are prepared on first request, like cards.
+    prints: HashMap<String, (usize, OnceLock<Arc<Prepared>>)>,
     /// Pages readers can comment on, by canonical path.
     comment_pages: HashMap<String, CommentPage>,
     /// Every article page, which all take feedback, by canonical path.
@@ -211,8 +217,8 @@ impl Site {
         now: SystemTime,
     ) -> Result<Site, ContentErrors> {
         let today = Date::from_unix(now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64));
-        let version = Version::new(sources, options, today)?;
-        Ok(Site::with_version(Arc::new(version), comments, now))
+        let (version, rendered) = Version::new(sources, options, today)?;
+        Ok(Site::with_version(Arc::new(version), &rendered, comments, now))
     }
 
     /// The same content with another set of approved comments: what
@@ -226,7 +232,13 @@ impl Site {
             return None;
         }
         let mut commented = self.commented.clone();
-        commented.extend(self.version.render_commented(changed));
+        // Only the articles of the changed pages are rendered again.
+        let mut articles: Vec<usize> = changed.iter().map(|(page, _)| page.article).collect();
+        articles.sort_unstable();
+        articles.dedup();
+        let rendered: HashMap<usize, RenderedPages> =
+            articles.into_iter().map(|number| (number, self.version.render(number))).collect();
+        commented.extend(self.version.render_commented(changed, |number| &rendered[&number]));
         Some(Site::assemble(self.version.clone(), commented, now))
     }
 
@@ -245,14 +257,16 @@ impl Site {
             .collect()
     }
 
-    fn with_version(version: Arc<Version>, comments: &[Comment], now: SystemTime) -> Site {
+    /// The first site of a version, with `rendered`, the version's
+    /// articles rendered from markdown in content order.
+    fn with_version(version: Arc<Version>, rendered: &[RenderedPages], comments: &[Comment], now: SystemTime) -> Site {
         let mut lists = comment_lists(comments);
         let pages = version
             .comment_pages
             .values()
             .map(|page| (page, lists.remove(page.url.as_str()).unwrap_or_default()))
             .collect();
-        let commented = version.render_commented(pages).into_iter().collect();
+        let commented = version.render_commented(pages, |number| &rendered[number]).into_iter().collect();
         Site::assemble(version, commented, now)
     }
 
@@ -328,9 +342,14 @@ impl Site {
         self.version.comment_pages.get(path)
     }
 
-    /// The HTML for a canonical path.
+    /// The HTML for a canonical path (a printable page is prepared on its
+    /// first request).
     pub fn page(&self, path: &str) -> Option<&Arc<Prepared>> {
-        self.commented.get(path).map(|(_, page)| page).or_else(|| self.version.pages.get(path))
+        self.commented
+            .get(path)
+            .map(|(_, page)| page)
+            .or_else(|| self.version.pages.get(path))
+            .or_else(|| self.version.print(path))
     }
 
     /// Where an old address listed in a page's `aliases` now lives.
@@ -372,7 +391,14 @@ impl Site {
 
     /// Every canonical page path, sorted.
     pub fn paths(&self) -> Vec<&str> {
-        let mut paths: Vec<&str> = self.version.pages.keys().chain(self.commented.keys()).map(String::as_str).collect();
+        let mut paths: Vec<&str> = self
+            .version
+            .pages
+            .keys()
+            .chain(self.commented.keys())
+            .chain(self.version.prints.keys())
+            .map(String::as_str)
+            .collect();
         paths.sort_unstable();
         paths
     }
@@ -382,10 +408,16 @@ impl Site {
         &self.version.redirects
     }
 
-    /// Every article's pages as this version rendered them, in content
-    /// order: for reports on each page (`quality`), without rendering again.
-    pub(crate) fn articles(&self) -> Vec<RenderedArticle<'_>> {
-        RenderedArticle::all(&self.version.content, &self.version.rendered)
+    /// Every article's pages rendered from their markdown, in content
+    /// order: for reports on each page (`quality`). Rendered again rather
+    /// than kept, like [`Version::render`]; pass them to [`Site::articles`].
+    pub(crate) fn render_articles(&self) -> Vec<RenderedPages> {
+        RenderedPages::all(&self.version.content, &crate::checks::pictures(&self.version.assets))
+    }
+
+    /// Every article beside its pages as `render_articles` rendered them.
+    pub(crate) fn articles<'a>(&'a self, rendered: &'a [RenderedPages]) -> Vec<RenderedArticle<'a>> {
+        RenderedArticle::all(&self.version.content, rendered)
     }
 
     /// Every social card path, sorted.
@@ -399,8 +431,13 @@ impl Site {
 impl Version {
     /// Renders the markdown, runs every check and renders every page that
     /// shows no comments. Reads neither the disk nor the clock: `today` is
-    /// for review dates.
-    fn new(sources: Sources, options: &SiteOptions, today: Date) -> Result<Version, ContentErrors> {
+    /// for review dates. Also gives the articles' rendered markdown, in
+    /// content order, for the pages that show comments.
+    fn new(
+        sources: Sources,
+        options: &SiteOptions,
+        today: Date,
+    ) -> Result<(Version, Vec<RenderedPages>), ContentErrors> {
         let Sources { content, assets } = sources;
         let rendered_pages = RenderedPages::all(&content, &crate::checks::pictures(&assets));
         let articles = RenderedArticle::all(&content, &rendered_pages);
@@ -419,6 +456,7 @@ impl Version {
         let mut redirects = Vec::new();
         let mut comment_pages = HashMap::new();
         let mut feedback_pages = HashMap::new();
+        let mut prints = HashMap::new();
         let site_host =
             settings.base_url.split_once("://").map_or(settings.base_url.as_str(), |(_, host)| host).to_string();
         let mut card = |path: String, title: &str, article: Option<&str>| {
@@ -473,9 +511,7 @@ impl Version {
                     redirects.push((alias.clone(), url.to_string()));
                 }
             }
-            let mut print = print_page(settings, &urls, article);
-            print.chrome.dev = dev;
-            html.push((article.print_url(), render_html(&print)));
+            prints.insert(article.print_url(), (number, OnceLock::new()));
         }
         let privacy = PrivacyTemplate {
             chrome: Chrome { dev, noindex: false, ..Chrome::plain(settings, &urls, PRIVACY_TITLE, urls::PRIVACY) },
@@ -497,16 +533,21 @@ impl Version {
             crate::asset::par_map(html, |(path, html)| (path, Prepared::html_cached(html, cache)))
                 .into_iter()
                 .collect();
-        let loose = pages.keys().chain(comment_pages.keys()).map(|path| (urls::loose(path), path.clone())).collect();
+        let loose = pages
+            .keys()
+            .chain(comment_pages.keys())
+            .chain(prints.keys())
+            .map(|path| (urls::loose(path), path.clone()))
+            .collect();
         // Ends the borrow of `content`, which moves into the version.
         drop(articles);
-        Ok(Version {
-            rendered: rendered_pages,
+        let version = Version {
             assets: Arc::new(assets),
             asset_urls: urls,
             warnings: inspection.problems,
             dev,
             pages,
+            prints,
             comment_pages,
             feedback_pages,
             loose,
@@ -518,17 +559,47 @@ impl Version {
             not_found,
             content,
             cache: options.cache.clone(),
-        })
+        };
+        Ok((version, rendered_pages))
     }
 
-    /// Renders and compresses each page with the comments it is to show.
-    fn render_commented(&self, pages: Vec<(&CommentPage, Vec<CommentView>)>) -> Vec<(String, Commented)> {
+    /// Article `number`'s pages rendered from markdown, as `new` rendered
+    /// them: the same text and the same static files give the same HTML.
+    fn render(&self, number: usize) -> RenderedPages {
+        RenderedPages::new(&self.content.articles[number], &crate::checks::pictures(&self.assets))
+    }
+
+    /// The printable page at `path`, prepared on the first call (about
+    /// 10 ms for an article of 50 pages with the cache's compressed forms,
+    /// 30 ms without) and kept for the life of this version.
+    fn print(&self, path: &str) -> Option<&Arc<Prepared>> {
+        let (number, page) = self.prints.get(path)?;
+        Some(page.get_or_init(|| {
+            let rendered = self.render(*number);
+            let article = RenderedArticle {
+                article: &self.content.articles[*number],
+                bibliography: &self.content.bibliography,
+                rendered: &rendered,
+            };
+            let mut print = print_page(&self.content.settings, &self.asset_urls, &article);
+            print.chrome.dev = self.dev;
+            Prepared::html_cached(render_html(&print), self.cache.as_ref())
+        }))
+    }
+
+    /// Renders and compresses each page with the comments it is to show;
+    /// `rendered` gives the rendered markdown of the article numbered.
+    fn render_commented<'r>(
+        &self,
+        pages: Vec<(&CommentPage, Vec<CommentView>)>,
+        rendered: impl Fn(usize) -> &'r RenderedPages + Sync,
+    ) -> Vec<(String, Commented)> {
         let settings = &self.content.settings;
         crate::asset::par_map(pages, |(page, list)| {
             let article = RenderedArticle {
                 article: &self.content.articles[page.article],
                 bibliography: &self.content.bibliography,
-                rendered: &self.rendered[page.article],
+                rendered: rendered(page.article),
             };
             let (_, url, rendered) =
                 article.pages().nth(page.part).expect("comment pages are recorded from the article's own pages");
@@ -569,6 +640,21 @@ mod tests {
         let mut urls: Vec<String> = site.changed_by(comments).into_iter().map(|(page, _)| page.url.clone()).collect();
         urls.sort();
         urls
+    }
+
+    /// The markdown is not kept rendered: approving a comment renders its
+    /// article again, which must give the page a fresh build gives.
+    #[test]
+    fn a_page_rendered_again_for_a_new_comment_is_the_page_a_fresh_build_gives() {
+        let options = SiteOptions::public(Path::new("static"));
+        let approved = [comment(1, "/guide/second/", Status::Approved)];
+        let fresh = Site::load(Path::new("tests/fixtures/valid"), &options, &approved).expect("the fixture builds");
+        let before = Site::load(Path::new("tests/fixtures/valid"), &options, &[]).expect("the fixture builds");
+        let after = before.with_comments(&approved, SystemTime::now()).expect("one page changes");
+        let page = |site: &Site| site.page("/guide/second/").expect("a page").identity.clone();
+        assert!(String::from_utf8_lossy(&page(&fresh)).contains("Thank you."));
+        assert_eq!(page(&after), page(&fresh));
+        assert_ne!(page(&before), page(&fresh));
     }
 
     #[test]

@@ -6,5 +6,6 @@ pub mod csv;
 pub mod date;
 pub mod fs;
 pub mod html;
+pub mod memory;
 pub mod number;
 pub mod slug;
