@@ -68,15 +68,21 @@ pub fn check(pages: &[Checked<'_>], context: &Context<'_>) -> Vec<ContentError> 
     let anchors: HashMap<&str, HashSet<&str>> =
         pages.iter().map(|c| (c.url, c.rendered.headings.iter().map(|h| h.id.as_str()).collect())).collect();
     let moved = old_addresses(pages);
-    for checked in pages {
-        front_matter(checked.page, context, &mut problems);
-        headings(checked, &mut problems);
-        notes(checked, &mut problems);
-        links(checked, &Targets { anchors: &anchors, moved: &moved }, context, &mut problems);
-        readability(checked, context, &mut problems);
-        citations(checked, context, &mut problems);
-        claims(checked, context, &mut problems);
-    }
+    let targets = Targets { anchors: &anchors, moved: &moved };
+    // Each page's own checks, on every core; the order of the problems
+    // stays the pages' order.
+    let per_page = crate::asset::par_map(pages.iter().collect(), |checked| {
+        let mut found = Vec::new();
+        front_matter(checked.page, context, &mut found);
+        headings(checked, &mut found);
+        notes(checked, &mut found);
+        links(checked, &targets, context, &mut found);
+        readability(checked, context, &mut found);
+        citations(checked, context, &mut found);
+        claims(checked, context, &mut found);
+        found
+    });
+    problems.extend(per_page.into_iter().flatten());
     unused_sources(pages, context, &mut problems);
     unused_images(pages, context, &mut problems);
     problems
@@ -245,10 +251,11 @@ fn claims(checked: &Checked<'_>, context: &Context<'_>, problems: &mut Vec<Conte
             continue;
         }
         for (sentence_start, sentence) in sentences(line) {
+            let lower = sentence.to_lowercase();
             let mut found: Vec<(usize, &str)> = context
                 .claim_words
                 .iter()
-                .filter_map(|word| find_claim(sentence, word).map(|at| (at, word.as_str())))
+                .filter_map(|word| find_claim_in(sentence, &lower, word).map(|at| (at, word.as_str())))
                 .collect();
             found.sort_unstable();
             let Some(&(first, _)) = found.first() else { continue };
@@ -283,8 +290,14 @@ fn sentences(line: &str) -> Vec<(usize, &str)> {
 
 /// Where a claim word or phrase starts in `text`, case-insensitively, as a
 /// whole word or with a common ending ("effectively", "cured", "relieves").
+#[cfg(test)]
 fn find_claim(text: &str, word: &str) -> Option<usize> {
-    let lower = text.to_lowercase();
+    find_claim_in(text, &text.to_lowercase(), word)
+}
+
+/// [`find_claim`] with `text` already lowercased as `lower`: a sentence is
+/// searched for every claim word, and is lowercased once for all of them.
+fn find_claim_in(text: &str, lower: &str, word: &str) -> Option<usize> {
     let word = word.trim().to_lowercase();
     if word.is_empty() || lower.len() != text.len() {
         // Case folding changed byte lengths (rare scripts): offsets would
@@ -703,16 +716,14 @@ pub(crate) fn inspect_rendered(
     articles: &[RenderedArticle<'_>],
     options: &CheckOptions<'_>,
 ) -> Inspection {
-    let checked: Vec<Checked<'_>> = articles
-        .iter()
-        .flat_map(|a| a.pages())
-        .map(|(page, url, rendered)| Checked {
+    // Readability figures are most of the per-page work: on every core.
+    let checked: Vec<Checked<'_>> =
+        crate::asset::par_map(articles.iter().flat_map(|a| a.pages()).collect(), |(page, url, rendered)| Checked {
             page,
             url,
             rendered,
             readability: Readability::of_blocks(&rendered.text),
-        })
-        .collect();
+        });
     let context = Context {
         options,
         max_grade: content.settings.max_reading_grade,
