@@ -389,9 +389,6 @@ fn insert_row(conn: &Connection, comment: &NewComment, now: i64) -> Result<i64, 
     Ok(conn.last_insert_rowid())
 }
 
-/// Refuses a database SQLite finds damaged. `quick_check` reads every page
-/// but skips the slow index cross-checks, so it takes milliseconds on a
-/// comments database.
 /// Puts the database in WAL mode. The switch needs the file to itself for
 /// a moment, and when another connection is opening it at the same time
 /// SQLite answers "locked" at once instead of waiting (its busy handler is
@@ -409,6 +406,9 @@ fn use_wal(conn: &Connection) -> rusqlite::Result<()> {
     }
 }
 
+/// Refuses a database SQLite finds damaged. `quick_check` reads every page
+/// but skips the slow index cross-checks, so it takes milliseconds on a
+/// comments database.
 fn check_integrity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     let damaged = |detail: String| StoreError::Damaged { path: path.to_path_buf(), detail };
     let findings = conn.prepare("PRAGMA quick_check(5)").and_then(|mut statement| {

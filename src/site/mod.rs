@@ -569,9 +569,11 @@ impl Version {
         RenderedPages::new(&self.content.articles[number], &crate::checks::pictures(&self.assets))
     }
 
-    /// The printable page at `path`, prepared on the first call (about
-    /// 10 ms for an article of 50 pages with the cache's compressed forms,
-    /// 30 ms without) and kept for the life of this version.
+    /// The printable page at `path`, prepared on the first call and kept
+    /// for the life of this version. For an article of 50 pages the first
+    /// request took 10-19 ms with the cache's compressed forms and 40-47 ms
+    /// without, on the thread answering it: once per article and version,
+    /// for a page few readers ask for.
     fn print(&self, path: &str) -> Option<&Arc<Prepared>> {
         let (number, page) = self.prints.get(path)?;
         Some(page.get_or_init(|| {
