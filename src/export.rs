@@ -138,7 +138,7 @@ fn write_manifest(root: &Path, written: &[String]) -> anyhow::Result<()> {
 fn write_all(site: &Site, root: &Path, in_place: bool) -> anyhow::Result<(Exported, Vec<String>)> {
     // On every core: printable pages are prepared on first request.
     let mut files: Vec<(String, Arc<Prepared>)> = crate::asset::par_map(site.paths(), |path| {
-        (format!("{path}index.html"), site.page(path).expect("paths() lists pages").clone())
+        (format!("{path}index.html"), site.prepare_page(path).expect("paths() lists pages").clone())
     });
     files.push(("404.html".into(), site.not_found().clone()));
     files.push(("sitemap.xml".into(), site.sitemap().clone()));

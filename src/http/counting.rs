@@ -85,7 +85,7 @@ pub(super) async fn share_beacon(
         && is_reader(&headers)
         && let Ok(beacon) = serde_urlencoded::from_bytes::<Beacon>(&body)
         && let Some(channel) = Channel::parse(&beacon.channel)
-        && state.site.load().page(&beacon.page).is_some()
+        && state.site.load().has_page(&beacon.page)
     {
         counter.count(counter.day(), &beacon.page, Kind::Share(channel), None);
     }

@@ -342,14 +342,28 @@ impl Site {
         self.version.comment_pages.get(path)
     }
 
-    /// The HTML for a canonical path (a printable page is prepared on its
-    /// first request).
+    /// The HTML for a canonical path, if it is ready to send: every page
+    /// but a printable one nobody has asked for yet (see
+    /// [`Site::prepare_page`]).
     pub fn page(&self, path: &str) -> Option<&Arc<Prepared>> {
         self.commented
             .get(path)
             .map(|(_, page)| page)
             .or_else(|| self.version.pages.get(path))
-            .or_else(|| self.version.print(path))
+            .or_else(|| self.version.prints.get(path).and_then(|(_, page)| page.get()))
+    }
+
+    /// The HTML for a canonical path, making a printable page on its first
+    /// request. That takes milliseconds, so the server calls it off the
+    /// threads that answer requests, as it draws cards.
+    pub fn prepare_page(&self, path: &str) -> Option<&Arc<Prepared>> {
+        self.page(path).or_else(|| self.version.print(path))
+    }
+
+    /// Whether this version has a page at the canonical path, made yet or
+    /// not.
+    pub fn has_page(&self, path: &str) -> bool {
+        self.page(path).is_some() || self.version.prints.contains_key(path)
     }
 
     /// Where an old address listed in a page's `aliases` now lives.
@@ -572,8 +586,7 @@ impl Version {
     /// The printable page at `path`, prepared on the first call and kept
     /// for the life of this version. For an article of 50 pages the first
     /// request took 10-19 ms with the cache's compressed forms and 40-47 ms
-    /// without, on the thread answering it: once per article and version,
-    /// for a page few readers ask for.
+    /// without.
     fn print(&self, path: &str) -> Option<&Arc<Prepared>> {
         let (number, page) = self.prints.get(path)?;
         Some(page.get_or_init(|| {
@@ -657,6 +670,19 @@ mod tests {
         assert!(String::from_utf8_lossy(&page(&fresh)).contains("Thank you."));
         assert_eq!(page(&after), page(&fresh));
         assert_ne!(page(&before), page(&fresh));
+    }
+
+    #[test]
+    fn a_print_page_is_made_when_first_asked_for_and_then_kept() {
+        let options = SiteOptions::public(Path::new("static"));
+        let site = Site::load(Path::new("tests/fixtures/valid"), &options, &[]).expect("the fixture builds");
+        let print = "/guide/print/";
+        assert!(site.paths().contains(&print));
+        assert!(site.has_page(print) && site.page(print).is_none(), "listed, not made yet");
+        let made = site.prepare_page(print).expect("made on request").clone();
+        assert!(String::from_utf8_lossy(&made.identity).contains("ready to print"));
+        assert!(Arc::ptr_eq(site.page(print).expect("kept"), &made));
+        assert!(!site.has_page("/guide/nowhere/") && site.prepare_page("/guide/nowhere/").is_none());
     }
 
     #[test]

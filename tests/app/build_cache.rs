@@ -263,7 +263,8 @@ fn entries_no_page_uses_any_more_are_cleaned() {
         // The printable page, prepared on first request, is cached then.
         let files = || std::fs::read_dir(&cache_dir).unwrap().count();
         let unprinted = files();
-        site.page("/knees/print/").unwrap();
+        assert!(site.page("/knees/print/").is_none(), "not made before it is asked for");
+        site.prepare_page("/knees/print/").unwrap();
         assert_eq!(files(), unprinted + 2, "the print page's gzip and brotli forms");
         site.page("/knees/rest/").unwrap().identity.clone()
     };
@@ -280,7 +281,7 @@ fn entries_no_page_uses_any_more_are_cleaned() {
     edit(&content.join("knees/rest.md"), "cleaning-test", "cleaned-test");
     let site = Site::load(&content, &options, &[]).unwrap();
     let new = site.page("/knees/rest/").unwrap().identity.clone();
-    site.page("/knees/print/").unwrap();
+    site.prepare_page("/knees/print/").unwrap();
     // The edited page's old compressed forms (and the print page's) go;
     // the new ones stay.
     assert_eq!(cache.finish(), 4);

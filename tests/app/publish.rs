@@ -112,12 +112,12 @@ fn an_approval_publishes_from_memory_what_a_whole_build_would() {
     assert_eq!(next.paths(), whole.paths());
     for path in site.paths() {
         assert_eq!(
-            next.page(path).unwrap().identity,
-            whole.page(path).unwrap().identity,
+            next.prepare_page(path).unwrap().identity,
+            whole.prepare_page(path).unwrap().identity,
             "{path} differs from a whole build"
         );
         // Bodies that did not change are the same body, not a copy.
-        let kept = Arc::ptr_eq(next.page(path).unwrap(), site.page(path).unwrap());
+        let kept = Arc::ptr_eq(next.prepare_page(path).unwrap(), site.prepare_page(path).unwrap());
         assert_eq!(kept, path != PAGE, "{path}");
     }
     assert!(
