@@ -33,15 +33,15 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
 use crate::util::bytes::{hex, unhex};
+use crate::util::fs::write_replacing;
 
 /// Bumped when what an entry means or how it is laid out changes.
 pub const CACHE_VERSION: u32 = 1;
@@ -96,7 +96,6 @@ struct Inner {
     used: Mutex<HashSet<Key>>,
     /// Set after a write failed: later writes are not tried (one warning).
     unwritable: AtomicBool,
-    counter: AtomicU64,
     hits: AtomicUsize,
     misses: AtomicUsize,
     damaged: AtomicUsize,
@@ -139,7 +138,6 @@ impl Cache {
             grace,
             used: Mutex::new(HashSet::new()),
             unwritable: AtomicBool::new(false),
-            counter: AtomicU64::new(0),
             hits: AtomicUsize::new(0),
             misses: AtomicUsize::new(0),
             damaged: AtomicUsize::new(0),
@@ -214,7 +212,7 @@ impl Cache {
         let mut text = list.join("\n");
         text.push('\n');
         let list_path = self.inner.dir.join(format!("used-{}", self.role));
-        if let Err(e) = self.write_file(&list_path, text.as_bytes()) {
+        if let Err(e) = write_replacing(&list_path, text.as_bytes()) {
             tracing::warn!("cannot record which cache entries are in use in {}: {e}", list_path.display());
             return 0;
         }
@@ -271,7 +269,9 @@ impl Cache {
         bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
         bytes.extend_from_slice(&Sha256::digest(payload));
         bytes.extend_from_slice(MAGIC);
-        let result = std::fs::create_dir_all(&self.inner.dir).and_then(|()| self.write_file(path, &bytes));
+        // Not flushed to disk: after a power cut a damaged entry fails its
+        // check and is made again.
+        let result = std::fs::create_dir_all(&self.inner.dir).and_then(|()| write_replacing(path, &bytes));
         if let Err(e) = result
             && !self.inner.unwritable.swap(true, Ordering::Relaxed)
         {
@@ -280,22 +280,6 @@ impl Cache {
                 self.inner.dir.display()
             );
         }
-    }
-
-    /// Writes to a temporary name beside `path`, then renames: readers
-    /// see the whole file or none. No flush to disk: after a power cut a
-    /// damaged entry fails its check and is made again.
-    fn write_file(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-        let n = self.inner.counter.fetch_add(1, Ordering::Relaxed);
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let temporary = self.inner.dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
-        let written = std::fs::File::create(&temporary)
-            .and_then(|mut file| file.write_all(bytes))
-            .and_then(|()| std::fs::rename(&temporary, path));
-        if written.is_err() {
-            let _ = std::fs::remove_file(&temporary);
-        }
-        written
     }
 
     /// Deletes entries (and leftover temporary files) that are older than

@@ -34,12 +34,12 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 
 use crate::asset::Prepared;
 use crate::site::Site;
+use crate::util::fs::write_replacing;
 use crate::util::html::escape;
 
 /// In the export's folder: every file the build wrote, one path a line, so
@@ -217,21 +217,6 @@ fn write(root: &Path, url_path: &str, prepared: &Prepared, in_place: bool) -> an
 fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
     std::fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.len() == bytes.len() as u64)
         && std::fs::read(path).is_ok_and(|there| there == bytes)
-}
-
-/// Replaces a file through a temporary one beside it and a rename, so a
-/// server reading the folder meanwhile sends the old file or the new one.
-/// Not flushed to disk: an export can be built again.
-fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let temporary = path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()));
-    let written = std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written
 }
 
 /// For hosts without redirect rules: a page that sends the browser on.

@@ -101,11 +101,6 @@ impl Sources {
     /// Reads the content folder and the static folder, reporting every
     /// problem with either.
     pub fn read(content_dir: &Path, options: &SiteOptions) -> Result<Sources, ContentErrors> {
-        if let Some(cache) = &options.cache {
-            // A new version starts here: what it uses, static files
-            // included, is what counts as used from now on.
-            cache.begin_version();
-        }
         let content = content::load(content_dir, LoadOptions { include_drafts: options.dev });
         let assets = Assets::load_cached(&options.static_dir, options.cache.as_ref());
         match (content, assets) {
@@ -202,6 +197,11 @@ impl Site {
     /// with the approved comments: what start-up, a change to either folder
     /// and `build` do. Only this stage reads the disk and the clock.
     pub fn load(content_dir: &Path, options: &SiteOptions, comments: &[Comment]) -> Result<Site, ContentErrors> {
+        if let Some(cache) = &options.cache {
+            // A new version starts here: what it uses, static files
+            // included, is what counts as used from now on.
+            cache.begin_version();
+        }
         let sources = Sources::read(content_dir, options)?;
         Site::build(sources, options, comments, SystemTime::now())
     }

@@ -54,6 +54,25 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     sync_folder(folder)
 }
 
+/// Replaces the file at `path` with `bytes` through a temporary file beside
+/// it and a rename, so a reader sees the old file or the new one, never a
+/// part. Unlike [`write_atomic`] nothing is flushed to the disk: for files
+/// that can be made again (the export, the build cache), where flushing
+/// tens of thousands of them would cost more than the build. The temporary
+/// name is `.<name>.<process>-<n>.tmp`, which [`is_temporary`] knows.
+pub(crate) fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()));
+    let written = std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
 /// Flushes a folder's entries (a rename into it) to the disk. Only Unix
 /// can open a folder to do so; elsewhere the rename is left to the system.
 pub(crate) fn sync_folder(folder: &Path) -> std::io::Result<()> {
